@@ -1,0 +1,140 @@
+//! The finding model shared by every leakhound crate.
+//!
+//! Inputs (files, archive members, git blobs, table cells) and outputs (human, JSON,
+//! SARIF, datastores) meet here, so this crate owns the few rules that must be the same
+//! everywhere: how a value is masked, how a fingerprint is computed, and how a location
+//! is written.
+//!
+//! ```
+//! use leakhound_findings::{fingerprint, mask};
+//! assert_eq!(mask("110105199003072316"), "1101**********2316");
+//! assert_eq!(fingerprint("vin", "LSVAU2180N2183294").len(), 64);
+//! ```
+#![deny(missing_docs)]
+
+mod kinds;
+mod mask;
+
+pub use kinds::{Category, Confidence, ParseKindError, Severity};
+pub use mask::mask;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Where a finding sits. `path` uses one `!` per archive layer (`outer.zip!dir/a.csv`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// Display path of the blob, with `!` separating archive layers.
+    pub path: String,
+    /// 1-based line number in the decoded text.
+    pub line: u64,
+    /// 1-based column, counted in characters so a GBK file and its UTF-8 twin agree.
+    pub column: u64,
+    /// Byte offset of the value in the decoded text.
+    pub offset: u64,
+}
+
+/// One detected value. The raw value is kept so outputs can mask or reveal it; nothing
+/// here is printed without going through [`Finding::shown_value`].
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Stable rule id, e.g. `github-pat-classic`.
+    pub rule: Arc<str>,
+    /// Human name of the rule.
+    pub name: Arc<str>,
+    /// Rule family.
+    pub category: Category,
+    /// How bad it is if real.
+    pub severity: Severity,
+    /// How sure the detector is that this is real.
+    pub confidence: Confidence,
+    /// Where it was found.
+    pub location: Location,
+    /// The raw matched value. Never print it directly: see [`Finding::shown_value`].
+    pub value: String,
+    /// `fingerprint(rule, value)`.
+    pub fingerprint: String,
+    /// The check that passed (`luhn`, `github-crc32`…), if the rule has one.
+    pub validator: Option<&'static str>,
+    /// The line the value sits on (raw, trimmed to a readable width).
+    pub line_text: Option<String>,
+    /// For aggregate findings (a location trace), how many items were seen.
+    pub count: Option<u64>,
+    /// Content id of the blob (hex); identical bytes share it wherever they appear.
+    pub blob: String,
+    /// True when the blob looked binary (line numbers are then approximate).
+    pub binary: bool,
+}
+
+impl Finding {
+    /// The value as outputs print it: masked unless the user asked to reveal.
+    pub fn shown_value(&self, reveal: bool) -> String {
+        if reveal {
+            self.value.clone()
+        } else {
+            mask(&self.value)
+        }
+    }
+
+    /// The context line with the value masked (or not).
+    pub fn shown_line(&self, reveal: bool) -> Option<String> {
+        let line = self.line_text.as_deref()?;
+        if reveal {
+            return Some(line.to_string());
+        }
+        // A multi-line value (a private key) only overlaps the line: mask its first line.
+        let first = self.value.lines().next().unwrap_or("");
+        if first.is_empty() {
+            return Some(line.to_string());
+        }
+        Some(line.replace(first, &mask(first)))
+    }
+
+    /// Sort key that gives the same order on every run: path, position, rule.
+    pub fn sort_key(&self) -> (&str, u64, u64, &str) {
+        (
+            &self.location.path,
+            self.location.line,
+            self.location.column,
+            &self.rule,
+        )
+    }
+}
+
+/// Stable hex digest of a rule id and a raw value: the same on every run and machine,
+/// independent of where the value was found, so it can key triage and baselines.
+pub fn fingerprint(rule: &str, value: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(rule.as_bytes());
+    h.update([0u8]);
+    h.update(value.as_bytes());
+    let digest = h.finalize();
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_matches_an_independent_sha256() {
+        // printf 'vin\0LSVAU2180N2183294' | sha256sum
+        assert_eq!(
+            fingerprint("vin", "LSVAU2180N2183294"),
+            "47f50a181758a037adfd0bc9309f6787642e4da77a446574fc3fd3e1f8dd7a78"
+        );
+    }
+
+    #[test]
+    fn fingerprint_separates_rule_from_value() {
+        assert_ne!(fingerprint("ab", ""), fingerprint("a", "b"));
+    }
+}
