@@ -112,7 +112,7 @@ const LAT: (f64, f64) = (18.0, 54.0);
 const LON: (f64, f64) = (73.0, 135.5);
 
 pub(crate) fn gps_cn(value: &str) -> Verdict {
-    let mut parts = value.split([',', ' ', ';', '\t']).filter(|p| !p.is_empty());
+    let mut parts = value.split([',', ' ', ';', '\t', '，']).filter(|p| !p.is_empty());
     let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
         return Verdict::Invalid;
     };

@@ -1,0 +1,294 @@
+//! Turning rules into automata.
+
+use crate::accept::Filters;
+use crate::{Matcher, MatcherError, RuleIndex, RuleInfo};
+use aho_corasick::{AhoCorasickBuilder, MatchKind};
+use leakhound_rules::{Rule, RuleSet};
+use leakhound_validators::Validator;
+use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta;
+use regex_syntax::hir::{Class, Hir, HirKind};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A rule with its patterns compiled.
+pub(crate) struct CompiledRule {
+    pub regex: Option<Regex>,
+    /// Anchored-capable copy for keyword-less rules, confirmed at candidate starts.
+    pub anchored: Option<meta::Regex>,
+    pub value_group: usize,
+    pub validator: Option<Validator>,
+    pub min_entropy: Option<f64>,
+    pub context_words: Vec<Vec<u8>>,
+    pub context_window: usize,
+    pub boundary: bool,
+    pub placeholder_filter: bool,
+    pub generic: bool,
+    pub allow: Vec<Regex>,
+}
+
+/// Unicode-aware `\b`, `\d` and `\w` force the regex engine off its DFA fast path on
+/// non-ASCII text (every Chinese file) or match digits of other scripts. Rules spell
+/// out ASCII instead.
+fn lint(rule: &Rule, pattern: &str) -> Result<(), MatcherError> {
+    let stripped = pattern.replace("(?-u:\\b)", "").replace("\\\\", "");
+    for (bad, instead) in [("\\b", "(?-u:\\b)"), ("\\d", "[0-9]"), ("\\w", "[A-Za-z0-9_]"), ("\\D", "[^0-9]"), ("\\W", "[^A-Za-z0-9_]")] {
+        if stripped.contains(bad) {
+            return Err(MatcherError::SlowPattern {
+                rule: rule.id.clone(),
+                message: format!("write {instead} instead of {bad} (Unicode classes slow the engine and match other scripts' digits)"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn compile_regex(rule: &Rule, pattern: &str) -> Result<Regex, MatcherError> {
+    RegexBuilder::new(pattern)
+        .size_limit(64 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .map_err(|e| MatcherError::Regex {
+            rule: rule.id.clone(),
+            message: e.to_string(),
+        })
+}
+
+fn meta_config() -> (meta::Config, regex_automata::util::syntax::Config) {
+    (
+        meta::Config::new().nfa_size_limit(Some(64 << 20)).hybrid_cache_capacity(16 << 20),
+        regex_automata::util::syntax::Config::new().utf8(false),
+    )
+}
+
+fn value_group(re: &Regex) -> usize {
+    re.capture_names()
+        .position(|n| n == Some("value"))
+        .unwrap_or(if re.captures_len() > 1 { 1 } else { 0 })
+}
+
+pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
+    let mut rules = Vec::new();
+    let mut info = Vec::new();
+    let mut keyword_index: HashMap<String, usize> = HashMap::new();
+    let mut keyword_rules: Vec<Vec<RuleIndex>> = Vec::new();
+    let mut always_patterns = Vec::new();
+    let mut always_by_first_byte: Vec<Vec<RuleIndex>> = vec![Vec::new(); 256];
+    let ids: HashMap<&str, RuleIndex> = set
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let mut aggregates = Vec::new();
+
+    for (index, rule) in set.rules().iter().enumerate() {
+        let validator = match &rule.validator {
+            Some(name) => Some(Validator::from_name(name).ok_or_else(|| {
+                MatcherError::UnknownValidator {
+                    rule: rule.id.clone(),
+                    validator: name.clone(),
+                }
+            })?),
+            None => None,
+        };
+        let regex = match &rule.regex {
+            Some(p) => {
+                lint(rule, p)?;
+                Some(compile_regex(rule, p)?)
+            }
+            None => None,
+        };
+        let mut anchored = None;
+        if let (Some(p), true) = (&rule.regex, rule.keywords.is_empty()) {
+            let (cfg, syntax) = meta_config();
+            let re = meta::Builder::new()
+                .configure(cfg)
+                .syntax(syntax)
+                .build(p)
+                .map_err(|e| MatcherError::Regex {
+                    rule: rule.id.clone(),
+                    message: e.to_string(),
+                })?;
+            let hir = regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(p)
+                .map_err(|e| MatcherError::Regex {
+                    rule: rule.id.clone(),
+                    message: e.to_string(),
+                })?;
+            let (first, _) = first_bytes(&hir);
+            for (b, can_start) in first.iter().enumerate() {
+                if *can_start {
+                    always_by_first_byte[b].push(index);
+                }
+            }
+            anchored = Some(re);
+            always_patterns.push(p.clone());
+        }
+        for kw in &rule.keywords {
+            let key = kw.to_ascii_lowercase();
+            let slot = *keyword_index.entry(key).or_insert_with(|| {
+                keyword_rules.push(Vec::new());
+                keyword_rules.len() - 1
+            });
+            keyword_rules[slot].push(index);
+        }
+        if let Some(target) = &rule.aggregate_of {
+            let counted = *ids.get(target.as_str()).ok_or_else(|| MatcherError::UnknownAggregate {
+                rule: rule.id.clone(),
+                target: target.clone(),
+            })?;
+            aggregates.push((index, counted, rule.min_count));
+        }
+        let value_group = regex.as_ref().map(value_group).unwrap_or(0);
+        let allow = rule
+            .allow
+            .iter()
+            .map(|p| compile_regex(rule, p))
+            .collect::<Result<Vec<_>, _>>()?;
+        rules.push(CompiledRule {
+            regex,
+            anchored,
+            value_group,
+            validator,
+            min_entropy: rule.min_entropy,
+            context_words: rule.context_words.iter().map(|w| w.to_lowercase().into_bytes()).collect(),
+            context_window: rule.context_window,
+            boundary: rule.boundary,
+            placeholder_filter: rule.placeholder_filter,
+            generic: rule.generic,
+            allow,
+        });
+        info.push(RuleInfo {
+            id: Arc::from(rule.id.as_str()),
+            name: Arc::from(rule.name.as_str()),
+            category: rule.category,
+            severity: rule.severity,
+            confidence: rule.confidence,
+            validator: validator.map(Validator::name),
+        });
+    }
+
+    let mut keywords_sorted: Vec<(String, usize)> = keyword_index.into_iter().collect();
+    keywords_sorted.sort_by_key(|(_, slot)| *slot);
+    let keywords = if keywords_sorted.is_empty() {
+        None
+    } else {
+        Some(
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(keywords_sorted.iter().map(|(k, _)| k.as_bytes()))
+                .map_err(|e| MatcherError::Automaton(e.to_string()))?,
+        )
+    };
+    let always_union = if always_patterns.is_empty() {
+        None
+    } else {
+        let (cfg, syntax) = meta_config();
+        Some(
+            meta::Builder::new()
+                .configure(cfg)
+                .syntax(syntax)
+                .build_many(&always_patterns)
+                .map_err(|e| MatcherError::Automaton(e.to_string()))?,
+        )
+    };
+    Ok(Matcher {
+        rules,
+        info,
+        keywords,
+        keyword_rules,
+        always_union,
+        always_by_first_byte,
+        aggregates,
+        filters: Filters::new(set.filters()).map_err(MatcherError::Automaton)?,
+    })
+}
+
+/// Which bytes a match of `hir` can start with, and whether it can match empty.
+/// Used to confirm only the rules that can possibly start at a candidate position.
+fn first_bytes(hir: &Hir) -> ([bool; 256], bool) {
+    let mut set = [false; 256];
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => return (set, true),
+        HirKind::Literal(lit) => match lit.0.first() {
+            Some(&b) => set[usize::from(b)] = true,
+            None => return (set, true),
+        },
+        HirKind::Class(Class::Bytes(c)) => {
+            for r in c.ranges() {
+                for b in r.start()..=r.end() {
+                    set[usize::from(b)] = true;
+                }
+            }
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            for r in c.ranges() {
+                let lo = utf8_first_byte(r.start());
+                let hi = utf8_first_byte(r.end());
+                for b in lo..=hi {
+                    set[usize::from(b)] = true;
+                }
+            }
+        }
+        HirKind::Repetition(rep) => {
+            let (inner, empty) = first_bytes(&rep.sub);
+            return (inner, empty || rep.min == 0);
+        }
+        HirKind::Capture(cap) => return first_bytes(&cap.sub),
+        HirKind::Concat(parts) => {
+            for part in parts {
+                let (s, empty) = first_bytes(part);
+                for (a, b) in set.iter_mut().zip(s) {
+                    *a |= b;
+                }
+                if !empty {
+                    return (set, false);
+                }
+            }
+            return (set, true);
+        }
+        HirKind::Alternation(alts) => {
+            let mut any_empty = false;
+            for alt in alts {
+                let (s, empty) = first_bytes(alt);
+                any_empty |= empty;
+                for (a, b) in set.iter_mut().zip(s) {
+                    *a |= b;
+                }
+            }
+            return (set, any_empty);
+        }
+    }
+    (set, false)
+}
+
+fn utf8_first_byte(c: char) -> u8 {
+    let mut buf = [0u8; 4];
+    c.encode_utf8(&mut buf);
+    buf[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(p: &str) -> Vec<u8> {
+        let hir = regex_syntax::ParserBuilder::new().utf8(false).build().parse(p).unwrap_or_else(|_| Hir::empty());
+        let (set, _) = first_bytes(&hir);
+        (0..=255u8).filter(|b| set[usize::from(*b)]).collect()
+    }
+
+    #[test]
+    fn first_byte_sets() {
+        assert_eq!(starts("1[3-9][0-9]{9}"), b"1".to_vec());
+        assert_eq!(starts("(?:\\+86)?1[0-9]"), b"+1".to_vec());
+        assert_eq!(starts("[1-3]x|ab"), b"123a".to_vec());
+        // Unicode case folding: (?i)k also matches the Kelvin sign U+212A (0xE2 …).
+        assert_eq!(starts("(?i)k"), vec![b'K', b'k', 0xE2]);
+        assert_eq!(starts("京").len(), 1);
+    }
+}

@@ -1,0 +1,257 @@
+//! The matching engine: one pass over a buffer applies every enabled rule.
+//!
+//! How the work is narrowed, cheapest first:
+//! 1. **Keyword prefilter.** One Aho-Corasick automaton over every rule keyword (ASCII
+//!    case-insensitive) finds which keyworded rules can match at all. Most blobs trigger
+//!    none or a handful, so most rule regexes never run.
+//! 2. **One automaton for keyword-less rules.** Personal and vehicle data (IDs, phones,
+//!    VINs) have no keyword. Their patterns are compiled into a single multi-pattern
+//!    regex, so the buffer is walked once for all of them instead of once per rule.
+//!    At each candidate start, every keyword-less rule that can begin with that byte
+//!    confirms on its own (anchored), so two rules sharing a start (an 18-digit bank
+//!    card and a resident ID) are both seen.
+//! 3. **Confirmation.** Each rule's own regex extracts the value; token boundaries,
+//!    filters, entropy, context words and the validator decide.
+//!
+//! ```
+//! use leakhound_matcher::Matcher;
+//! use leakhound_rules::RuleSet;
+//! let m = Matcher::new(&RuleSet::builtin().unwrap()).unwrap();
+//! let hits = m.scan("身份证: 440304198706151231".as_bytes());
+//! assert_eq!(&*m.rule(hits[0].rule).id, "cn-resident-id");
+//! ```
+#![deny(missing_docs)]
+
+mod accept;
+mod compile;
+mod examples;
+
+pub use examples::{check_examples, ExampleFailure};
+
+use aho_corasick::AhoCorasick;
+use compile::CompiledRule;
+use leakhound_findings::Confidence;
+use leakhound_rules::RuleSet;
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input};
+use std::sync::Arc;
+
+/// Why rules could not be compiled into an engine.
+#[derive(Debug, thiserror::Error)]
+pub enum MatcherError {
+    /// A rule's pattern does not compile.
+    #[error("rule `{rule}`: invalid regex: {message}")]
+    Regex {
+        /// Rule id.
+        rule: String,
+        /// The regex error.
+        message: String,
+    },
+    /// A rule names a validator that does not exist.
+    #[error("rule `{rule}`: unknown validator `{validator}`")]
+    UnknownValidator {
+        /// Rule id.
+        rule: String,
+        /// The name given.
+        validator: String,
+    },
+    /// An aggregate rule counts a rule that is not loaded.
+    #[error("rule `{rule}`: aggregate_of names unknown rule `{target}`")]
+    UnknownAggregate {
+        /// Rule id.
+        rule: String,
+        /// The missing rule.
+        target: String,
+    },
+    /// A pattern uses a construct that defeats the engine's fast paths.
+    #[error("rule `{rule}`: {message}")]
+    SlowPattern {
+        /// Rule id.
+        rule: String,
+        /// What to write instead.
+        message: String,
+    },
+    /// The keyword automaton or the combined automaton could not be built.
+    #[error("cannot build automaton: {0}")]
+    Automaton(String),
+}
+
+/// Index of a rule inside a [`Matcher`].
+pub type RuleIndex = usize;
+
+/// Rule metadata shared by every finding of that rule.
+#[derive(Debug)]
+pub struct RuleInfo {
+    /// Stable id.
+    pub id: Arc<str>,
+    /// Human name.
+    pub name: Arc<str>,
+    /// Family.
+    pub category: leakhound_findings::Category,
+    /// Severity.
+    pub severity: leakhound_findings::Severity,
+    /// Confidence when validated.
+    pub confidence: Confidence,
+    /// Validator name, if any.
+    pub validator: Option<&'static str>,
+}
+
+/// One accepted match, before it is given a path and a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    /// Which rule.
+    pub rule: RuleIndex,
+    /// Byte offset where the value starts.
+    pub start: usize,
+    /// Byte offset just after the value.
+    pub end: usize,
+    /// Confidence after validation.
+    pub confidence: Confidence,
+    /// For aggregate rules: how many matches were counted.
+    pub count: Option<u64>,
+}
+
+/// Compiled rules, ready to scan any number of buffers from any number of threads.
+pub struct Matcher {
+    rules: Vec<CompiledRule>,
+    info: Vec<RuleInfo>,
+    keywords: Option<AhoCorasick>,
+    /// keyword pattern index -> rules that list it
+    keyword_rules: Vec<Vec<RuleIndex>>,
+    always_union: Option<regex_automata::meta::Regex>,
+    /// For each byte, the keyword-less rules whose value can start with it.
+    always_by_first_byte: Vec<Vec<RuleIndex>>,
+    aggregates: Vec<(RuleIndex, RuleIndex, usize)>,
+    filters: accept::Filters,
+}
+
+impl Matcher {
+    /// Compile a rule set. Fails on the first rule that cannot be compiled, naming it.
+    pub fn new(rules: &RuleSet) -> Result<Matcher, MatcherError> {
+        compile::build(rules)
+    }
+
+    /// Metadata of a rule.
+    pub fn rule(&self, index: RuleIndex) -> &RuleInfo {
+        &self.info[index]
+    }
+
+    /// Number of rules compiled.
+    pub fn len(&self) -> usize {
+        self.info.len()
+    }
+
+    /// True if no rules are loaded.
+    pub fn is_empty(&self) -> bool {
+        self.info.is_empty()
+    }
+
+    /// Every accepted match in `hay`, ordered by position. Never panics on any input.
+    pub fn scan(&self, hay: &[u8]) -> Vec<RawMatch> {
+        let mut out = Vec::new();
+        let mut triggered = vec![false; self.rules.len()];
+        if let Some(ac) = &self.keywords {
+            for m in ac.find_overlapping_iter(hay) {
+                for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                    triggered[r] = true;
+                }
+            }
+        }
+        for (index, fired) in triggered.iter().enumerate() {
+            if *fired {
+                self.run_rule(index, hay, &mut out);
+            }
+        }
+        self.run_always(hay, &mut out);
+        self.drop_generic_overlaps(&mut out);
+        self.apply_aggregates(&mut out);
+        out.sort_by_key(|m| (m.start, m.rule));
+        out.dedup();
+        out
+    }
+
+    fn run_rule(&self, index: RuleIndex, hay: &[u8], out: &mut Vec<RawMatch>) {
+        let rule = &self.rules[index];
+        let Some(re) = &rule.regex else { return };
+        for caps in re.captures_iter(hay) {
+            let Some(value) = caps.get(rule.value_group).or_else(|| caps.get(0)) else {
+                continue;
+            };
+            if let Some(m) = self.accept(index, hay, value.start(), value.end()) {
+                out.push(m);
+            }
+        }
+    }
+
+    fn run_always(&self, hay: &[u8], out: &mut Vec<RawMatch>) {
+        let Some(union) = &self.always_union else { return };
+        // One reusable capture buffer per keyword-less rule, created on first use.
+        let mut captures: Vec<Option<Captures>> = vec![None; self.rules.len()];
+        let mut found = Vec::new();
+        for hit in union.find_iter(hay) {
+            let start = hit.start();
+            for &index in &self.always_by_first_byte[usize::from(hay[start])] {
+                let Some(anchored) = &self.rules[index].anchored else { continue };
+                let c = captures[index].get_or_insert_with(|| anchored.create_captures());
+                let input = Input::new(hay).range(start..).anchored(Anchored::Yes);
+                anchored.search_captures(&input, c);
+                let group = self.rules[index].value_group;
+                if let Some(span) = c.get_group(group).or_else(|| c.get_group(0)) {
+                    found.push((index, span.start, span.end));
+                }
+            }
+            for (index, s, e) in found.drain(..) {
+                if let Some(m) = self.accept(index, hay, s, e) {
+                    out.push(m);
+                }
+            }
+        }
+    }
+
+    /// A catch-all rule (generic password assignment) is noise where a specific rule of
+    /// the same category already reported an overlapping value. Other categories do not
+    /// count: an e-mail-shaped `user:pass@host` must not hide the credential in it.
+    fn drop_generic_overlaps(&self, out: &mut Vec<RawMatch>) {
+        if !out.iter().any(|m| self.rules[m.rule].generic) {
+            return;
+        }
+        let specific: Vec<(usize, usize, leakhound_findings::Category)> = out
+            .iter()
+            .filter(|m| !self.rules[m.rule].generic)
+            .map(|m| (m.start, m.end, self.info[m.rule].category))
+            .collect();
+        out.retain(|m| {
+            let category = self.info[m.rule].category;
+            !self.rules[m.rule].generic
+                || !specific
+                    .iter()
+                    .any(|&(s, e, c)| c == category && s < m.end && m.start < e)
+        });
+    }
+
+    /// Many coordinate pairs in one blob are a location trace: report the trace once
+    /// instead of every point.
+    fn apply_aggregates(&self, out: &mut Vec<RawMatch>) {
+        for &(aggregate, counted, min_count) in &self.aggregates {
+            let count = out.iter().filter(|m| m.rule == counted).count();
+            if count < min_count {
+                continue;
+            }
+            let first = out
+                .iter()
+                .filter(|m| m.rule == counted)
+                .min_by_key(|m| m.start)
+                .map(|m| (m.start, m.end));
+            out.retain(|m| m.rule != counted);
+            if let Some((start, end)) = first {
+                out.push(RawMatch {
+                    rule: aggregate,
+                    start,
+                    end,
+                    confidence: self.info[aggregate].confidence,
+                    count: Some(count as u64),
+                });
+            }
+        }
+    }
+}
