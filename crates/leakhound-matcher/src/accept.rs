@@ -1,5 +1,6 @@
 //! The decision on one candidate: boundaries, filters, entropy, context, validator.
 
+use crate::tokens::is_word;
 use crate::{Matcher, RawMatch, RuleIndex};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use leakhound_findings::Confidence;
@@ -42,10 +43,6 @@ impl Filters {
         self.placeholders.as_ref().is_some_and(|s| s.is_match(value))
             || self.stopwords.as_ref().is_some_and(|s| s.is_match(value))
     }
-}
-
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// A value is a token if it does not continue a word on either side, and a number is

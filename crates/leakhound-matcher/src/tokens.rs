@@ -1,0 +1,170 @@
+//! Finding keyword-less rules from token starts with one anchored multi-pattern DFA.
+
+use crate::RuleIndex;
+use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::hybrid::LazyStateID;
+use regex_automata::util::pool::Pool;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind};
+
+type CachePool = Pool<Cache, Box<dyn Fn() -> Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>>;
+
+/// Keyword-less rules whose matches must start at a token boundary.
+pub(crate) struct TokenRules {
+    dfa: DFA,
+    caches: CachePool,
+    /// DFA pattern id -> rule
+    rules: Vec<RuleIndex>,
+    /// Per byte: `WORD` and/or `CAN_START` (can begin a match of at least one rule).
+    class: [u8; 256],
+    /// Per first byte, the rules that can begin with it (fallback when the DFA quits).
+    by_first_byte: Vec<Vec<RuleIndex>>,
+}
+
+const WORD: u8 = 1;
+const CAN_START: u8 = 2;
+
+pub(crate) fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+impl TokenRules {
+    /// `rules`: (rule index, pattern, first-byte set) for every token-bounded,
+    /// keyword-less rule.
+    pub(crate) fn new(rules: Vec<(RuleIndex, String, [bool; 256])>) -> Result<Option<TokenRules>, String> {
+        if rules.is_empty() {
+            return Ok(None);
+        }
+        let patterns: Vec<&str> = rules.iter().map(|(_, p, _)| p.as_str()).collect();
+        let dfa = DFA::builder()
+            .configure(
+                DFA::config()
+                    .match_kind(MatchKind::All)
+                    .cache_capacity(8 << 20)
+                    .skip_cache_capacity_check(true),
+            )
+            .syntax(syntax::Config::new().utf8(false))
+            .build_many(&patterns)
+            .map_err(|e| e.to_string())?;
+        let mut class = [0u8; 256];
+        for (b, c) in class.iter_mut().enumerate() {
+            if is_word(b as u8) {
+                *c |= WORD;
+            }
+        }
+        let mut by_first_byte = vec![Vec::new(); 256];
+        for (index, _, first) in &rules {
+            for (b, yes) in first.iter().enumerate() {
+                if *yes {
+                    class[b] |= CAN_START;
+                    by_first_byte[b].push(*index);
+                }
+            }
+        }
+        let for_pool = dfa.clone();
+        let create: Box<dyn Fn() -> Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe> =
+            Box::new(move || for_pool.create_cache());
+        Ok(Some(TokenRules {
+            caches: Pool::new(create),
+            dfa,
+            rules: rules.iter().map(|(i, _, _)| *i).collect(),
+            class,
+            by_first_byte,
+        }))
+    }
+
+    /// Call `found(rule, start)` for every rule that matches at some token start.
+    pub(crate) fn for_each_candidate(&self, hay: &[u8], mut found: impl FnMut(RuleIndex, usize)) {
+        let mut cache = self.caches.get();
+        let mut hits: Vec<RuleIndex> = Vec::new();
+        let mut start_state = None;
+        let n = hay.len();
+        let mut p = 0;
+        while p < n {
+            let class = self.class[usize::from(hay[p])];
+            if class & CAN_START != 0 {
+                hits.clear();
+                self.rules_at(&mut cache, &mut start_state, hay, p, &mut hits);
+                for &rule in &hits {
+                    found(rule, p);
+                }
+            }
+            p += 1;
+            if class & WORD != 0 {
+                // Inside a word no token starts: skip to its end.
+                while p < n && self.class[usize::from(hay[p])] & WORD != 0 {
+                    p += 1;
+                }
+            }
+        }
+    }
+
+    /// Walk the anchored DFA from `start` by hand: cheaper than the search API for the
+    /// millions of short walks a scan makes, most of which die on the second byte.
+    fn rules_at(
+        &self,
+        cache: &mut Cache,
+        start_state: &mut Option<(usize, LazyStateID)>,
+        hay: &[u8],
+        start: usize,
+        hits: &mut Vec<RuleIndex>,
+    ) {
+        if self.walk(cache, start_state, hay, start, hits).is_err() {
+            // The lazy DFA gave up (pathological input): let every rule that can start
+            // with this byte confirm on its own. Slower, never wrong.
+            hits.clear();
+            hits.extend_from_slice(&self.by_first_byte[usize::from(hay[start])]);
+        }
+    }
+
+    /// Walk the anchored DFA from `start` by hand: cheaper than the search API for the
+    /// millions of short walks a scan makes, most of which die on the second byte.
+    fn walk(
+        &self,
+        cache: &mut Cache,
+        start_state: &mut Option<(usize, LazyStateID)>,
+        hay: &[u8],
+        start: usize,
+        hits: &mut Vec<RuleIndex>,
+    ) -> Result<(), ()> {
+        // Token patterns have no look-around, so one anchored start state serves every
+        // position. State ids die with a cache clear, hence the clear count beside it.
+        let mut sid = match *start_state {
+            Some((clears, sid)) if clears == cache.clear_count() => sid,
+            _ => {
+                let input = Input::new(hay).range(start..).anchored(Anchored::Yes);
+                let sid = self.dfa.start_state_forward(cache, &input).map_err(|_| ())?;
+                *start_state = Some((cache.clear_count(), sid));
+                sid
+            }
+        };
+        for &b in &hay[start..] {
+            sid = self.dfa.next_state(cache, sid, b).map_err(|_| ())?;
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    self.record(cache, sid, hits);
+                }
+                if sid.is_dead() {
+                    return Ok(());
+                }
+                if sid.is_quit() {
+                    return Err(());
+                }
+            }
+        }
+        sid = self.dfa.next_eoi_state(cache, sid).map_err(|_| ())?;
+        if sid.is_match() {
+            self.record(cache, sid, hits);
+        }
+        Ok(())
+    }
+
+    fn record(&self, cache: &Cache, sid: LazyStateID, hits: &mut Vec<RuleIndex>) {
+        for i in 0..self.dfa.match_len(cache, sid) {
+            let rule = self.rules[self.dfa.match_pattern(cache, sid, i).as_usize()];
+            if !hits.contains(&rule) {
+                hits.push(rule);
+            }
+        }
+    }
+}
