@@ -1,0 +1,419 @@
+//! Opening containers in place: zip and its family (jar, apk, docx, xlsx), tar, and
+//! gzip, bzip2, xz and zstd streams, nested up to [`Limits::max_depth`].
+//!
+//! Containers are recognised by their magic bytes, not their names, so a renamed
+//! `backup.dat` that is really a zip is opened too. Every member reaches the
+//! [`Visitor`] with a display path of the form `outer.zip!dir/inner.csv`.
+
+use crate::{Limits, Problem, LAYER_SEPARATOR};
+use std::io::{Cursor, Read};
+
+/// Receives what an archive holds.
+pub trait Visitor {
+    /// Content that is not (or could not be opened as) a container.
+    fn leaf(&mut self, path: &str, bytes: &[u8]);
+    /// Something was skipped or could not be read.
+    fn problem(&mut self, problem: Problem);
+}
+
+/// Below this size a member's expansion ratio is not judged: tiny files of zeros
+/// compress a thousandfold and are harmless.
+const RATIO_FLOOR: u64 = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Zip,
+    Tar,
+    Gzip,
+    Bzip2,
+    Xz,
+    Zstd,
+}
+
+impl Container {
+    fn name(self) -> &'static str {
+        match self {
+            Container::Zip => "zip",
+            Container::Tar => "tar",
+            Container::Gzip => "gzip",
+            Container::Bzip2 => "bzip2",
+            Container::Xz => "xz",
+            Container::Zstd => "zstd",
+        }
+    }
+}
+
+fn detect(bytes: &[u8]) -> Option<Container> {
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        Some(Container::Zip)
+    } else if bytes.starts_with(b"\x1f\x8b\x08") {
+        Some(Container::Gzip)
+    } else if bytes.len() > 4 && bytes.starts_with(b"BZh") && (b'1'..=b'9').contains(&bytes[3]) {
+        Some(Container::Bzip2)
+    } else if bytes.starts_with(b"\xFD7zXZ\x00") {
+        Some(Container::Xz)
+    } else if bytes.starts_with(b"\x28\xB5\x2F\xFD") {
+        Some(Container::Zstd)
+    } else if bytes.len() >= 512 && &bytes[257..262] == b"ustar" {
+        Some(Container::Tar)
+    } else {
+        None
+    }
+}
+
+/// True if the buffer starts like an archive or compressed stream leakhound opens.
+pub fn is_container(bytes: &[u8]) -> bool {
+    detect(bytes).is_some()
+}
+
+/// Open `bytes` (found at `path`) and everything inside it, calling the visitor for
+/// every leaf. A plain file is itself a single leaf.
+pub fn expand(path: &str, bytes: &[u8], limits: &Limits, visitor: &mut dyn Visitor) {
+    let mut ex = Expander {
+        limits,
+        budget: limits.max_expanded_size,
+        visitor,
+    };
+    ex.visit(path, bytes, 0);
+}
+
+struct Expander<'a> {
+    limits: &'a Limits,
+    /// Bytes this top-level file may still expand to.
+    budget: u64,
+    visitor: &'a mut dyn Visitor,
+}
+
+/// A member name that would land outside an extraction directory. We never extract,
+/// but such names are a sign of a crafted archive and are reported, not scanned.
+fn escapes(name: &str) -> bool {
+    let n = name.replace('\\', "/");
+    n.starts_with('/')
+        || n.split('/').any(|c| c == "..")
+        || n.as_bytes().get(1) == Some(&b':')
+}
+
+impl Expander<'_> {
+    fn visit(&mut self, path: &str, bytes: &[u8], depth: usize) {
+        let Some(kind) = detect(bytes) else {
+            self.visitor.leaf(path, bytes);
+            return;
+        };
+        if depth >= self.limits.max_depth {
+            self.visitor.problem(Problem::skipped(
+                path,
+                format!("{} nested more than {} layers deep; not opened (--max-depth)", kind.name(), self.limits.max_depth),
+            ));
+            return;
+        }
+        match kind {
+            Container::Zip => self.zip(path, bytes, depth),
+            Container::Tar => self.tar(path, bytes, depth),
+            _ => self.stream(path, bytes, kind, depth),
+        }
+    }
+
+    /// Read at most `cap` bytes from `reader`, judging ratio and budget as it goes.
+    /// Returns what was read and whether to keep it.
+    fn read_bounded(&mut self, path: &str, reader: &mut dyn Read, compressed: u64, what: &str) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut chunk = vec![0u8; 256 << 10];
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    out.extend_from_slice(&chunk[..n]);
+                    let len = out.len() as u64;
+                    if len > self.budget {
+                        self.visitor.problem(Problem::skipped(
+                            path,
+                            format!("{what} expands past the --max-expanded-size budget ({} bytes); skipped", self.limits.max_expanded_size),
+                        ));
+                        return None;
+                    }
+                    if len > RATIO_FLOOR && len / compressed.max(1) > self.limits.max_ratio {
+                        self.visitor.problem(Problem::skipped(
+                            path,
+                            format!("{what} expands more than {}x (possible zip bomb); skipped (--max-ratio)", self.limits.max_ratio),
+                        ));
+                        return None;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // Keep what decompressed before the damage: a truncated dump still
+                    // holds data worth finding.
+                    self.visitor.problem(Problem::unreadable(
+                        path,
+                        format!("{what} is truncated or corrupt after {} bytes: {e}", out.len()),
+                    ));
+                    break;
+                }
+            }
+        }
+        self.budget -= out.len() as u64;
+        Some(out)
+    }
+
+    fn zip(&mut self, path: &str, bytes: &[u8], depth: usize) {
+        let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
+            Ok(a) => a,
+            Err(e) => {
+                self.visitor.problem(Problem::unreadable(path, format!("corrupt zip archive ({e}); scanning its raw bytes instead")));
+                self.visitor.leaf(path, bytes);
+                return;
+            }
+        };
+        for i in 0..archive.len() {
+            let mut file = match archive.by_index(i) {
+                Ok(f) => f,
+                Err(e) => {
+                    self.visitor.problem(Problem::unreadable(path, format!("zip member #{i} unreadable: {e}")));
+                    continue;
+                }
+            };
+            if file.is_dir() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(file.name_raw()).into_owned();
+            let member = format!("{path}{LAYER_SEPARATOR}{name}");
+            if escapes(&name) {
+                self.visitor.problem(Problem::skipped(&member, "member name escapes the archive (path traversal); not scanned"));
+                continue;
+            }
+            if file.encrypted() {
+                self.visitor.problem(Problem::skipped(&member, "encrypted zip member; not scanned"));
+                continue;
+            }
+            let declared = file.size();
+            let compressed = file.compressed_size();
+            if declared > RATIO_FLOOR && declared / compressed.max(1) > self.limits.max_ratio {
+                self.visitor.problem(Problem::skipped(
+                    &member,
+                    format!("declares a {}x expansion (possible zip bomb); skipped (--max-ratio)", declared / compressed.max(1)),
+                ));
+                continue;
+            }
+            let Some(data) = self.read_bounded(&member, &mut file, compressed, "zip member") else {
+                continue;
+            };
+            drop(file);
+            self.visit(&member, &data, depth + 1);
+        }
+    }
+
+    fn tar(&mut self, path: &str, bytes: &[u8], depth: usize) {
+        let mut archive = tar::Archive::new(Cursor::new(bytes));
+        let entries = match archive.entries() {
+            Ok(e) => e,
+            Err(e) => {
+                self.visitor.problem(Problem::unreadable(path, format!("corrupt tar archive: {e}")));
+                return;
+            }
+        };
+        for entry in entries {
+            let mut entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    // Tar has no index to resynchronise from: stop at the damage.
+                    self.visitor.problem(Problem::unreadable(path, format!("tar archive is corrupt or truncated: {e}")));
+                    return;
+                }
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let member = format!("{path}{LAYER_SEPARATOR}{name}");
+            if escapes(&name) {
+                self.visitor.problem(Problem::skipped(&member, "member name escapes the archive (path traversal); not scanned"));
+                continue;
+            }
+            let size = entry.size();
+            // Tar members are stored, not compressed: their "compressed" size is their size.
+            let Some(data) = self.read_bounded(&member, &mut entry, size.max(1), "tar member") else {
+                continue;
+            };
+            self.visit(&member, &data, depth + 1);
+        }
+    }
+
+    fn stream(&mut self, path: &str, bytes: &[u8], kind: Container, depth: usize) {
+        let mut reader: Box<dyn Read + '_> = match kind {
+            Container::Gzip => Box::new(flate2::read::MultiGzDecoder::new(bytes)),
+            Container::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(bytes)),
+            Container::Xz => Box::new(lzma_rust2::XzReader::new(bytes, true)),
+            Container::Zstd => match ruzstd::decoding::StreamingDecoder::new(bytes) {
+                Ok(d) => Box::new(d),
+                Err(e) => {
+                    self.visitor.problem(Problem::unreadable(path, format!("corrupt zstd stream: {e}")));
+                    return;
+                }
+            },
+            Container::Zip | Container::Tar => return,
+        };
+        let what = format!("{} stream", kind.name());
+        let Some(data) = self.read_bounded(path, &mut reader, bytes.len() as u64, &what) else {
+            return;
+        };
+        drop(reader);
+        if detect(&data) == Some(Container::Tar) {
+            // `x.tar.gz!dir/file`, not `x.tar.gz!x.tar!dir/file`: one layer to the user.
+            self.tar(path, &data, depth + 1);
+        } else {
+            let inner = inner_name(path, kind);
+            self.visit(&format!("{path}{LAYER_SEPARATOR}{inner}"), &data, depth + 1);
+        }
+    }
+}
+
+/// `logs/app.log.gz` -> `app.log`: the name the decompressed stream would have.
+fn inner_name(path: &str, kind: Container) -> String {
+    let last = path
+        .rsplit(['/', '\\', LAYER_SEPARATOR])
+        .next()
+        .unwrap_or(path);
+    let lower = last.to_ascii_lowercase();
+    let suffixes: &[&str] = match kind {
+        Container::Gzip => &[".gz", ".gzip", ".z"],
+        Container::Bzip2 => &[".bz2", ".bzip2"],
+        Container::Xz => &[".xz"],
+        Container::Zstd => &[".zst", ".zstd"],
+        _ => &[],
+    };
+    for s in suffixes {
+        if lower.ends_with(s) && lower.len() > s.len() {
+            return last[..last.len() - s.len()].to_string();
+        }
+    }
+    format!("{last}.{}", "out")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[derive(Default)]
+    struct Collect {
+        leaves: Vec<(String, Vec<u8>)>,
+        problems: Vec<Problem>,
+    }
+    impl Visitor for Collect {
+        fn leaf(&mut self, path: &str, bytes: &[u8]) {
+            self.leaves.push((path.to_string(), bytes.to_vec()));
+        }
+        fn problem(&mut self, problem: Problem) {
+            self.problems.push(problem);
+        }
+    }
+
+    fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut buf);
+            for (name, data) in members {
+                let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+                w.start_file(*name, opts).ok();
+                w.write_all(data).ok();
+            }
+            w.finish().ok();
+        }
+        buf.into_inner()
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).ok();
+        e.finish().unwrap_or_default()
+    }
+
+    fn run(path: &str, bytes: &[u8], limits: Limits) -> Collect {
+        let mut c = Collect::default();
+        expand(path, bytes, &limits, &mut c);
+        c
+    }
+
+    #[test]
+    fn nested_zip_paths_use_one_bang_per_layer() {
+        let inner = zip_of(&[("dir/a.txt", b"hello")]);
+        let outer = zip_of(&[("inner.zip", &inner)]);
+        let c = run("outer.zip", &outer, Limits::default());
+        assert_eq!(c.leaves, vec![("outer.zip!inner.zip!dir/a.txt".to_string(), b"hello".to_vec())]);
+        assert!(c.problems.is_empty());
+    }
+
+    #[test]
+    fn tar_gz_is_one_layer() {
+        let mut tar_buf = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(5);
+        h.set_mode(0o644);
+        h.set_cksum();
+        tar_buf.append_data(&mut h, "etc/app.conf", &b"key=1"[..]).ok();
+        let tarred = tar_buf.into_inner().unwrap_or_default();
+        let c = run("backup.tar.gz", &gz(&tarred), Limits::default());
+        assert_eq!(c.leaves, vec![("backup.tar.gz!etc/app.conf".to_string(), b"key=1".to_vec())]);
+    }
+
+    #[test]
+    fn gz_member_is_named_without_its_suffix() {
+        let c = run("logs/app.log.gz", &gz(b"line"), Limits::default());
+        assert_eq!(c.leaves[0].0, "logs/app.log.gz!app.log");
+    }
+
+    #[test]
+    fn depth_limit_stops_opening() {
+        let mut data = zip_of(&[("a.txt", b"x")]);
+        for _ in 0..3 {
+            data = zip_of(&[("n.zip", &data)]);
+        }
+        let c = run("deep.zip", &data, Limits { max_depth: 2, ..Limits::default() });
+        assert!(c.leaves.is_empty());
+        assert!(c.problems[0].message.contains("--max-depth"), "{:?}", c.problems);
+    }
+
+    #[test]
+    fn zip_bomb_is_skipped_by_ratio() {
+        let zeros = vec![0u8; 20 << 20];
+        let bomb = zip_of(&[("zeros.bin", &zeros)]);
+        let c = run("bomb.zip", &bomb, Limits::default());
+        assert!(c.leaves.is_empty());
+        assert!(c.problems[0].message.contains("zip bomb"), "{:?}", c.problems);
+    }
+
+    #[test]
+    fn gzip_bomb_is_stopped_by_ratio_while_streaming() {
+        let c = run("bomb.gz", &gz(&vec![0u8; 50 << 20]), Limits::default());
+        assert!(c.leaves.is_empty());
+        assert!(c.problems[0].message.contains("zip bomb"), "{:?}", c.problems);
+    }
+
+    #[test]
+    fn path_traversal_member_is_reported_and_skipped() {
+        let z = zip_of(&[("../../etc/passwd", b"root:x:0:0"), ("ok.txt", b"fine")]);
+        let c = run("evil.zip", &z, Limits::default());
+        assert_eq!(c.leaves.len(), 1);
+        assert!(c.problems[0].message.contains("path traversal"));
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_what_decompressed() {
+        let text: Vec<u8> = (0..200_000u32).flat_map(|i| format!("row {i}\n").into_bytes()).collect();
+        let full = gz(&text);
+        let cut = &full[..full.len() / 2];
+        let c = run("dump.sql.gz", cut, Limits::default());
+        assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+        assert!(c.problems[0].message.contains("truncated"));
+        assert!(!c.leaves.is_empty() && c.leaves[0].1.starts_with(b"row 0\n"));
+    }
+
+    #[test]
+    fn corrupt_zip_falls_back_to_raw_bytes() {
+        let mut z = zip_of(&[("a.txt", b"abc")]);
+        z.truncate(20);
+        let c = run("broken.zip", &z, Limits::default());
+        assert_eq!(c.problems.len(), 1);
+        assert_eq!(c.leaves.len(), 1);
+    }
+}

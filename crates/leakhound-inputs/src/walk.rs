@@ -1,0 +1,105 @@
+//! Enumerating the files under the paths a user gave.
+
+use ignore::overrides::OverrideBuilder;
+use ignore::{WalkBuilder, WalkParallel, WalkState};
+use std::path::{Path, PathBuf};
+
+/// How to walk.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    /// Honour .gitignore / .ignore files. Off by default: a forgotten, ignored `.env`
+    /// is exactly what leaks.
+    pub respect_gitignore: bool,
+    /// Globs of paths to leave out (`--exclude`).
+    pub exclude: Vec<String>,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+}
+
+/// Why a walk could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WalkError {
+    /// An `--exclude` glob is malformed.
+    #[error("invalid --exclude glob `{glob}`: {message}")]
+    BadGlob {
+        /// The glob.
+        glob: String,
+        /// The parser's complaint.
+        message: String,
+    },
+}
+
+/// What the walker hands each worker.
+pub enum Entry {
+    /// A regular file to scan.
+    File(PathBuf),
+    /// Something that could not be listed or opened (permissions, broken link).
+    Error(String, String),
+}
+
+/// Build a parallel walker over `roots`. `.git` directories are never entered: history
+/// is scanned as history, not as packed object files.
+pub fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkParallel, WalkError> {
+    let first = roots.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
+    let mut b = WalkBuilder::new(first);
+    for r in roots.iter().skip(1) {
+        b.add(r);
+    }
+    let respect = opts.respect_gitignore;
+    b.hidden(false)
+        .git_ignore(respect)
+        .git_global(respect)
+        .git_exclude(respect)
+        .ignore(respect)
+        .parents(respect)
+        .require_git(false)
+        .follow_links(false)
+        .threads(opts.threads)
+        .filter_entry(|e| e.file_name() != ".git");
+    if !opts.exclude.is_empty() {
+        let mut ob = OverrideBuilder::new(first);
+        for g in &opts.exclude {
+            ob.add(&format!("!{g}")).map_err(|e| WalkError::BadGlob {
+                glob: g.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        let ov = ob.build().map_err(|e| WalkError::BadGlob {
+            glob: opts.exclude.join(","),
+            message: e.to_string(),
+        })?;
+        b.overrides(ov);
+    }
+    Ok(b.build_parallel())
+}
+
+/// Walk `roots` in parallel, calling `visit` from worker threads for every file and
+/// every listing error. `make_visitor` is called once per worker thread.
+pub fn walk<F, V>(roots: &[PathBuf], opts: &WalkOptions, make_visitor: F) -> Result<(), WalkError>
+where
+    F: Fn() -> V + Sync,
+    V: FnMut(Entry) + Send,
+{
+    let walker = walker(roots, opts)?;
+    walker.run(|| {
+        let mut visit = make_visitor();
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => {
+                    if entry.file_type().is_some_and(|t| t.is_file()) {
+                        visit(Entry::File(entry.into_path()));
+                    }
+                }
+                Err(err) => {
+                    let path = match &err {
+                        ignore::Error::WithPath { path, .. } => path.display().to_string(),
+                        _ => String::from("?"),
+                    };
+                    visit(Entry::Error(path, err.to_string()));
+                }
+            }
+            WalkState::Continue
+        })
+    });
+    Ok(())
+}
