@@ -1,0 +1,142 @@
+//! The scan pipeline: paths or buffers in, findings out.
+//!
+//! Every source of content (a file, an archive member, standard input, and later git
+//! blobs and table cells) ends in [`Scanner::scan_blob`], so there is one place that
+//! decodes, matches, locates and deduplicates. Identical bytes are matched once: the
+//! result is cached by content hash and replayed for every other place the bytes occur.
+//!
+//! ```
+//! use leakhound_scan::Scanner;
+//! let rules = leakhound_rules::RuleSet::builtin().unwrap();
+//! let scanner = Scanner::new(leakhound_matcher::Matcher::new(&rules).unwrap(), Default::default());
+//! let mut found = Vec::new();
+//! scanner.scan_blob("a.env", b"DB_URL=mysql://app:Sup3r-s3cret@10.0.0.5/crm\n", &mut |f| found.push(f));
+//! assert_eq!(&*found[0].rule, "mysql-url-password");
+//! assert_eq!((found[0].location.line, found[0].location.column), (1, 20));
+//! ```
+#![deny(missing_docs)]
+
+mod locate;
+mod pipeline;
+mod summary;
+
+pub use pipeline::{ScanError, ScanOptions};
+pub use summary::{Counters, Summary};
+
+use leakhound_findings::{fingerprint, Confidence, Finding, Location};
+use leakhound_inputs::decode;
+use leakhound_matcher::{Matcher, RuleIndex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A finding as it sits in its blob, before it is given a path. Cached per content.
+#[derive(Debug, Clone)]
+struct BlobFinding {
+    rule: RuleIndex,
+    line: u64,
+    column: u64,
+    offset: u64,
+    value: String,
+    line_text: String,
+    confidence: Confidence,
+    count: Option<u64>,
+}
+
+#[derive(Debug)]
+struct BlobResult {
+    findings: Vec<BlobFinding>,
+    binary: bool,
+    content_id: String,
+}
+
+/// Scans content with a compiled matcher. Shareable across threads.
+pub struct Scanner {
+    matcher: Matcher,
+    options: ScanOptions,
+    seen: Mutex<HashMap<u128, Arc<BlobResult>>>,
+    counters: Arc<Counters>,
+}
+
+impl Scanner {
+    /// A scanner over `matcher`'s rules.
+    pub fn new(matcher: Matcher, options: ScanOptions) -> Scanner {
+        Scanner {
+            matcher,
+            options,
+            seen: Mutex::new(HashMap::new()),
+            counters: Arc::new(Counters::default()),
+        }
+    }
+
+    /// Live counters (files, bytes, findings), for progress display.
+    pub fn counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// The matcher (rule metadata for outputs).
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Scan one blob of content found at `path` and report each finding. This is the
+    /// one entry point for every input kind.
+    pub fn scan_blob(&self, path: &str, bytes: &[u8], report: &mut dyn FnMut(Finding)) {
+        self.counters.add_blob(bytes.len() as u64);
+        let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+        let cached = self.seen.lock().ok().and_then(|m| m.get(&hash).cloned());
+        let result = match cached {
+            Some(r) => {
+                self.counters.add_duplicate();
+                r
+            }
+            None => {
+                let r = Arc::new(self.match_blob(bytes, hash));
+                if let Ok(mut m) = self.seen.lock() {
+                    m.insert(hash, Arc::clone(&r));
+                }
+                r
+            }
+        };
+        for bf in &result.findings {
+            let info = self.matcher.rule(bf.rule);
+            self.counters.add_finding();
+            report(Finding {
+                rule: Arc::clone(&info.id),
+                name: Arc::clone(&info.name),
+                category: info.category,
+                severity: info.severity,
+                confidence: bf.confidence,
+                location: Location {
+                    path: path.to_string(),
+                    line: bf.line,
+                    column: bf.column,
+                    offset: bf.offset,
+                },
+                fingerprint: fingerprint(&info.id, &bf.value),
+                value: bf.value.clone(),
+                validator: info.validator,
+                line_text: Some(bf.line_text.clone()),
+                count: bf.count,
+                blob: result.content_id.clone(),
+                binary: result.binary,
+            });
+        }
+    }
+
+    fn match_blob(&self, bytes: &[u8], hash: u128) -> BlobResult {
+        let encoding = decode::sniff(bytes);
+        let text = decode::to_utf8(bytes, encoding);
+        let binary = encoding == decode::Encoding::Binary;
+        let mut matches = self.matcher.scan(&text);
+        if binary {
+            // Binaries repeat strings (tables, resources): a few findings say enough.
+            matches.truncate(self.options.max_binary_findings);
+        }
+        let findings = locate::locate(&text, &matches);
+        BlobResult {
+            findings,
+            binary,
+            content_id: format!("{hash:032x}"),
+        }
+    }
+}

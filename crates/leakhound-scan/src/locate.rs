@@ -1,0 +1,96 @@
+//! Turning byte offsets into lines, columns and the line's text.
+
+use crate::BlobFinding;
+use leakhound_matcher::RawMatch;
+
+/// Longest line excerpt kept with a finding; minified files have megabyte lines.
+const MAX_LINE_TEXT: usize = 240;
+
+/// Locate sorted matches in `text` in one forward pass: newlines are counted once, not
+/// once per finding.
+pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
+    let mut out = Vec::with_capacity(matches.len());
+    let mut pos = 0usize;
+    let mut line = 1u64;
+    let mut line_start = 0usize;
+    for m in matches {
+        let start = m.start.min(text.len());
+        if start >= pos {
+            line += memchr::memchr_iter(b'\n', &text[pos..start]).count() as u64;
+            if let Some(nl) = memchr::memrchr(b'\n', &text[pos..start]) {
+                line_start = pos + nl + 1;
+            }
+            pos = start;
+        }
+        let (l, ls) = if start >= line_start {
+            (line, line_start)
+        } else {
+            // An earlier-starting match after a later one (aggregates): recount.
+            let before = &text[..start];
+            (
+                1 + memchr::memchr_iter(b'\n', before).count() as u64,
+                memchr::memrchr(b'\n', before).map_or(0, |i| i + 1),
+            )
+        };
+        // Columns count characters, so a GBK file and its UTF-8 twin agree.
+        let column = 1 + text[ls..start].iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64;
+        let end = m.end.min(text.len());
+        out.push(BlobFinding {
+            rule: m.rule,
+            line: l,
+            column,
+            offset: start as u64,
+            value: String::from_utf8_lossy(&text[start..end]).into_owned(),
+            line_text: excerpt(text, ls, start, end),
+            confidence: m.confidence,
+            count: m.count,
+        });
+    }
+    out
+}
+
+/// The line holding the value, cut to a readable window around it.
+fn excerpt(text: &[u8], line_start: usize, start: usize, end: usize) -> String {
+    let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+    let mut from = line_start;
+    let mut to = line_end.max(end.min(line_end));
+    if to - from > MAX_LINE_TEXT {
+        from = start.saturating_sub(MAX_LINE_TEXT / 3).max(line_start);
+        to = (end.min(line_end).max(start) + MAX_LINE_TEXT / 3).min(line_end).max(from);
+        if to - from > MAX_LINE_TEXT {
+            to = from + MAX_LINE_TEXT;
+        }
+    }
+    let s = String::from_utf8_lossy(&text[from..to]);
+    s.trim_end_matches('\r').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leakhound_findings::Confidence;
+
+    fn m(start: usize, end: usize) -> RawMatch {
+        RawMatch { rule: 0, start, end, confidence: Confidence::High, count: None }
+    }
+
+    #[test]
+    fn lines_and_character_columns() {
+        let text = "a\n手机13912345678\r\nxx".as_bytes();
+        let s = text.iter().position(|&b| b == b'1').unwrap_or(0);
+        let out = locate(text, &[m(0, 1), m(s, s + 11)]);
+        assert_eq!((out[0].line, out[0].column), (1, 1));
+        assert_eq!((out[1].line, out[1].column), (2, 3));
+        assert_eq!(out[1].line_text, "手机13912345678");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_value() {
+        let mut text = "x".repeat(10_000);
+        text.push_str("SECRET");
+        text.push_str(&"y".repeat(10_000));
+        let out = locate(text.as_bytes(), &[m(10_000, 10_006)]);
+        assert!(out[0].line_text.len() <= MAX_LINE_TEXT);
+        assert!(out[0].line_text.contains("SECRET"));
+    }
+}

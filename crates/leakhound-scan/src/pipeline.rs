@@ -1,0 +1,155 @@
+//! Walking paths and feeding every file and archive member to the scanner.
+
+use crate::{Scanner, Summary};
+use leakhound_findings::Finding;
+use leakhound_inputs::archive::{self, Visitor};
+use leakhound_inputs::walk::{self, Entry, WalkError, WalkOptions};
+use leakhound_inputs::{read, Limits, Problem, ProblemKind};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Archive and size limits.
+    pub limits: Limits,
+    /// Walking options.
+    pub walk: WalkOptions,
+    /// Most findings reported per binary blob.
+    pub max_binary_findings: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            limits: Limits::default(),
+            walk: WalkOptions::default(),
+            max_binary_findings: 20,
+        }
+    }
+}
+
+/// Why a scan could not run at all (single unreadable files are problems, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The walk could not start.
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+}
+
+/// Display name of standard input in findings.
+pub const STDIN_PATH: &str = "<stdin>";
+
+struct Leaves<'a> {
+    scanner: &'a Scanner,
+    findings: Vec<Finding>,
+    problems: Vec<Problem>,
+}
+
+impl Visitor for Leaves<'_> {
+    fn leaf(&mut self, path: &str, bytes: &[u8]) {
+        let findings = &mut self.findings;
+        self.scanner.scan_blob(path, bytes, &mut |f| findings.push(f));
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+}
+
+impl Scanner {
+    /// Scan files, folders and `-` (standard input). Problems are passed to
+    /// `on_problem` as they happen (for stderr) and collected in the summary; findings
+    /// come back sorted by path, line, column and rule, the same on every run.
+    pub fn scan_paths(
+        &self,
+        roots: &[PathBuf],
+        on_problem: &(dyn Fn(&Problem) + Sync),
+    ) -> Result<(Vec<Finding>, Summary), ScanError> {
+        let started = Instant::now();
+        let findings = Mutex::new(Vec::new());
+        let problems = Mutex::new(Vec::new());
+        let report = |mut leaves: Leaves<'_>| {
+            for p in &leaves.problems {
+                on_problem(p);
+            }
+            if let Ok(mut all) = problems.lock() {
+                all.append(&mut leaves.problems);
+            }
+            if let Ok(mut all) = findings.lock() {
+                all.append(&mut leaves.findings);
+            }
+        };
+        let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = roots.iter().partition(|p| p.as_os_str() == "-");
+        if !stdin.is_empty() {
+            report(self.scan_stdin());
+        }
+        let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+        if !paths.is_empty() {
+            walk::walk(&paths, &self.options.walk, || {
+                |entry: Entry| {
+                    let leaves = match entry {
+                        Entry::File(path) => self.scan_file(&path),
+                        Entry::Error(path, message) => Leaves {
+                            scanner: self,
+                            findings: Vec::new(),
+                            problems: vec![Problem { path, message, kind: ProblemKind::Unreadable }],
+                        },
+                    };
+                    report(leaves);
+                }
+            })?;
+        }
+        let mut findings = findings.into_inner().unwrap_or_default();
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut problems = problems.into_inner().unwrap_or_default();
+        problems.sort_by(|a, b| a.path.cmp(&b.path));
+        let summary = Summary::new(&self.counters, &findings, problems, started.elapsed(), self.matcher.len());
+        Ok((findings, summary))
+    }
+
+    fn scan_file(&self, path: &Path) -> Leaves<'_> {
+        let display = path.display().to_string();
+        let mut leaves = Leaves { scanner: self, findings: Vec::new(), problems: Vec::new() };
+        let len = match std::fs::metadata(path) {
+            Ok(m) => m.len(),
+            Err(e) => {
+                leaves.problems.push(Problem { path: display, message: format!("cannot read: {e}"), kind: ProblemKind::Unreadable });
+                return leaves;
+            }
+        };
+        let max = self.options.limits.max_file_size;
+        if max > 0 && len > max {
+            leaves.problems.push(Problem {
+                path: display,
+                message: format!("{len} bytes is over --max-file-size ({max}); skipped"),
+                kind: ProblemKind::Skipped,
+            });
+            return leaves;
+        }
+        match read::read_file(path) {
+            Ok(bytes) => {
+                self.counters.add_file();
+                archive::expand(&display, &bytes, &self.options.limits, &mut leaves);
+            }
+            Err(e) => leaves.problems.push(Problem { path: display, message: format!("cannot read: {e}"), kind: ProblemKind::Unreadable }),
+        }
+        leaves
+    }
+
+    fn scan_stdin(&self) -> Leaves<'_> {
+        let mut leaves = Leaves { scanner: self, findings: Vec::new(), problems: Vec::new() };
+        let mut buf = Vec::new();
+        let max = self.options.limits.max_file_size;
+        let limit = if max == 0 { u64::MAX } else { max };
+        match std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
+            Ok(_) => {
+                self.counters.add_file();
+                archive::expand(STDIN_PATH, &buf, &self.options.limits, &mut leaves);
+            }
+            Err(e) => leaves.problems.push(Problem { path: STDIN_PATH.into(), message: format!("cannot read: {e}"), kind: ProblemKind::Unreadable }),
+        }
+        leaves
+    }
+}

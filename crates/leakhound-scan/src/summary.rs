@@ -1,0 +1,141 @@
+//! The numbers a scan reports. Computed here and nowhere else, so the human summary, the
+//! JSON summary and the progress bar cannot disagree.
+
+use leakhound_findings::{Category, Finding, Severity};
+use leakhound_inputs::{Problem, ProblemKind};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Live counters, updated by worker threads and read by the progress bar.
+#[derive(Debug, Default)]
+pub struct Counters {
+    files: AtomicU64,
+    blobs: AtomicU64,
+    bytes: AtomicU64,
+    duplicates: AtomicU64,
+    findings: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add_file(&self) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_blob(&self, bytes: u64) {
+        self.blobs.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+    pub(crate) fn add_duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_finding(&self) {
+        self.findings.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Files read so far.
+    pub fn files(&self) -> u64 {
+        self.files.load(Ordering::Relaxed)
+    }
+    /// Bytes scanned so far (archive members counted expanded).
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+    /// Findings so far.
+    pub fn findings(&self) -> u64 {
+        self.findings.load(Ordering::Relaxed)
+    }
+}
+
+/// What a finished scan did and found.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Top-level files read (stdin counts as one).
+    pub files: u64,
+    /// Blobs scanned: files plus every archive member.
+    pub blobs: u64,
+    /// Bytes of blobs scanned (archive members counted expanded).
+    pub bytes: u64,
+    /// Blobs whose bytes had been seen before and were not matched again.
+    pub duplicate_blobs: u64,
+    /// Findings reported.
+    pub findings: u64,
+    /// Findings per category.
+    pub by_category: BTreeMap<Category, u64>,
+    /// Findings per severity.
+    pub by_severity: BTreeMap<Severity, u64>,
+    /// What could not be read or was skipped.
+    pub problems: Vec<Problem>,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+    /// Rules that were enabled.
+    pub rules: usize,
+}
+
+impl Summary {
+    pub(crate) fn new(counters: &Counters, findings: &[Finding], problems: Vec<Problem>, elapsed: Duration, rules: usize) -> Summary {
+        let mut by_category = BTreeMap::new();
+        let mut by_severity = BTreeMap::new();
+        for f in findings {
+            *by_category.entry(f.category).or_insert(0) += 1;
+            *by_severity.entry(f.severity).or_insert(0) += 1;
+        }
+        Summary {
+            files: counters.files.load(Ordering::Relaxed),
+            blobs: counters.blobs.load(Ordering::Relaxed),
+            bytes: counters.bytes.load(Ordering::Relaxed),
+            duplicate_blobs: counters.duplicates.load(Ordering::Relaxed),
+            findings: findings.len() as u64,
+            by_category,
+            by_severity,
+            problems,
+            elapsed,
+            rules,
+        }
+    }
+
+    /// Scan throughput in MB/s (10^6 bytes), 0 for an instant scan.
+    pub fn megabytes_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs <= 0.0 {
+            0.0
+        } else {
+            self.bytes as f64 / 1e6 / secs
+        }
+    }
+
+    /// Problems that were read failures (not deliberate skips).
+    pub fn unreadable(&self) -> usize {
+        self.problems.iter().filter(|p| p.kind == ProblemKind::Unreadable).count()
+    }
+
+    /// Problems that were deliberate skips (limits, exclusions, suspicious names).
+    pub fn skipped(&self) -> usize {
+        self.problems.iter().filter(|p| p.kind == ProblemKind::Skipped).count()
+    }
+
+    /// Nothing could be read at all: the exit code says error, not "clean".
+    pub fn nothing_readable(&self) -> bool {
+        self.files == 0 && self.unreadable() > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throughput_and_readability() {
+        let s = Summary {
+            bytes: 50_000_000,
+            elapsed: Duration::from_millis(500),
+            ..Summary::default()
+        };
+        assert!((s.megabytes_per_second() - 100.0).abs() < 1e-9);
+        assert!(!s.nothing_readable());
+        let bad = Summary {
+            problems: vec![Problem { path: "x".into(), message: "denied".into(), kind: ProblemKind::Unreadable }],
+            ..Summary::default()
+        };
+        assert!(bad.nothing_readable());
+        assert_eq!(Summary::default().megabytes_per_second(), 0.0);
+    }
+}
