@@ -77,18 +77,28 @@ impl Finding {
         }
     }
 
-    /// The context line with the value masked (or not).
-    pub fn shown_line(&self, reveal: bool) -> Option<String> {
+    /// The context line with this value, and every other value found on the same line
+    /// (`others`), masked, unless revealing. Without `others`, a line holding a phone
+    /// number and an ID number would print the ID in clear under the phone finding.
+    pub fn shown_line(&self, reveal: bool, others: &[&str]) -> Option<String> {
         let line = self.line_text.as_deref()?;
         if reveal {
             return Some(line.to_string());
         }
         // A multi-line value (a private key) only overlaps the line: mask its first line.
-        let first = self.value.lines().next().unwrap_or("");
-        if first.is_empty() {
-            return Some(line.to_string());
+        let first_line = |v: &'_ str| v.lines().next().unwrap_or("").to_string();
+        let mut values: Vec<String> = std::iter::once(first_line(&self.value))
+            .chain(others.iter().map(|v| first_line(v)))
+            .filter(|v| !v.is_empty())
+            .collect();
+        // Longest first, so a value that contains another is masked whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        let mut shown = line.to_string();
+        for v in &values {
+            shown = shown.replace(v.as_str(), &mask(v));
         }
-        Some(line.replace(first, &mask(first)))
+        Some(shown)
     }
 
     /// Sort key that gives the same order on every run: path, position, rule.
@@ -131,6 +141,28 @@ mod tests {
             fingerprint("vin", "LSVAU2180N2183294"),
             "47f50a181758a037adfd0bc9309f6787642e4da77a446574fc3fd3e1f8dd7a78"
         );
+    }
+
+    #[test]
+    fn shown_line_masks_every_value_on_the_line() {
+        let f = Finding {
+            rule: Arc::from("cn-mobile"),
+            name: Arc::from("mobile"),
+            category: Category::Personal,
+            severity: Severity::Medium,
+            confidence: Confidence::Medium,
+            location: Location { path: "a.csv".into(), line: 2, column: 23, offset: 0 },
+            value: "13912345678".into(),
+            fingerprint: fingerprint("cn-mobile", "13912345678"),
+            validator: None,
+            line_text: Some("张伟,440304198706151231,13912345678".into()),
+            count: None,
+            blob: String::new(),
+            binary: false,
+        };
+        let shown = f.shown_line(false, &["440304198706151231"]).unwrap_or_default();
+        assert_eq!(shown, "张伟,4403**********1231,13*******78");
+        assert!(f.shown_line(true, &[]).unwrap_or_default().contains("440304198706151231"));
     }
 
     #[test]

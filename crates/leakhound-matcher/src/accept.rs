@@ -11,17 +11,19 @@ use std::collections::HashSet;
 /// Global filters compiled once.
 pub(crate) struct Filters {
     example_values: HashSet<Vec<u8>>,
-    placeholders: Option<RegexSet>,
+    placeholder_patterns: Vec<String>,
+    /// Compiled on first use, like rule regexes.
+    placeholders: std::sync::OnceLock<Option<RegexSet>>,
     stopwords: Option<AhoCorasick>,
 }
 
 impl Filters {
     pub(crate) fn new(f: &leakhound_rules::Filters) -> Result<Filters, String> {
-        let placeholders = if f.placeholders.is_empty() {
-            None
-        } else {
-            Some(RegexSet::new(&f.placeholders).map_err(|e| format!("placeholder filter: {e}"))?)
-        };
+        for p in &f.placeholders {
+            regex_syntax::ast::parse::Parser::new()
+                .parse(p)
+                .map_err(|e| format!("placeholder filter `{p}`: {e}"))?;
+        }
         let stopwords = if f.stopwords.is_empty() {
             None
         } else {
@@ -34,13 +36,17 @@ impl Filters {
         };
         Ok(Filters {
             example_values: f.example_values.iter().map(|v| v.as_bytes().to_vec()).collect(),
-            placeholders,
+            placeholder_patterns: f.placeholders.clone(),
+            placeholders: std::sync::OnceLock::new(),
             stopwords,
         })
     }
 
     fn is_placeholder(&self, value: &[u8]) -> bool {
-        self.placeholders.as_ref().is_some_and(|s| s.is_match(value))
+        self.placeholders
+            .get_or_init(|| RegexSet::new(&self.placeholder_patterns).ok())
+            .as_ref()
+            .is_some_and(|s| s.is_match(value))
             || self.stopwords.as_ref().is_some_and(|s| s.is_match(value))
     }
 }
@@ -94,7 +100,7 @@ impl Matcher {
         if rule.placeholder_filter && self.filters.is_placeholder(value) {
             return None;
         }
-        if rule.allow.iter().any(|re| re.is_match(value)) {
+        if rule.allow.iter().any(|re| re.get().is_some_and(|re| re.is_match(value))) {
             return None;
         }
         if rule.min_entropy.is_some_and(|min| shannon_entropy(value) < min) {

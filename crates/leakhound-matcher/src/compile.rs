@@ -6,16 +6,56 @@ use aho_corasick::{AhoCorasickBuilder, MatchKind};
 use leakhound_rules::{Rule, RuleSet};
 use leakhound_validators::Validator;
 use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::meta;
 use regex_syntax::hir::{Class, Hir, HirKind};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// A rule with its patterns compiled.
+/// A regex compiled on first use. Most scans trigger a handful of the ~260 rules, and
+/// compiling all of them up front cost ~100 ms of start-up, too much for a pre-commit
+/// hook scanning one file. Syntax is still checked when the matcher is built.
+pub(crate) struct LazyRegex {
+    pattern: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str) -> LazyRegex {
+        LazyRegex { pattern: pattern.to_string(), compiled: OnceLock::new() }
+    }
+
+    pub(crate) fn get(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| build_regex(&self.pattern).ok())
+            .as_ref()
+    }
+}
+
+/// Same as [`LazyRegex`] for the anchored-search copy of token rules.
+pub(crate) struct LazyMeta {
+    pattern: String,
+    compiled: OnceLock<Option<meta::Regex>>,
+}
+
+impl LazyMeta {
+    pub(crate) fn get(&self) -> Option<&meta::Regex> {
+        self.compiled
+            .get_or_init(|| {
+                meta::Regex::builder()
+                    .syntax(regex_automata::util::syntax::Config::new().utf8(false))
+                    .build(&self.pattern)
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
+/// A rule with its patterns compiled (lazily).
 pub(crate) struct CompiledRule {
-    pub regex: Option<Regex>,
+    pub regex: Option<LazyRegex>,
     pub value_group: usize,
     /// Token rules: an anchored-search copy, for finding a match end without captures.
-    pub anchored: Option<regex_automata::meta::Regex>,
+    pub anchored: Option<LazyMeta>,
     /// The value group spans the whole pattern, so no captures are needed.
     pub whole_value: bool,
     pub validator: Option<Validator>,
@@ -25,7 +65,7 @@ pub(crate) struct CompiledRule {
     pub boundary: bool,
     pub placeholder_filter: bool,
     pub generic: bool,
-    pub allow: Vec<Regex>,
+    pub allow: Vec<LazyRegex>,
 }
 
 /// Unicode-aware `\b`, `\d` and `\w` force the regex engine off its DFA fast path on
@@ -44,21 +84,54 @@ fn lint(rule: &Rule, pattern: &str) -> Result<(), MatcherError> {
     Ok(())
 }
 
-fn compile_regex(rule: &Rule, pattern: &str) -> Result<Regex, MatcherError> {
-    RegexBuilder::new(pattern)
-        .size_limit(64 << 20)
-        .dfa_size_limit(64 << 20)
-        .build()
-        .map_err(|e| MatcherError::Regex {
-            rule: rule.id.clone(),
-            message: e.to_string(),
-        })
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(64 << 20).dfa_size_limit(64 << 20).build()
 }
 
-fn value_group(re: &Regex) -> usize {
-    re.capture_names()
-        .position(|n| n == Some("value"))
-        .unwrap_or(if re.captures_len() > 1 { 1 } else { 0 })
+/// Check a pattern now; compile it now only for rules from user files, whose mistakes
+/// should fail the run at start, not be skipped silently mid-scan. Built-in rules are
+/// compiled by the test suite.
+fn checked_regex(rule: &Rule, pattern: &str) -> Result<LazyRegex, MatcherError> {
+    let err = |message: String| MatcherError::Regex { rule: rule.id.clone(), message };
+    regex_syntax::ast::parse::Parser::new().parse(pattern).map_err(|e| err(e.to_string()))?;
+    let lazy = LazyRegex::new(pattern);
+    if !is_builtin(rule) {
+        let compiled = build_regex(pattern).map_err(|e| err(e.to_string()))?;
+        let _ = lazy.compiled.set(Some(compiled));
+    }
+    Ok(lazy)
+}
+
+fn is_builtin(rule: &Rule) -> bool {
+    leakhound_rules::BUILTIN_FILES.iter().any(|(name, _)| *name == rule.source)
+}
+
+/// Index of the group named `value`, else 1 if the pattern has groups, else 0. Read
+/// from the syntax tree so it needs no compiled regex.
+fn value_group(pattern: &str) -> usize {
+    let Ok(hir) = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) else {
+        return 0;
+    };
+    let mut names = Vec::new();
+    collect_groups(&hir, &mut names);
+    names.sort_by_key(|(i, _)| *i);
+    names
+        .iter()
+        .find(|(_, n)| n.as_deref() == Some("value"))
+        .map(|(i, _)| *i as usize)
+        .unwrap_or(if names.is_empty() { 0 } else { 1 })
+}
+
+fn collect_groups(hir: &Hir, out: &mut Vec<(u32, Option<String>)>) {
+    match hir.kind() {
+        HirKind::Capture(c) => {
+            out.push((c.index, c.name.as_deref().map(str::to_string)));
+            collect_groups(&c.sub, out);
+        }
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().for_each(|h| collect_groups(h, out)),
+        HirKind::Repetition(r) => collect_groups(&r.sub, out),
+        _ => {}
+    }
 }
 
 pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
@@ -89,7 +162,7 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
         let regex = match &rule.regex {
             Some(p) => {
                 lint(rule, p)?;
-                Some(compile_regex(rule, p)?)
+                Some(checked_regex(rule, p)?)
             }
             None => None,
         };
@@ -108,15 +181,7 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
                 let (first, _) = first_bytes(&hir);
                 token_rules.push((index, p.clone(), first));
                 whole_value = value_is_whole_match(&hir);
-                anchored = Some(
-                    regex_automata::meta::Regex::builder()
-                        .syntax(regex_automata::util::syntax::Config::new().utf8(false))
-                        .build(p)
-                        .map_err(|e| MatcherError::Regex {
-                            rule: rule.id.clone(),
-                            message: e.to_string(),
-                        })?,
-                );
+                anchored = Some(LazyMeta { pattern: p.clone(), compiled: OnceLock::new() });
             } else {
                 unbounded_rules.push(index);
             }
@@ -136,11 +201,14 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             })?;
             aggregates.push((index, counted, rule.min_count));
         }
-        let value_group = regex.as_ref().map(value_group).unwrap_or(0);
+        let value_group = match &rule.regex {
+            Some(p) => value_group(p),
+            None => 0,
+        };
         let allow = rule
             .allow
             .iter()
-            .map(|p| compile_regex(rule, p))
+            .map(|p| checked_regex(rule, p))
             .collect::<Result<Vec<_>, _>>()?;
         rules.push(CompiledRule {
             regex,

@@ -173,7 +173,7 @@ impl Matcher {
 
     fn run_rule(&self, index: RuleIndex, hay: &[u8], out: &mut Vec<RawMatch>) {
         let rule = &self.rules[index];
-        let Some(re) = &rule.regex else { return };
+        let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else { return };
         for caps in re.captures_iter(hay) {
             let Some(value) = caps.get(rule.value_group).or_else(|| caps.get(0)) else {
                 continue;
@@ -198,7 +198,7 @@ impl Matcher {
     /// Run rule `index`'s own regex anchored at `start` and judge what it extracts.
     fn confirm_at(&self, index: RuleIndex, hay: &[u8], start: usize, out: &mut Vec<RawMatch>) {
         let rule = &self.rules[index];
-        if let (Some(anchored), true) = (&rule.anchored, rule.whole_value) {
+        if let (Some(anchored), true) = (rule.anchored.as_ref().and_then(|a| a.get()), rule.whole_value) {
             let input = regex_automata::Input::new(hay)
                 .range(start..)
                 .anchored(regex_automata::Anchored::Yes);
@@ -209,7 +209,7 @@ impl Matcher {
             }
             return;
         }
-        let Some(re) = &rule.regex else { return };
+        let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else { return };
         // The token DFA said this rule matches at `start`; the rule's own regex (leftmost-
         // first, greedy) decides the exact span and groups, as a standalone scan would.
         let Some(caps) = re.captures_at(hay, start) else { return };

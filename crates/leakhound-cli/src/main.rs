@@ -1,0 +1,52 @@
+//! The `leakhound` binary: argument parsing and wiring. The work happens in the
+//! library crates; each subcommand lives in its own `cmd_*.rs`.
+
+mod args;
+mod cmd_rules;
+mod cmd_scan;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Find credentials, personal data and vehicle data before they leak.
+#[derive(Parser)]
+#[command(name = "leakhound", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan files, folders, archives or standard input (`-`).
+    Scan(cmd_scan::ScanArgs),
+    /// List or check the detection rules.
+    #[command(subcommand)]
+    Rules(cmd_rules::RulesCommand),
+}
+
+/// Exit codes are part of the CLI contract: CI pipelines branch on them.
+pub(crate) mod exit {
+    /// Scanned, nothing found.
+    pub const CLEAN: u8 = 0;
+    /// Findings (or failing rule examples).
+    pub const FINDINGS: u8 = 1;
+    /// Bad arguments, unusable rules, nothing readable.
+    pub const ERROR: u8 = 2;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(a) => cmd_scan::run(a),
+        Command::Rules(c) => cmd_rules::run(c),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("leakhound: error: {e:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The terminal report: findings grouped by file, values masked, a summary at the end.
+
+use crate::ReportOptions;
+use leakhound_findings::{Finding, Severity};
+use leakhound_scan::Summary;
+use std::io::{self, Write};
+
+fn paint(o: &ReportOptions, code: &str, text: &str) -> String {
+    if o.color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn severity_colour(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    }
+}
+
+/// Bytes for people: 1.5 MB, 320 KB.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], s: &Summary, o: &ReportOptions) -> io::Result<()> {
+    let lines = crate::LineValues::new(findings);
+    let mut current: Option<&str> = None;
+    for f in findings {
+        if current != Some(f.location.path.as_str()) {
+            if current.is_some() {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}", paint(o, "1", &f.location.path))?;
+            current = Some(&f.location.path);
+        }
+        let count = f.count.map(|c| format!(" ({c} points)")).unwrap_or_default();
+        writeln!(
+            out,
+            "  {:>5}:{:<4} {} {} {}{} [{}]",
+            f.location.line,
+            f.location.column,
+            paint(o, severity_colour(f.severity), &format!("{:<8}", f.severity.as_str())),
+            paint(o, "1", &f.rule),
+            f.shown_value(o.reveal),
+            count,
+            f.name,
+        )?;
+        if let Some(line) = lines.shown_line(f, o.reveal) {
+            let line = line.trim();
+            if !line.is_empty() && !f.binary {
+                writeln!(out, "{}", paint(o, "2", &format!("              {line}")))?;
+            }
+        }
+    }
+    if !findings.is_empty() {
+        writeln!(out)?;
+    }
+    let by_cat: Vec<String> = s.by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    writeln!(
+        out,
+        "Scanned {} files ({} blobs, {} duplicate), {} in {:.2}s ({:.1} MB/s) with {} rules.",
+        s.files,
+        s.blobs,
+        s.duplicate_blobs,
+        human_bytes(s.bytes),
+        s.elapsed.as_secs_f64(),
+        s.megabytes_per_second(),
+        s.rules
+    )?;
+    if findings.is_empty() {
+        writeln!(out, "No findings.")?;
+    } else {
+        writeln!(out, "{} findings: {}.", s.findings, by_cat.join(", "))?;
+    }
+    if !s.problems.is_empty() {
+        writeln!(out, "{} unreadable, {} skipped (details above on stderr; --format json lists them).", s.unreadable(), s.skipped())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500_000), "1.5 MB");
+        assert_eq!(human_bytes(2_000_000_000), "2.0 GB");
+    }
+}

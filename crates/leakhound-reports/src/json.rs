@@ -1,0 +1,141 @@
+//! JSON and JSON Lines. The record shape is the output contract other tools parse:
+//! add fields, never rename or remove them.
+
+use crate::ReportOptions;
+use leakhound_findings::Finding;
+use leakhound_inputs::ProblemKind;
+use leakhound_scan::Summary;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// One finding as JSON.
+#[derive(Serialize)]
+pub(crate) struct Record<'a> {
+    rule: &'a str,
+    name: &'a str,
+    category: &'a str,
+    severity: &'a str,
+    confidence: &'a str,
+    path: &'a str,
+    line: u64,
+    column: u64,
+    offset: u64,
+    #[serde(rename = "match")]
+    value: String,
+    fingerprint: &'a str,
+    validator: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
+    line_text: Option<String>,
+    blob: &'a str,
+    binary: bool,
+}
+
+impl<'a> Record<'a> {
+    pub(crate) fn new(f: &'a Finding, lines: &crate::LineValues<'_>, reveal: bool) -> Record<'a> {
+        Record {
+            rule: &f.rule,
+            name: &f.name,
+            category: f.category.as_str(),
+            severity: f.severity.as_str(),
+            confidence: f.confidence.as_str(),
+            path: &f.location.path,
+            line: f.location.line,
+            column: f.location.column,
+            offset: f.location.offset,
+            value: f.shown_value(reveal),
+            fingerprint: &f.fingerprint,
+            validator: f.validator,
+            count: f.count,
+            line_text: lines.shown_line(f, reveal),
+            blob: &f.blob,
+            binary: f.binary,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ProblemRecord<'a> {
+    path: &'a str,
+    message: &'a str,
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+struct SummaryRecord<'a> {
+    files: u64,
+    blobs: u64,
+    bytes: u64,
+    duplicate_blobs: u64,
+    findings: u64,
+    by_category: BTreeMap<&'static str, u64>,
+    by_severity: BTreeMap<&'static str, u64>,
+    unreadable: usize,
+    skipped: usize,
+    problems: Vec<ProblemRecord<'a>>,
+    elapsed_ms: u128,
+    megabytes_per_second: f64,
+    rules: usize,
+}
+
+impl<'a> SummaryRecord<'a> {
+    fn new(s: &'a Summary) -> SummaryRecord<'a> {
+        SummaryRecord {
+            files: s.files,
+            blobs: s.blobs,
+            bytes: s.bytes,
+            duplicate_blobs: s.duplicate_blobs,
+            findings: s.findings,
+            by_category: s.by_category.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            by_severity: s.by_severity.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            unreadable: s.unreadable(),
+            skipped: s.skipped(),
+            problems: s
+                .problems
+                .iter()
+                .map(|p| ProblemRecord {
+                    path: &p.path,
+                    message: &p.message,
+                    kind: match p.kind {
+                        ProblemKind::Unreadable => "unreadable",
+                        ProblemKind::Skipped => "skipped",
+                    },
+                })
+                .collect(),
+            elapsed_ms: s.elapsed.as_millis(),
+            megabytes_per_second: (s.megabytes_per_second() * 10.0).round() / 10.0,
+            rules: s.rules,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    tool: &'static str,
+    version: &'a str,
+    findings: Vec<Record<'a>>,
+    summary: SummaryRecord<'a>,
+}
+
+pub(crate) fn write_lines(out: &mut dyn Write, findings: &[Finding], o: &ReportOptions) -> Result<(), crate::ReportError> {
+    let lines = crate::LineValues::new(findings);
+    for f in findings {
+        serde_json::to_writer(&mut *out, &Record::new(f, &lines, o.reveal))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+pub(crate) fn write_document(out: &mut dyn Write, findings: &[Finding], s: &Summary, o: &ReportOptions) -> Result<(), crate::ReportError> {
+    let lines = crate::LineValues::new(findings);
+    let doc = Document {
+        tool: "leakhound",
+        version: &o.tool_version,
+        findings: findings.iter().map(|f| Record::new(f, &lines, o.reveal)).collect(),
+        summary: SummaryRecord::new(s),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}

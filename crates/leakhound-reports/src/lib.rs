@@ -1,0 +1,104 @@
+//! Report writers. Every format takes the same findings and summary; masking happens
+//! here, through [`leakhound_findings::Finding::shown_value`], and nowhere else.
+//!
+//! ```
+//! use leakhound_reports::{write_report, Format, ReportOptions};
+//! let mut out = Vec::new();
+//! write_report(&mut out, Format::Jsonl, &[], &Default::default(), &ReportOptions::default()).unwrap();
+//! assert!(out.is_empty());
+//! ```
+#![deny(missing_docs)]
+
+mod human;
+mod json;
+mod sarif;
+
+use leakhound_findings::Finding;
+use leakhound_scan::Summary;
+use std::io::Write;
+use std::str::FromStr;
+
+/// Output formats of `leakhound scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Grouped by file, for people.
+    Human,
+    /// One JSON document: findings and summary.
+    Json,
+    /// One JSON object per finding per line, for pipelines.
+    Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "human" => Ok(Format::Human),
+            "json" => Ok(Format::Json),
+            "jsonl" => Ok(Format::Jsonl),
+            "sarif" => Ok(Format::Sarif),
+            other => Err(format!("unknown format `{other}` (human, json, jsonl, sarif)")),
+        }
+    }
+}
+
+/// How to render.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Print raw matched values instead of masked ones.
+    pub reveal: bool,
+    /// ANSI colours (human format only).
+    pub color: bool,
+    /// leakhound's version, recorded in JSON and SARIF.
+    pub tool_version: String,
+}
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Writing failed (closed pipe, full disk).
+    #[error("cannot write report: {0}")]
+    Io(#[from] std::io::Error),
+    /// Serialising failed.
+    #[error("cannot serialise report: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Every value found on each (path, line), so a printed line can mask all of them.
+pub(crate) struct LineValues<'a>(std::collections::HashMap<(&'a str, u64), Vec<&'a str>>);
+
+impl<'a> LineValues<'a> {
+    pub(crate) fn new(findings: &'a [Finding]) -> LineValues<'a> {
+        let mut map: std::collections::HashMap<(&str, u64), Vec<&str>> = std::collections::HashMap::new();
+        for f in findings {
+            map.entry((&f.location.path, f.location.line)).or_default().push(&f.value);
+        }
+        LineValues(map)
+    }
+
+    /// The finding's line as it may be printed.
+    pub(crate) fn shown_line(&self, f: &Finding, reveal: bool) -> Option<String> {
+        let others = self.0.get(&(f.location.path.as_str(), f.location.line)).map(Vec::as_slice).unwrap_or(&[]);
+        f.shown_line(reveal, others)
+    }
+}
+
+/// Write `findings` and `summary` in `format`.
+pub fn write_report(
+    out: &mut dyn Write,
+    format: Format,
+    findings: &[Finding],
+    summary: &Summary,
+    options: &ReportOptions,
+) -> Result<(), ReportError> {
+    match format {
+        Format::Human => human::write(out, findings, summary, options)?,
+        Format::Json => json::write_document(out, findings, summary, options)?,
+        Format::Jsonl => json::write_lines(out, findings, options)?,
+        Format::Sarif => sarif::write(out, findings, options)?,
+    }
+    out.flush()?;
+    Ok(())
+}

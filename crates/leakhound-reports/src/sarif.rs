@@ -1,0 +1,214 @@
+//! SARIF 2.1.0 as GitHub code scanning reads it: one run, one rule entry per rule that
+//! fired, one result per finding with a stable partial fingerprint.
+//!
+//! Hand-written structs for the subset we emit; a test validates the output against the
+//! official schema.
+
+use crate::ReportOptions;
+use leakhound_findings::{Finding, Severity};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool<'a>,
+    results: Vec<SarifResult>,
+    column_kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'a str,
+    semantic_version: &'a str,
+    information_uri: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: String,
+    name: String,
+    short_description: Text,
+    default_configuration: Configuration,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties {
+    tags: Vec<String>,
+    #[serde(rename = "security-severity")]
+    security_severity: String,
+    precision: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: String,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    locations: Vec<Location>,
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+struct ResultProperties {
+    category: &'static str,
+    confidence: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    validator: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    region: Region,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u64,
+    start_column: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snippet: Option<Text>,
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub ranks alerts by this 0-10 score.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// A relative URI with forward slashes; spaces escaped. Archive layers keep their `!`.
+fn uri(path: &str) -> String {
+    let p = path.replace('\\', "/");
+    let p = p.strip_prefix("./").unwrap_or(&p);
+    p.replace('%', "%25").replace(' ', "%20")
+}
+
+pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], o: &ReportOptions) -> Result<(), crate::ReportError> {
+    let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rules = Vec::new();
+    for f in findings {
+        if !rule_index.contains_key(&*f.rule) {
+            rule_index.insert(&f.rule, rules.len());
+            rules.push(Rule {
+                id: f.rule.to_string(),
+                name: f.name.to_string(),
+                short_description: Text { text: f.name.to_string() },
+                default_configuration: Configuration { level: level(f.severity) },
+                properties: RuleProperties {
+                    tags: vec!["security".into(), f.category.as_str().into()],
+                    security_severity: security_severity(f.severity).into(),
+                    precision: match f.confidence {
+                        leakhound_findings::Confidence::High => "very-high",
+                        leakhound_findings::Confidence::Medium => "high",
+                        leakhound_findings::Confidence::Low => "medium",
+                    },
+                },
+            });
+        }
+    }
+    let lines = crate::LineValues::new(findings);
+    let results = findings
+        .iter()
+        .map(|f| SarifResult {
+            rule_id: f.rule.to_string(),
+            rule_index: rule_index.get(&*f.rule).copied().unwrap_or(0),
+            level: level(f.severity),
+            message: Text { text: format!("{}: {}", f.name, f.shown_value(o.reveal)) },
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri: uri(&f.location.path) },
+                    region: Region {
+                        start_line: f.location.line.max(1),
+                        start_column: f.location.column.max(1),
+                        snippet: lines.shown_line(f, o.reveal).map(|text| Text { text }),
+                    },
+                },
+            }],
+            partial_fingerprints: BTreeMap::from([("leakhound/v1", f.fingerprint.clone())]),
+            properties: ResultProperties {
+                category: f.category.as_str(),
+                confidence: f.confidence.as_str(),
+                validator: f.validator,
+            },
+        })
+        .collect();
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "leakhound",
+                    version: &o.tool_version,
+                    semantic_version: &o.tool_version,
+                    information_uri: "https://example.invalid/leakhound",
+                    rules,
+                },
+            },
+            results,
+            column_kind: "unicodeCodePoints",
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
