@@ -1,6 +1,6 @@
 //! `leakhound scan`.
 
-use crate::args::{load_rules, parse_packs, parse_size};
+use crate::args::{load_rules, parse_pack, parse_size};
 use crate::exit;
 use crate::progress::Progress;
 use anyhow::Context;
@@ -19,8 +19,8 @@ pub struct ScanArgs {
     /// Files, folders or `-` for standard input. Default: the current folder.
     paths: Vec<PathBuf>,
     /// Rule packs to run, comma-separated: secret, personal, vehicle, organisation, mining.
-    #[arg(long, value_name = "PACKS", value_parser = parse_packs)]
-    rules: Option<Vec<Category>>,
+    #[arg(long, value_name = "PACKS", value_delimiter = ',', value_parser = parse_pack)]
+    rules: Vec<Category>,
     /// Extra rule file(s) in leakhound's TOML rule format (see docs/rules.md).
     #[arg(long = "rules-file", value_name = "FILE")]
     rules_files: Vec<PathBuf>,
@@ -64,7 +64,7 @@ pub struct ScanArgs {
 
 pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     let format: Format = a.format.parse().map_err(anyhow::Error::msg)?;
-    let rules = load_rules(a.rules.as_deref().unwrap_or(&[]), &a.rules_files)?;
+    let rules = load_rules(&a.rules, &a.rules_files)?;
     if rules.rules().is_empty() {
         anyhow::bail!("no rules selected");
     }

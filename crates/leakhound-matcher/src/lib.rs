@@ -111,6 +111,24 @@ pub struct RawMatch {
     pub count: Option<u64>,
 }
 
+/// One rule reporting a value inside another value it already reported (`+86 186 0000
+/// 1234` and its tail `186 0000 1234`, reached from two token starts) is one finding.
+/// Expects `out` sorted by start, longest first.
+fn drop_nested_repeats(out: &mut Vec<RawMatch>) {
+    let mut kept: Vec<RawMatch> = Vec::with_capacity(out.len());
+    for m in out.drain(..) {
+        let nested = kept
+            .iter()
+            .rev()
+            .take_while(|k| k.end > m.start || k.start == m.start)
+            .any(|k| k.rule == m.rule && k.start <= m.start && m.end <= k.end);
+        if !nested {
+            kept.push(m);
+        }
+    }
+    *out = kept;
+}
+
 /// Compiled rules, ready to scan any number of buffers from any number of threads.
 pub struct Matcher {
     rules: Vec<CompiledRule>,
@@ -147,7 +165,8 @@ impl Matcher {
         self.info.is_empty()
     }
 
-    /// Every accepted match in `hay`, ordered by position. Never panics on any input.
+    /// Every accepted match in `hay`, ordered by position (longest first at equal
+    /// starts). Never panics on any input.
     pub fn scan(&self, hay: &[u8]) -> Vec<RawMatch> {
         let mut out = Vec::new();
         let mut triggered = vec![false; self.rules.len()];
@@ -166,8 +185,8 @@ impl Matcher {
         self.run_always(hay, &mut out);
         self.drop_generic_overlaps(&mut out);
         self.apply_aggregates(&mut out);
-        out.sort_by_key(|m| (m.start, m.rule));
-        out.dedup();
+        out.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.rule));
+        drop_nested_repeats(&mut out);
         out
     }
 

@@ -12,3 +12,15 @@ fn every_builtin_example_behaves() {
     let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
     assert!(failures.is_empty(), "{} example failures:\n{}", failures.len(), report.join("\n"));
 }
+
+/// Regression: `+86 186 0000 1234` was reported twice, once from `+` and once from the
+/// token `186` inside it.
+#[test]
+fn a_rule_does_not_report_a_value_nested_in_its_own_match() {
+    let set = RuleSet::builtin().expect("built-in rules load");
+    let matcher = Matcher::new(&set).expect("built-in rules compile");
+    let hay = "mobile: +86 186 0000 1234\n".as_bytes();
+    let hits = matcher.scan(hay);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(&hay[hits[0].start..hits[0].end], b"+86 186 0000 1234");
+}

@@ -27,7 +27,7 @@ use leakhound_findings::{fingerprint, Confidence, Finding, Location};
 use leakhound_inputs::decode;
 use leakhound_matcher::{Matcher, RuleIndex};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A finding as it sits in its blob, before it is given a path. Cached per content.
 #[derive(Debug, Clone)]
@@ -53,7 +53,9 @@ struct BlobResult {
 pub struct Scanner {
     matcher: Matcher,
     options: ScanOptions,
-    seen: Mutex<HashMap<u128, Arc<BlobResult>>>,
+    /// Content hash -> result. The cell is claimed before matching, so a second thread
+    /// meeting the same bytes waits for the first instead of matching them again.
+    seen: Mutex<HashMap<u128, Arc<OnceLock<BlobResult>>>>,
     counters: Arc<Counters>,
 }
 
@@ -83,20 +85,19 @@ impl Scanner {
     pub fn scan_blob(&self, path: &str, bytes: &[u8], report: &mut dyn FnMut(Finding)) {
         self.counters.add_blob(bytes.len() as u64);
         let hash = xxhash_rust::xxh3::xxh3_128(bytes);
-        let cached = self.seen.lock().ok().and_then(|m| m.get(&hash).cloned());
-        let result = match cached {
-            Some(r) => {
-                self.counters.add_duplicate();
-                r
-            }
-            None => {
-                let r = Arc::new(self.match_blob(bytes, hash));
-                if let Ok(mut m) = self.seen.lock() {
-                    m.insert(hash, Arc::clone(&r));
-                }
-                r
-            }
+        let cell = match self.seen.lock() {
+            Ok(mut m) => Arc::clone(m.entry(hash).or_default()),
+            // A worker panicked while holding the lock: carry on without dedupe.
+            Err(_) => Arc::new(OnceLock::new()),
         };
+        let mut matched_here = false;
+        let result = cell.get_or_init(|| {
+            matched_here = true;
+            self.match_blob(bytes, hash)
+        });
+        if !matched_here {
+            self.counters.add_duplicate();
+        }
         for bf in &result.findings {
             let info = self.matcher.rule(bf.rule);
             self.counters.add_finding();

@@ -198,10 +198,19 @@ const FILE_TLDS: &[&str] = &[
     "scss", "less", "vue", "jsx", "tsx", "mp4", "pdf", "ttf", "woff", "woff2",
 ];
 
+/// Local parts that name a system or a protocol, not a person: `git@github.com` in an
+/// SSH clone URL is not personal data.
+const SYSTEM_LOCAL_PARTS: &[&str] = &[
+    "git", "noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon", "postmaster", "hg",
+];
+
 pub(crate) fn email(value: &str) -> Verdict {
     let Some((local, domain)) = value.rsplit_once('@') else {
         return Verdict::Invalid;
     };
+    if SYSTEM_LOCAL_PARTS.iter().any(|s| local.eq_ignore_ascii_case(s)) || domain.ends_with("users.noreply.github.com") {
+        return Verdict::Invalid;
+    }
     let domain = domain.to_ascii_lowercase();
     let Some((_, tld)) = domain.rsplit_once('.') else {
         return Verdict::Invalid;
@@ -325,6 +334,7 @@ mod tests {
         assert_eq!(email("zhang.wei@carmaker.com.cn"), Verdict::Valid);
         assert_eq!(email("icon@2x.png"), Verdict::Invalid);
         assert_eq!(email("someone@example.com"), Verdict::Invalid);
+        assert_eq!(email("git@github.com"), Verdict::Invalid);
     }
 
     proptest! {

@@ -1,0 +1,10 @@
+//! Integration tests: the real `leakhound` binary on real files in temporary trees.
+//! One test binary, one module per feature (ripgrep's layout).
+
+mod archives;
+mod decoys;
+mod encodings;
+mod formats;
+mod rules_cmd;
+mod scan_files;
+mod tree;
