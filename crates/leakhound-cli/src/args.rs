@@ -10,7 +10,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size (try 100M or 2G)"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (try 100M or 2G)"))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -19,7 +21,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "t" | "tb" | "tib" => 1 << 40,
         other => return Err(format!("unknown size unit `{other}` in `{s}` (K, M, G, T)")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Parse one pack of `--rules secret,personal` (clap splits on the commas).
@@ -32,7 +35,8 @@ pub fn load_rules(packs: &[Category], files: &[PathBuf]) -> anyhow::Result<RuleS
     use anyhow::Context;
     let mut set = RuleSet::builtin().context("built-in rules are broken (please report this)")?;
     for f in files {
-        set.add_file(f).with_context(|| format!("loading --rules-file {}", f.display()))?;
+        set.add_file(f)
+            .with_context(|| format!("loading --rules-file {}", f.display()))?;
     }
     if !packs.is_empty() {
         set.retain_categories(packs);

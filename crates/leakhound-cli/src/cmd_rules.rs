@@ -33,7 +33,11 @@ pub fn run(c: RulesCommand) -> anyhow::Result<u8> {
 fn list(files: &[PathBuf]) -> anyhow::Result<u8> {
     let set = load_rules(&[], files)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    writeln!(out, "{:<40} {:<13} {:<9} {:<28} NAME", "ID", "CATEGORY", "SEVERITY", "VALIDATOR")?;
+    writeln!(
+        out,
+        "{:<40} {:<13} {:<9} {:<28} NAME",
+        "ID", "CATEGORY", "SEVERITY", "VALIDATOR"
+    )?;
     for r in set.rules() {
         writeln!(
             out,
@@ -55,11 +59,19 @@ fn check(file: Option<PathBuf>) -> anyhow::Result<u8> {
     let matcher = Matcher::new(&set).context("compiling rules")?;
     let source = file.as_ref().map(|f| f.display().to_string());
     let in_scope = |id: &str| {
-        source.as_ref().is_none_or(|s| set.rules().iter().any(|r| r.id == id && &r.source == s))
+        source
+            .as_ref()
+            .is_none_or(|s| set.rules().iter().any(|r| r.id == id && &r.source == s))
     };
-    let failures: Vec<_> = check_examples(&set, &matcher).into_iter().filter(|f| in_scope(&f.rule)).collect();
+    let failures: Vec<_> = check_examples(&set, &matcher)
+        .into_iter()
+        .filter(|f| in_scope(&f.rule))
+        .collect();
     let checked: Vec<_> = set.rules().iter().filter(|r| in_scope(&r.id)).collect();
-    let examples: usize = checked.iter().map(|r| r.examples.len() + r.negative_examples.len()).sum();
+    let examples: usize = checked
+        .iter()
+        .map(|r| r.examples.len() + r.negative_examples.len())
+        .sum();
     for f in &failures {
         println!("FAIL {f}");
     }
@@ -75,7 +87,15 @@ fn check(file: Option<PathBuf>) -> anyhow::Result<u8> {
         "{} rules, {} examples: {}",
         checked.len(),
         examples,
-        if failures.is_empty() && missing.is_empty() { "all pass".to_string() } else { format!("{} failures", failures.len() + missing.len()) }
+        if failures.is_empty() && missing.is_empty() {
+            "all pass".to_string()
+        } else {
+            format!("{} failures", failures.len() + missing.len())
+        }
     );
-    Ok(if failures.is_empty() && missing.is_empty() { exit::CLEAN } else { exit::FINDINGS })
+    Ok(if failures.is_empty() && missing.is_empty() {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    })
 }

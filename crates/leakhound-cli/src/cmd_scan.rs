@@ -84,7 +84,11 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         ..ScanOptions::default()
     };
     let scanner = Scanner::new(matcher, options);
-    let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths.clone() };
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths.clone()
+    };
     let quiet = a.quiet;
     let on_problem = move |p: &Problem| {
         if !quiet {
@@ -97,7 +101,9 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     };
     let (findings, summary) = {
         let _progress = Progress::start(scanner.counters(), !a.quiet);
-        scanner.scan_paths(&paths, &on_problem).context("scanning")?
+        scanner
+            .scan_paths(&paths, &on_problem)
+            .context("scanning")?
     };
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let options = ReportOptions {
@@ -111,7 +117,8 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     };
     let mut out: Box<dyn Write> = match &a.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating --output {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("creating --output {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
@@ -123,7 +130,14 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     }
     .context("writing the report")?;
     if summary.nothing_readable() {
-        anyhow::bail!("nothing could be read ({} unreadable)", summary.unreadable());
+        anyhow::bail!(
+            "nothing could be read ({} unreadable)",
+            summary.unreadable()
+        );
     }
-    Ok(if findings.is_empty() { exit::CLEAN } else { exit::FINDINGS })
+    Ok(if findings.is_empty() {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    })
 }

@@ -45,7 +45,10 @@ impl Progress {
             }
             bar.finish_and_clear();
         });
-        Progress { stop, handle: Some(handle) }
+        Progress {
+            stop,
+            handle: Some(handle),
+        }
     }
 }
 

@@ -151,7 +151,12 @@ mod tests {
             category: Category::Personal,
             severity: Severity::Medium,
             confidence: Confidence::Medium,
-            location: Location { path: "a.csv".into(), line: 2, column: 23, offset: 0 },
+            location: Location {
+                path: "a.csv".into(),
+                line: 2,
+                column: 23,
+                offset: 0,
+            },
             value: "13912345678".into(),
             fingerprint: fingerprint("cn-mobile", "13912345678"),
             validator: None,
@@ -160,9 +165,14 @@ mod tests {
             blob: String::new(),
             binary: false,
         };
-        let shown = f.shown_line(false, &["440304198706151231"]).unwrap_or_default();
+        let shown = f
+            .shown_line(false, &["440304198706151231"])
+            .unwrap_or_default();
         assert_eq!(shown, "张伟,4403**********1231,13*******78");
-        assert!(f.shown_line(true, &[]).unwrap_or_default().contains("440304198706151231"));
+        assert!(f
+            .shown_line(true, &[])
+            .unwrap_or_default()
+            .contains("440304198706151231"));
     }
 
     #[test]

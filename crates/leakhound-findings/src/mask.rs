@@ -27,7 +27,7 @@ pub fn mask(value: &str) -> String {
     out.extend(std::iter::repeat_n('*', hidden.min(MAX_STARS)));
     out.extend(&chars[n - keep..]);
     if multi_line {
-        out.push_str("…");
+        out.push('…');
     }
     out
 }
@@ -42,8 +42,14 @@ mod tests {
         assert_eq!(mask("abc"), "***");
         assert_eq!(mask("13800138000"), "13*******00");
         assert_eq!(mask("京A12345"), "京*****5");
-        assert_eq!(mask("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"), "ghp_aB************456789");
-        assert_eq!(mask("-----BEGIN KEY-----\nMIIE\n-----END KEY-----"), "----***********----…");
+        assert_eq!(
+            mask("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"),
+            "ghp_aB************456789"
+        );
+        assert_eq!(
+            mask("-----BEGIN KEY-----\nMIIE\n-----END KEY-----"),
+            "----***********----…"
+        );
     }
 
     proptest! {

@@ -88,9 +88,7 @@ struct Expander<'a> {
 /// but such names are a sign of a crafted archive and are reported, not scanned.
 fn escapes(name: &str) -> bool {
     let n = name.replace('\\', "/");
-    n.starts_with('/')
-        || n.split('/').any(|c| c == "..")
-        || n.as_bytes().get(1) == Some(&b':')
+    n.starts_with('/') || n.split('/').any(|c| c == "..") || n.as_bytes().get(1) == Some(&b':')
 }
 
 impl Expander<'_> {
@@ -102,7 +100,11 @@ impl Expander<'_> {
         if depth >= self.limits.max_depth {
             self.visitor.problem(Problem::skipped(
                 path,
-                format!("{} nested more than {} layers deep; not opened (--max-depth)", kind.name(), self.limits.max_depth),
+                format!(
+                    "{} nested more than {} layers deep; not opened (--max-depth)",
+                    kind.name(),
+                    self.limits.max_depth
+                ),
             ));
             return;
         }
@@ -115,7 +117,13 @@ impl Expander<'_> {
 
     /// Read at most `cap` bytes from `reader`, judging ratio and budget as it goes.
     /// Returns what was read and whether to keep it.
-    fn read_bounded(&mut self, path: &str, reader: &mut dyn Read, compressed: u64, what: &str) -> Option<Vec<u8>> {
+    fn read_bounded(
+        &mut self,
+        path: &str,
+        reader: &mut dyn Read,
+        compressed: u64,
+        what: &str,
+    ) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         let mut chunk = vec![0u8; 256 << 10];
         loop {
@@ -145,7 +153,10 @@ impl Expander<'_> {
                     // holds data worth finding.
                     self.visitor.problem(Problem::unreadable(
                         path,
-                        format!("{what} is truncated or corrupt after {} bytes: {e}", out.len()),
+                        format!(
+                            "{what} is truncated or corrupt after {} bytes: {e}",
+                            out.len()
+                        ),
                     ));
                     break;
                 }
@@ -159,7 +170,10 @@ impl Expander<'_> {
         let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
             Ok(a) => a,
             Err(e) => {
-                self.visitor.problem(Problem::unreadable(path, format!("corrupt zip archive ({e}); scanning its raw bytes instead")));
+                self.visitor.problem(Problem::unreadable(
+                    path,
+                    format!("corrupt zip archive ({e}); scanning its raw bytes instead"),
+                ));
                 self.visitor.leaf(path, bytes);
                 return;
             }
@@ -168,7 +182,10 @@ impl Expander<'_> {
             let mut file = match archive.by_index(i) {
                 Ok(f) => f,
                 Err(e) => {
-                    self.visitor.problem(Problem::unreadable(path, format!("zip member #{i} unreadable: {e}")));
+                    self.visitor.problem(Problem::unreadable(
+                        path,
+                        format!("zip member #{i} unreadable: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -178,11 +195,17 @@ impl Expander<'_> {
             let name = String::from_utf8_lossy(file.name_raw()).into_owned();
             let member = format!("{path}{LAYER_SEPARATOR}{name}");
             if escapes(&name) {
-                self.visitor.problem(Problem::skipped(&member, "member name escapes the archive (path traversal); not scanned"));
+                self.visitor.problem(Problem::skipped(
+                    &member,
+                    "member name escapes the archive (path traversal); not scanned",
+                ));
                 continue;
             }
             if file.encrypted() {
-                self.visitor.problem(Problem::skipped(&member, "encrypted zip member; not scanned"));
+                self.visitor.problem(Problem::skipped(
+                    &member,
+                    "encrypted zip member; not scanned",
+                ));
                 continue;
             }
             let declared = file.size();
@@ -190,7 +213,10 @@ impl Expander<'_> {
             if declared > RATIO_FLOOR && declared / compressed.max(1) > self.limits.max_ratio {
                 self.visitor.problem(Problem::skipped(
                     &member,
-                    format!("declares a {}x expansion (possible zip bomb); skipped (--max-ratio)", declared / compressed.max(1)),
+                    format!(
+                        "declares a {}x expansion (possible zip bomb); skipped (--max-ratio)",
+                        declared / compressed.max(1)
+                    ),
                 ));
                 continue;
             }
@@ -207,7 +233,10 @@ impl Expander<'_> {
         let entries = match archive.entries() {
             Ok(e) => e,
             Err(e) => {
-                self.visitor.problem(Problem::unreadable(path, format!("corrupt tar archive: {e}")));
+                self.visitor.problem(Problem::unreadable(
+                    path,
+                    format!("corrupt tar archive: {e}"),
+                ));
                 return;
             }
         };
@@ -216,7 +245,10 @@ impl Expander<'_> {
                 Ok(e) => e,
                 Err(e) => {
                     // Tar has no index to resynchronise from: stop at the damage.
-                    self.visitor.problem(Problem::unreadable(path, format!("tar archive is corrupt or truncated: {e}")));
+                    self.visitor.problem(Problem::unreadable(
+                        path,
+                        format!("tar archive is corrupt or truncated: {e}"),
+                    ));
                     return;
                 }
             };
@@ -226,12 +258,16 @@ impl Expander<'_> {
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let member = format!("{path}{LAYER_SEPARATOR}{name}");
             if escapes(&name) {
-                self.visitor.problem(Problem::skipped(&member, "member name escapes the archive (path traversal); not scanned"));
+                self.visitor.problem(Problem::skipped(
+                    &member,
+                    "member name escapes the archive (path traversal); not scanned",
+                ));
                 continue;
             }
             let size = entry.size();
             // Tar members are stored, not compressed: their "compressed" size is their size.
-            let Some(data) = self.read_bounded(&member, &mut entry, size.max(1), "tar member") else {
+            let Some(data) = self.read_bounded(&member, &mut entry, size.max(1), "tar member")
+            else {
                 continue;
             };
             self.visit(&member, &data, depth + 1);
@@ -246,7 +282,10 @@ impl Expander<'_> {
             Container::Zstd => match ruzstd::decoding::StreamingDecoder::new(bytes) {
                 Ok(d) => Box::new(d),
                 Err(e) => {
-                    self.visitor.problem(Problem::unreadable(path, format!("corrupt zstd stream: {e}")));
+                    self.visitor.problem(Problem::unreadable(
+                        path,
+                        format!("corrupt zstd stream: {e}"),
+                    ));
                     return;
                 }
             },
@@ -313,7 +352,8 @@ mod tests {
         {
             let mut w = zip::ZipWriter::new(&mut buf);
             for (name, data) in members {
-                let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+                let opts = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated);
                 w.start_file(*name, opts).ok();
                 w.write_all(data).ok();
             }
@@ -339,7 +379,13 @@ mod tests {
         let inner = zip_of(&[("dir/a.txt", b"hello")]);
         let outer = zip_of(&[("inner.zip", &inner)]);
         let c = run("outer.zip", &outer, Limits::default());
-        assert_eq!(c.leaves, vec![("outer.zip!inner.zip!dir/a.txt".to_string(), b"hello".to_vec())]);
+        assert_eq!(
+            c.leaves,
+            vec![(
+                "outer.zip!inner.zip!dir/a.txt".to_string(),
+                b"hello".to_vec()
+            )]
+        );
         assert!(c.problems.is_empty());
     }
 
@@ -350,10 +396,15 @@ mod tests {
         h.set_size(5);
         h.set_mode(0o644);
         h.set_cksum();
-        tar_buf.append_data(&mut h, "etc/app.conf", &b"key=1"[..]).ok();
+        tar_buf
+            .append_data(&mut h, "etc/app.conf", &b"key=1"[..])
+            .ok();
         let tarred = tar_buf.into_inner().unwrap_or_default();
         let c = run("backup.tar.gz", &gz(&tarred), Limits::default());
-        assert_eq!(c.leaves, vec![("backup.tar.gz!etc/app.conf".to_string(), b"key=1".to_vec())]);
+        assert_eq!(
+            c.leaves,
+            vec![("backup.tar.gz!etc/app.conf".to_string(), b"key=1".to_vec())]
+        );
     }
 
     #[test]
@@ -368,9 +419,20 @@ mod tests {
         for _ in 0..3 {
             data = zip_of(&[("n.zip", &data)]);
         }
-        let c = run("deep.zip", &data, Limits { max_depth: 2, ..Limits::default() });
+        let c = run(
+            "deep.zip",
+            &data,
+            Limits {
+                max_depth: 2,
+                ..Limits::default()
+            },
+        );
         assert!(c.leaves.is_empty());
-        assert!(c.problems[0].message.contains("--max-depth"), "{:?}", c.problems);
+        assert!(
+            c.problems[0].message.contains("--max-depth"),
+            "{:?}",
+            c.problems
+        );
     }
 
     #[test]
@@ -379,14 +441,22 @@ mod tests {
         let bomb = zip_of(&[("zeros.bin", &zeros)]);
         let c = run("bomb.zip", &bomb, Limits::default());
         assert!(c.leaves.is_empty());
-        assert!(c.problems[0].message.contains("zip bomb"), "{:?}", c.problems);
+        assert!(
+            c.problems[0].message.contains("zip bomb"),
+            "{:?}",
+            c.problems
+        );
     }
 
     #[test]
     fn gzip_bomb_is_stopped_by_ratio_while_streaming() {
         let c = run("bomb.gz", &gz(&vec![0u8; 50 << 20]), Limits::default());
         assert!(c.leaves.is_empty());
-        assert!(c.problems[0].message.contains("zip bomb"), "{:?}", c.problems);
+        assert!(
+            c.problems[0].message.contains("zip bomb"),
+            "{:?}",
+            c.problems
+        );
     }
 
     #[test]
@@ -399,13 +469,52 @@ mod tests {
 
     #[test]
     fn truncated_gzip_keeps_what_decompressed() {
-        let text: Vec<u8> = (0..200_000u32).flat_map(|i| format!("row {i}\n").into_bytes()).collect();
+        let text: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("row {i}\n").into_bytes())
+            .collect();
         let full = gz(&text);
         let cut = &full[..full.len() / 2];
         let c = run("dump.sql.gz", cut, Limits::default());
         assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
         assert!(c.problems[0].message.contains("truncated"));
         assert!(!c.leaves.is_empty() && c.leaves[0].1.starts_with(b"row 0\n"));
+    }
+
+    mod fuzz {
+        //! Stable-toolchain stand-in for `fuzz/fuzz_targets/archive_decode.rs`: random
+        //! bytes and single-byte mutations of real archives must never panic or hang.
+        use super::*;
+        use proptest::prelude::*;
+
+        fn samples() -> Vec<Vec<u8>> {
+            let z = zip_of(&[("a/b.csv", b"id,x\n1,2\n"), ("c.txt", b"hello")]);
+            let mut tar_buf = tar::Builder::new(Vec::new());
+            let mut h = tar::Header::new_gnu();
+            h.set_size(5);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar_buf.append_data(&mut h, "x.txt", &b"hello"[..]).ok();
+            let t = tar_buf.into_inner().unwrap_or_default();
+            vec![z.clone(), gz(&z), gz(&t), t, gz(b"plain text")]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(400))]
+            #[test]
+            fn random_bytes(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
+                let _ = run("r.bin", &data, Limits::default());
+            }
+
+            #[test]
+            fn mutated_archives(which in 0usize..5, pos in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<prop::sample::Index>()) {
+                let mut data = samples()[which].clone();
+                let i = pos.index(data.len());
+                data[i] = byte;
+                let keep = cut.index(data.len() + 1);
+                data.truncate(keep.max(1));
+                let _ = run("m.bin", &data, Limits::default());
+            }
+        }
     }
 
     #[test]

@@ -85,8 +85,16 @@ pub fn to_utf8(bytes: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
     match encoding {
         Encoding::Utf8 | Encoding::Binary => Cow::Borrowed(bytes),
         Encoding::Utf8Bom => Cow::Borrowed(&bytes[3..]),
-        Encoding::Utf16Le => cow_bytes(encoding_rs::UTF_16LE.decode_without_bom_handling(&bytes[2..]).0),
-        Encoding::Utf16Be => cow_bytes(encoding_rs::UTF_16BE.decode_without_bom_handling(&bytes[2..]).0),
+        Encoding::Utf16Le => cow_bytes(
+            encoding_rs::UTF_16LE
+                .decode_without_bom_handling(&bytes[2..])
+                .0,
+        ),
+        Encoding::Utf16Be => cow_bytes(
+            encoding_rs::UTF_16BE
+                .decode_without_bom_handling(&bytes[2..])
+                .0,
+        ),
         Encoding::Gb18030 => cow_bytes(encoding_rs::GB18030.decode_without_bom_handling(bytes).0),
     }
 }

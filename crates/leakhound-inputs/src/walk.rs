@@ -40,7 +40,10 @@ pub enum Entry {
 /// Build a parallel walker over `roots`. `.git` directories are never entered: history
 /// is scanned as history, not as packed object files.
 pub fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkParallel, WalkError> {
-    let first = roots.first().map(PathBuf::as_path).unwrap_or(Path::new("."));
+    let first = roots
+        .first()
+        .map(PathBuf::as_path)
+        .unwrap_or(Path::new("."));
     let mut b = WalkBuilder::new(first);
     for r in roots.iter().skip(1) {
         b.add(r);

@@ -16,7 +16,9 @@ impl Rng {
         self.0
     }
     fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + (self.next() % 10) as u8)).collect()
+        (0..n)
+            .map(|_| char::from(b'0' + (self.next() % 10) as u8))
+            .collect()
     }
 }
 
@@ -73,9 +75,15 @@ fn bench(c: &mut Criterion) {
     let size = 4 << 20;
     let mut group = c.benchmark_group("matcher");
     group.sample_size(10);
-    for (name, data) in [("code", source_code(size)), ("csv", customer_csv(size)), ("logs", logs(size))] {
+    for (name, data) in [
+        ("code", source_code(size)),
+        ("csv", customer_csv(size)),
+        ("logs", logs(size)),
+    ] {
         group.throughput(Throughput::Bytes(data.len() as u64));
-        group.bench_function(name, |b| b.iter(|| black_box(matcher.scan(black_box(&data)))));
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(matcher.scan(black_box(&data))))
+        });
     }
     group.finish();
 }

@@ -35,7 +35,11 @@ impl Filters {
             )
         };
         Ok(Filters {
-            example_values: f.example_values.iter().map(|v| v.as_bytes().to_vec()).collect(),
+            example_values: f
+                .example_values
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
             placeholder_patterns: f.placeholders.clone(),
             placeholders: std::sync::OnceLock::new(),
             stopwords,
@@ -63,7 +67,11 @@ pub(crate) fn at_token_boundary(hay: &[u8], s: usize, e: usize) -> bool {
     if s >= 2 && hay[s].is_ascii_digit() && hay[s - 1] == b'.' && hay[s - 2].is_ascii_digit() {
         return false;
     }
-    if e + 1 < hay.len() && hay[e - 1].is_ascii_digit() && hay[e] == b'.' && hay[e + 1].is_ascii_digit() {
+    if e + 1 < hay.len()
+        && hay[e - 1].is_ascii_digit()
+        && hay[e] == b'.'
+        && hay[e + 1].is_ascii_digit()
+    {
         return false;
     }
     true
@@ -84,29 +92,46 @@ fn has_context(hay: &[u8], s: usize, e: usize, window: usize, words: &[Vec<u8>])
     let lo = s.saturating_sub(window);
     let hi = (e + window).min(hay.len());
     let area: Vec<u8> = hay[lo..hi].to_ascii_lowercase();
-    words.iter().any(|w| memchr::memmem::find(&area, w).is_some())
+    words
+        .iter()
+        .any(|w| memchr::memmem::find(&area, w).is_some())
 }
 
 impl Matcher {
-    pub(crate) fn accept(&self, index: RuleIndex, hay: &[u8], s: usize, e: usize) -> Option<RawMatch> {
+    pub(crate) fn accept(
+        &self,
+        index: RuleIndex,
+        hay: &[u8],
+        s: usize,
+        e: usize,
+    ) -> Option<RawMatch> {
         let rule = &self.rules[index];
         if s >= e || (rule.boundary && !at_token_boundary(hay, s, e)) {
             return None;
         }
         let value = &hay[s..e];
-        if self.filters.example_values.contains(value) || is_filler(value) {
+        if is_filler(value) {
             return None;
         }
         if rule.placeholder_filter && self.filters.is_placeholder(value) {
             return None;
         }
-        if rule.allow.iter().any(|re| re.get().is_some_and(|re| re.is_match(value))) {
+        if rule
+            .allow
+            .iter()
+            .any(|re| re.get().is_some_and(|re| re.is_match(value)))
+        {
             return None;
         }
-        if rule.min_entropy.is_some_and(|min| shannon_entropy(value) < min) {
+        if rule
+            .min_entropy
+            .is_some_and(|min| shannon_entropy(value) < min)
+        {
             return None;
         }
-        if !rule.context_words.is_empty() && !has_context(hay, s, e, rule.context_window, &rule.context_words) {
+        if !rule.context_words.is_empty()
+            && !has_context(hay, s, e, rule.context_window, &rule.context_words)
+        {
             return None;
         }
         let mut confidence = self.info[index].confidence;
@@ -117,6 +142,11 @@ impl Matcher {
                 Verdict::Plausible => confidence = Confidence::Low,
                 Verdict::Invalid => return None,
             }
+        }
+        // Published example values last: it hashes the value, and most candidates have
+        // been turned away by then.
+        if self.filters.example_values.contains(value) {
+            return None;
         }
         Some(RawMatch {
             rule: index,

@@ -21,7 +21,10 @@ pub(crate) struct LazyRegex {
 
 impl LazyRegex {
     fn new(pattern: &str) -> LazyRegex {
-        LazyRegex { pattern: pattern.to_string(), compiled: OnceLock::new() }
+        LazyRegex {
+            pattern: pattern.to_string(),
+            compiled: OnceLock::new(),
+        }
     }
 
     pub(crate) fn get(&self) -> Option<&Regex> {
@@ -73,7 +76,13 @@ pub(crate) struct CompiledRule {
 /// out ASCII instead.
 fn lint(rule: &Rule, pattern: &str) -> Result<(), MatcherError> {
     let stripped = pattern.replace("(?-u:\\b)", "").replace("\\\\", "");
-    for (bad, instead) in [("\\b", "(?-u:\\b)"), ("\\d", "[0-9]"), ("\\w", "[A-Za-z0-9_]"), ("\\D", "[^0-9]"), ("\\W", "[^A-Za-z0-9_]")] {
+    for (bad, instead) in [
+        ("\\b", "(?-u:\\b)"),
+        ("\\d", "[0-9]"),
+        ("\\w", "[A-Za-z0-9_]"),
+        ("\\D", "[^0-9]"),
+        ("\\W", "[^A-Za-z0-9_]"),
+    ] {
         if stripped.contains(bad) {
             return Err(MatcherError::SlowPattern {
                 rule: rule.id.clone(),
@@ -85,15 +94,23 @@ fn lint(rule: &Rule, pattern: &str) -> Result<(), MatcherError> {
 }
 
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).size_limit(64 << 20).dfa_size_limit(64 << 20).build()
+    RegexBuilder::new(pattern)
+        .size_limit(64 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
 }
 
 /// Check a pattern now; compile it now only for rules from user files, whose mistakes
 /// should fail the run at start, not be skipped silently mid-scan. Built-in rules are
 /// compiled by the test suite.
 fn checked_regex(rule: &Rule, pattern: &str) -> Result<LazyRegex, MatcherError> {
-    let err = |message: String| MatcherError::Regex { rule: rule.id.clone(), message };
-    regex_syntax::ast::parse::Parser::new().parse(pattern).map_err(|e| err(e.to_string()))?;
+    let err = |message: String| MatcherError::Regex {
+        rule: rule.id.clone(),
+        message,
+    };
+    regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|e| err(e.to_string()))?;
     let lazy = LazyRegex::new(pattern);
     if !is_builtin(rule) {
         let compiled = build_regex(pattern).map_err(|e| err(e.to_string()))?;
@@ -103,13 +120,19 @@ fn checked_regex(rule: &Rule, pattern: &str) -> Result<LazyRegex, MatcherError> 
 }
 
 fn is_builtin(rule: &Rule) -> bool {
-    leakhound_rules::BUILTIN_FILES.iter().any(|(name, _)| *name == rule.source)
+    leakhound_rules::BUILTIN_FILES
+        .iter()
+        .any(|(name, _)| *name == rule.source)
 }
 
 /// Index of the group named `value`, else 1 if the pattern has groups, else 0. Read
 /// from the syntax tree so it needs no compiled regex.
 fn value_group(pattern: &str) -> usize {
-    let Ok(hir) = regex_syntax::ParserBuilder::new().utf8(false).build().parse(pattern) else {
+    let Ok(hir) = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+    else {
         return 0;
     };
     let mut names = Vec::new();
@@ -128,7 +151,9 @@ fn collect_groups(hir: &Hir, out: &mut Vec<(u32, Option<String>)>) {
             out.push((c.index, c.name.as_deref().map(str::to_string)));
             collect_groups(&c.sub, out);
         }
-        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().for_each(|h| collect_groups(h, out)),
+        HirKind::Concat(v) | HirKind::Alternation(v) => {
+            v.iter().for_each(|h| collect_groups(h, out))
+        }
         HirKind::Repetition(r) => collect_groups(&r.sub, out),
         _ => {}
     }
@@ -150,15 +175,16 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
     let mut aggregates = Vec::new();
 
     for (index, rule) in set.rules().iter().enumerate() {
-        let validator = match &rule.validator {
-            Some(name) => Some(Validator::from_name(name).ok_or_else(|| {
-                MatcherError::UnknownValidator {
-                    rule: rule.id.clone(),
-                    validator: name.clone(),
-                }
-            })?),
-            None => None,
-        };
+        let validator =
+            match &rule.validator {
+                Some(name) => Some(Validator::from_name(name).ok_or_else(|| {
+                    MatcherError::UnknownValidator {
+                        rule: rule.id.clone(),
+                        validator: name.clone(),
+                    }
+                })?),
+                None => None,
+            };
         let regex = match &rule.regex {
             Some(p) => {
                 lint(rule, p)?;
@@ -181,7 +207,10 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
                 let (first, _) = first_bytes(&hir);
                 token_rules.push((index, p.clone(), first));
                 whole_value = value_is_whole_match(&hir);
-                anchored = Some(LazyMeta { pattern: p.clone(), compiled: OnceLock::new() });
+                anchored = Some(LazyMeta {
+                    pattern: p.clone(),
+                    compiled: OnceLock::new(),
+                });
             } else {
                 unbounded_rules.push(index);
             }
@@ -195,10 +224,12 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             keyword_rules[slot].push(index);
         }
         if let Some(target) = &rule.aggregate_of {
-            let counted = *ids.get(target.as_str()).ok_or_else(|| MatcherError::UnknownAggregate {
-                rule: rule.id.clone(),
-                target: target.clone(),
-            })?;
+            let counted =
+                *ids.get(target.as_str())
+                    .ok_or_else(|| MatcherError::UnknownAggregate {
+                        rule: rule.id.clone(),
+                        target: target.clone(),
+                    })?;
             aggregates.push((index, counted, rule.min_count));
         }
         let value_group = match &rule.regex {
@@ -217,7 +248,11 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             whole_value,
             validator,
             min_entropy: rule.min_entropy,
-            context_words: rule.context_words.iter().map(|w| w.to_lowercase().into_bytes()).collect(),
+            context_words: rule
+                .context_words
+                .iter()
+                .map(|w| w.to_lowercase().into_bytes())
+                .collect(),
             context_window: rule.context_window,
             boundary: rule.boundary,
             placeholder_filter: rule.placeholder_filter,
@@ -265,7 +300,8 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
                 .map_err(|e| MatcherError::Automaton(e.to_string()))?,
         )
     };
-    let token_rules = crate::tokens::TokenRules::new(token_rules).map_err(MatcherError::Automaton)?;
+    let token_rules =
+        crate::tokens::TokenRules::new(token_rules).map_err(MatcherError::Automaton)?;
     Ok(Matcher {
         rules,
         info,
@@ -353,7 +389,11 @@ mod tests {
     use super::*;
 
     fn starts(p: &str) -> Vec<u8> {
-        let hir = regex_syntax::ParserBuilder::new().utf8(false).build().parse(p).unwrap_or_else(|_| Hir::empty());
+        let hir = regex_syntax::ParserBuilder::new()
+            .utf8(false)
+            .build()
+            .parse(p)
+            .unwrap_or_else(|_| Hir::empty());
         let (set, _) = first_bytes(&hir);
         (0..=255u8).filter(|b| set[usize::from(*b)]).collect()
     }

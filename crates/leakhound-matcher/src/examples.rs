@@ -30,15 +30,28 @@ impl std::fmt::Display for ExampleFailure {
 pub fn check_examples(set: &RuleSet, matcher: &Matcher) -> Vec<ExampleFailure> {
     let mut failures = Vec::new();
     for (index, rule) in set.rules().iter().enumerate() {
-        let hits = |text: &str| matcher.scan(text.as_bytes()).iter().any(|m| m.rule == index);
+        let hits = |text: &str| {
+            matcher
+                .scan(text.as_bytes())
+                .iter()
+                .any(|m| m.rule == index)
+        };
         for ex in &rule.examples {
             if !hits(ex) {
-                failures.push(ExampleFailure { rule: rule.id.clone(), example: ex.clone(), should_match: true });
+                failures.push(ExampleFailure {
+                    rule: rule.id.clone(),
+                    example: ex.clone(),
+                    should_match: true,
+                });
             }
         }
         for ex in &rule.negative_examples {
             if hits(ex) {
-                failures.push(ExampleFailure { rule: rule.id.clone(), example: ex.clone(), should_match: false });
+                failures.push(ExampleFailure {
+                    rule: rule.id.clone(),
+                    example: ex.clone(),
+                    should_match: false,
+                });
             }
         }
     }

@@ -12,7 +12,10 @@
 //!    start are both seen). An unanchored union of these counted patterns was measured
 //!    at 0.7 MB/s (its DFA states explode); anchored, the DFA stays small.
 //! 3. **Confirmation.** Each rule's own regex extracts the value; token boundaries,
-//!    filters, entropy, context words and the validator decide.
+//!    filters, entropy, context words and the validator decide. For a token rule whose
+//!    value is its whole match, the DFA's own match ends are used instead of a second
+//!    regex search: the value is the longest match at that token start that passes
+//!    the checks (so `4111 1111 1111 1111 2024` still yields the 16-digit card).
 //!
 //! ```
 //! use leakhound_matcher::Matcher;
@@ -192,7 +195,9 @@ impl Matcher {
 
     fn run_rule(&self, index: RuleIndex, hay: &[u8], out: &mut Vec<RawMatch>) {
         let rule = &self.rules[index];
-        let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else { return };
+        let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else {
+            return;
+        };
         for caps in re.captures_iter(hay) {
             let Some(value) = caps.get(rule.value_group).or_else(|| caps.get(0)) else {
                 continue;
@@ -205,8 +210,30 @@ impl Matcher {
 
     fn run_always(&self, hay: &[u8], out: &mut Vec<RawMatch>) {
         if let Some(tokens) = &self.token_rules {
-            tokens.for_each_candidate(hay, |index, start| {
-                self.confirm_at(index, hay, start, out);
+            let mut rules: Vec<RuleIndex> = Vec::new();
+            let mut ends: Vec<usize> = Vec::new();
+            tokens.for_each_candidate(hay, |start, hits| {
+                rules.clear();
+                for &(rule, _) in hits {
+                    if !rules.contains(&rule) {
+                        rules.push(rule);
+                    }
+                }
+                for &rule in &rules {
+                    if self.rules[rule].whole_value && !hits.iter().any(|&(r, e)| r == rule && e == tokens::UNKNOWN_END) {
+                        // The value is the whole match and the DFA already knows every
+                        // end: take the longest one that is a token and validates.
+                        ends.clear();
+                        ends.extend(hits.iter().filter(|&&(r, _)| r == rule).map(|&(_, e)| e));
+                        ends.sort_unstable_by(|a, b| b.cmp(a));
+                        ends.dedup();
+                        if let Some(m) = ends.iter().find_map(|&end| self.accept(rule, hay, start, end)) {
+                            out.push(m);
+                        }
+                    } else {
+                        self.confirm_at(rule, hay, start, out);
+                    }
+                }
             });
         }
         for &index in &self.unbounded_rules {
@@ -217,7 +244,10 @@ impl Matcher {
     /// Run rule `index`'s own regex anchored at `start` and judge what it extracts.
     fn confirm_at(&self, index: RuleIndex, hay: &[u8], start: usize, out: &mut Vec<RawMatch>) {
         let rule = &self.rules[index];
-        if let (Some(anchored), true) = (rule.anchored.as_ref().and_then(|a| a.get()), rule.whole_value) {
+        if let (Some(anchored), true) = (
+            rule.anchored.as_ref().and_then(|a| a.get()),
+            rule.whole_value,
+        ) {
             let input = regex_automata::Input::new(hay)
                 .range(start..)
                 .anchored(regex_automata::Anchored::Yes);
@@ -228,15 +258,21 @@ impl Matcher {
             }
             return;
         }
-        let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else { return };
+        let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else {
+            return;
+        };
         // The token DFA said this rule matches at `start`; the rule's own regex (leftmost-
         // first, greedy) decides the exact span and groups, as a standalone scan would.
-        let Some(caps) = re.captures_at(hay, start) else { return };
+        let Some(caps) = re.captures_at(hay, start) else {
+            return;
+        };
         let Some(whole) = caps.get(0) else { return };
         if whole.start() != start {
             return;
         }
-        let Some(value) = caps.get(rule.value_group).or(Some(whole)) else { return };
+        let Some(value) = caps.get(rule.value_group).or(Some(whole)) else {
+            return;
+        };
         if let Some(m) = self.accept(index, hay, value.start(), value.end()) {
             out.push(m);
         }

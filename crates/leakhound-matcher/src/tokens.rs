@@ -7,7 +7,10 @@ use regex_automata::util::pool::Pool;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind};
 
-type CachePool = Pool<Cache, Box<dyn Fn() -> Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>>;
+type CachePool = Pool<
+    Cache,
+    Box<dyn Fn() -> Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>,
+>;
 
 /// Keyword-less rules whose matches must start at a token boundary.
 pub(crate) struct TokenRules {
@@ -21,6 +24,9 @@ pub(crate) struct TokenRules {
     by_first_byte: Vec<Vec<RuleIndex>>,
 }
 
+/// End offset meaning "not known: let the rule's regex find it".
+pub(crate) const UNKNOWN_END: usize = usize::MAX;
+
 const WORD: u8 = 1;
 const CAN_START: u8 = 2;
 
@@ -31,7 +37,9 @@ pub(crate) fn is_word(b: u8) -> bool {
 impl TokenRules {
     /// `rules`: (rule index, pattern, first-byte set) for every token-bounded,
     /// keyword-less rule.
-    pub(crate) fn new(rules: Vec<(RuleIndex, String, [bool; 256])>) -> Result<Option<TokenRules>, String> {
+    pub(crate) fn new(
+        rules: Vec<(RuleIndex, String, [bool; 256])>,
+    ) -> Result<Option<TokenRules>, String> {
         if rules.is_empty() {
             return Ok(None);
         }
@@ -62,8 +70,9 @@ impl TokenRules {
             }
         }
         let for_pool = dfa.clone();
-        let create: Box<dyn Fn() -> Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe> =
-            Box::new(move || for_pool.create_cache());
+        let create: Box<
+            dyn Fn() -> Cache + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe,
+        > = Box::new(move || for_pool.create_cache());
         Ok(Some(TokenRules {
             caches: Pool::new(create),
             dfa,
@@ -73,10 +82,11 @@ impl TokenRules {
         }))
     }
 
-    /// Call `found(rule, start)` for every rule that matches at some token start.
-    pub(crate) fn for_each_candidate(&self, hay: &[u8], mut found: impl FnMut(RuleIndex, usize)) {
+    /// Call `found(start, hits)` at every token start where some rule matches; `hits`
+    /// holds (rule, end) for every end at which each rule matches, in walk order.
+    pub(crate) fn for_each_candidate(&self, hay: &[u8], mut found: impl FnMut(usize, &[(RuleIndex, usize)])) {
         let mut cache = self.caches.get();
-        let mut hits: Vec<RuleIndex> = Vec::new();
+        let mut hits: Vec<(RuleIndex, usize)> = Vec::new();
         let mut start_state = None;
         let n = hay.len();
         let mut p = 0;
@@ -85,8 +95,8 @@ impl TokenRules {
             if class & CAN_START != 0 {
                 hits.clear();
                 self.rules_at(&mut cache, &mut start_state, hay, p, &mut hits);
-                for &rule in &hits {
-                    found(rule, p);
+                if !hits.is_empty() {
+                    found(p, &hits);
                 }
             }
             p += 1;
@@ -107,13 +117,13 @@ impl TokenRules {
         start_state: &mut Option<(usize, LazyStateID)>,
         hay: &[u8],
         start: usize,
-        hits: &mut Vec<RuleIndex>,
+        hits: &mut Vec<(RuleIndex, usize)>,
     ) {
         if self.walk(cache, start_state, hay, start, hits).is_err() {
             // The lazy DFA gave up (pathological input): let every rule that can start
-            // with this byte confirm on its own. Slower, never wrong.
+            // with this byte confirm with its own regex (end unknown). Slower, never wrong.
             hits.clear();
-            hits.extend_from_slice(&self.by_first_byte[usize::from(hay[start])]);
+            hits.extend(self.by_first_byte[usize::from(hay[start])].iter().map(|&r| (r, UNKNOWN_END)));
         }
     }
 
@@ -125,7 +135,7 @@ impl TokenRules {
         start_state: &mut Option<(usize, LazyStateID)>,
         hay: &[u8],
         start: usize,
-        hits: &mut Vec<RuleIndex>,
+        hits: &mut Vec<(RuleIndex, usize)>,
     ) -> Result<(), ()> {
         // Token patterns have no look-around, so one anchored start state serves every
         // position. State ids die with a cache clear, hence the clear count beside it.
@@ -133,16 +143,20 @@ impl TokenRules {
             Some((clears, sid)) if clears == cache.clear_count() => sid,
             _ => {
                 let input = Input::new(hay).range(start..).anchored(Anchored::Yes);
-                let sid = self.dfa.start_state_forward(cache, &input).map_err(|_| ())?;
+                let sid = self
+                    .dfa
+                    .start_state_forward(cache, &input)
+                    .map_err(|_| ())?;
                 *start_state = Some((cache.clear_count(), sid));
                 sid
             }
         };
-        for &b in &hay[start..] {
+        for (i, &b) in hay[start..].iter().enumerate() {
             sid = self.dfa.next_state(cache, sid, b).map_err(|_| ())?;
             if sid.is_tagged() {
+                // Match states are delayed by one byte: this match ended before `b`.
                 if sid.is_match() {
-                    self.record(cache, sid, hits);
+                    self.record(cache, sid, start + i, hits);
                 }
                 if sid.is_dead() {
                     return Ok(());
@@ -154,17 +168,14 @@ impl TokenRules {
         }
         sid = self.dfa.next_eoi_state(cache, sid).map_err(|_| ())?;
         if sid.is_match() {
-            self.record(cache, sid, hits);
+            self.record(cache, sid, hay.len(), hits);
         }
         Ok(())
     }
 
-    fn record(&self, cache: &Cache, sid: LazyStateID, hits: &mut Vec<RuleIndex>) {
+    fn record(&self, cache: &Cache, sid: LazyStateID, end: usize, hits: &mut Vec<(RuleIndex, usize)>) {
         for i in 0..self.dfa.match_len(cache, sid) {
-            let rule = self.rules[self.dfa.match_pattern(cache, sid, i).as_usize()];
-            if !hits.contains(&rule) {
-                hits.push(rule);
-            }
+            hits.push((self.rules[self.dfa.match_pattern(cache, sid, i).as_usize()], end));
         }
     }
 }

@@ -10,7 +10,12 @@ fn every_builtin_example_behaves() {
     let matcher = Matcher::new(&set).expect("built-in rules compile");
     let failures = check_examples(&set, &matcher);
     let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    assert!(failures.is_empty(), "{} example failures:\n{}", failures.len(), report.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} example failures:\n{}",
+        failures.len(),
+        report.join("\n")
+    );
 }
 
 /// Regression: `+86 186 0000 1234` was reported twice, once from `+` and once from the

@@ -39,7 +39,12 @@ pub(crate) fn human_bytes(n: u64) -> String {
     }
 }
 
-pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], s: &Summary, o: &ReportOptions) -> io::Result<()> {
+pub(crate) fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    s: &Summary,
+    o: &ReportOptions,
+) -> io::Result<()> {
     let lines = crate::LineValues::new(findings);
     let mut current: Option<&str> = None;
     for f in findings {
@@ -50,13 +55,20 @@ pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], s: &Summary, o: &
             writeln!(out, "{}", paint(o, "1", &f.location.path))?;
             current = Some(&f.location.path);
         }
-        let count = f.count.map(|c| format!(" ({c} points)")).unwrap_or_default();
+        let count = f
+            .count
+            .map(|c| format!(" ({c} points)"))
+            .unwrap_or_default();
         writeln!(
             out,
             "  {:>5}:{:<4} {} {} {}{} [{}]",
             f.location.line,
             f.location.column,
-            paint(o, severity_colour(f.severity), &format!("{:<8}", f.severity.as_str())),
+            paint(
+                o,
+                severity_colour(f.severity),
+                &format!("{:<8}", f.severity.as_str())
+            ),
             paint(o, "1", &f.rule),
             f.shown_value(o.reveal),
             count,
@@ -72,7 +84,11 @@ pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], s: &Summary, o: &
     if !findings.is_empty() {
         writeln!(out)?;
     }
-    let by_cat: Vec<String> = s.by_category.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    let by_cat: Vec<String> = s
+        .by_category
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
     writeln!(
         out,
         "Scanned {} files ({} blobs, {} duplicate), {} in {:.2}s ({:.1} MB/s) with {} rules.",
@@ -90,7 +106,12 @@ pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], s: &Summary, o: &
         writeln!(out, "{} findings: {}.", s.findings, by_cat.join(", "))?;
     }
     if !s.problems.is_empty() {
-        writeln!(out, "{} unreadable, {} skipped (details above on stderr; --format json lists them).", s.unreadable(), s.skipped())?;
+        writeln!(
+            out,
+            "{} unreadable, {} skipped (details above on stderr; --format json lists them).",
+            s.unreadable(),
+            s.skipped()
+        )?;
     }
     Ok(())
 }

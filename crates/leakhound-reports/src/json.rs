@@ -87,8 +87,16 @@ impl<'a> SummaryRecord<'a> {
             bytes: s.bytes,
             duplicate_blobs: s.duplicate_blobs,
             findings: s.findings,
-            by_category: s.by_category.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
-            by_severity: s.by_severity.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+            by_category: s
+                .by_category
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect(),
+            by_severity: s
+                .by_severity
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect(),
             unreadable: s.unreadable(),
             skipped: s.skipped(),
             problems: s
@@ -118,7 +126,11 @@ struct Document<'a> {
     summary: SummaryRecord<'a>,
 }
 
-pub(crate) fn write_lines(out: &mut dyn Write, findings: &[Finding], o: &ReportOptions) -> Result<(), crate::ReportError> {
+pub(crate) fn write_lines(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    o: &ReportOptions,
+) -> Result<(), crate::ReportError> {
     let lines = crate::LineValues::new(findings);
     for f in findings {
         serde_json::to_writer(&mut *out, &Record::new(f, &lines, o.reveal))?;
@@ -127,12 +139,20 @@ pub(crate) fn write_lines(out: &mut dyn Write, findings: &[Finding], o: &ReportO
     Ok(())
 }
 
-pub(crate) fn write_document(out: &mut dyn Write, findings: &[Finding], s: &Summary, o: &ReportOptions) -> Result<(), crate::ReportError> {
+pub(crate) fn write_document(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    s: &Summary,
+    o: &ReportOptions,
+) -> Result<(), crate::ReportError> {
     let lines = crate::LineValues::new(findings);
     let doc = Document {
         tool: "leakhound",
         version: &o.tool_version,
-        findings: findings.iter().map(|f| Record::new(f, &lines, o.reveal)).collect(),
+        findings: findings
+            .iter()
+            .map(|f| Record::new(f, &lines, o.reveal))
+            .collect(),
         summary: SummaryRecord::new(s),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -39,7 +39,9 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "jsonl" => Ok(Format::Jsonl),
             "sarif" => Ok(Format::Sarif),
-            other => Err(format!("unknown format `{other}` (human, json, jsonl, sarif)")),
+            other => Err(format!(
+                "unknown format `{other}` (human, json, jsonl, sarif)"
+            )),
         }
     }
 }
@@ -71,16 +73,23 @@ pub(crate) struct LineValues<'a>(std::collections::HashMap<(&'a str, u64), Vec<&
 
 impl<'a> LineValues<'a> {
     pub(crate) fn new(findings: &'a [Finding]) -> LineValues<'a> {
-        let mut map: std::collections::HashMap<(&str, u64), Vec<&str>> = std::collections::HashMap::new();
+        let mut map: std::collections::HashMap<(&str, u64), Vec<&str>> =
+            std::collections::HashMap::new();
         for f in findings {
-            map.entry((&f.location.path, f.location.line)).or_default().push(&f.value);
+            map.entry((&f.location.path, f.location.line))
+                .or_default()
+                .push(&f.value);
         }
         LineValues(map)
     }
 
     /// The finding's line as it may be printed.
     pub(crate) fn shown_line(&self, f: &Finding, reveal: bool) -> Option<String> {
-        let others = self.0.get(&(f.location.path.as_str(), f.location.line)).map(Vec::as_slice).unwrap_or(&[]);
+        let others = self
+            .0
+            .get(&(f.location.path.as_str(), f.location.line))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         f.shown_line(reveal, others)
     }
 }

@@ -142,7 +142,11 @@ fn uri(path: &str) -> String {
     p.replace('%', "%25").replace(' ', "%20")
 }
 
-pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], o: &ReportOptions) -> Result<(), crate::ReportError> {
+pub(crate) fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    o: &ReportOptions,
+) -> Result<(), crate::ReportError> {
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rules = Vec::new();
     for f in findings {
@@ -151,8 +155,12 @@ pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], o: &ReportOptions
             rules.push(Rule {
                 id: f.rule.to_string(),
                 name: f.name.to_string(),
-                short_description: Text { text: f.name.to_string() },
-                default_configuration: Configuration { level: level(f.severity) },
+                short_description: Text {
+                    text: f.name.to_string(),
+                },
+                default_configuration: Configuration {
+                    level: level(f.severity),
+                },
                 properties: RuleProperties {
                     tags: vec!["security".into(), f.category.as_str().into()],
                     security_severity: security_severity(f.severity).into(),
@@ -172,10 +180,14 @@ pub(crate) fn write(out: &mut dyn Write, findings: &[Finding], o: &ReportOptions
             rule_id: f.rule.to_string(),
             rule_index: rule_index.get(&*f.rule).copied().unwrap_or(0),
             level: level(f.severity),
-            message: Text { text: format!("{}: {}", f.name, f.shown_value(o.reveal)) },
+            message: Text {
+                text: format!("{}: {}", f.name, f.shown_value(o.reveal)),
+            },
             locations: vec![Location {
                 physical_location: PhysicalLocation {
-                    artifact_location: ArtifactLocation { uri: uri(&f.location.path) },
+                    artifact_location: ArtifactLocation {
+                        uri: uri(&f.location.path),
+                    },
                     region: Region {
                         start_line: f.location.line.max(1),
                         start_column: f.location.column.max(1),

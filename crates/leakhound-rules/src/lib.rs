@@ -137,7 +137,11 @@ mod tests {
         for c in Category::ALL {
             assert!(set.rules().iter().any(|r| r.category == *c), "no {c} rules");
         }
-        let secrets = set.rules().iter().filter(|r| r.category == Category::Secret).count();
+        let secrets = set
+            .rules()
+            .iter()
+            .filter(|r| r.category == Category::Secret)
+            .count();
         assert!(secrets >= 150, "only {secrets} secret rules");
     }
 
@@ -146,7 +150,11 @@ mod tests {
         let set = RuleSet::builtin().expect("built-in rules load");
         for r in set.rules() {
             assert!(!r.examples.is_empty(), "{} has no example", r.id);
-            assert!(!r.negative_examples.is_empty(), "{} has no negative example", r.id);
+            assert!(
+                !r.negative_examples.is_empty(),
+                "{} has no negative example",
+                r.id
+            );
         }
     }
 
@@ -177,7 +185,10 @@ category = "personal"
 examples = ["x"]
 negative_examples = ["y"]
 "#;
-        let err = RuleSet::default().add_text("a.toml", text).unwrap_err().to_string();
+        let err = RuleSet::default()
+            .add_text("a.toml", text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("regex"), "{err}");
     }
 
@@ -190,7 +201,10 @@ name = "X"
 category = "secret"
 regexp = "x"
 "#;
-        let err = RuleSet::default().add_text("a.toml", text).unwrap_err().to_string();
+        let err = RuleSet::default()
+            .add_text("a.toml", text)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("regexp"), "{err}");
     }
 }

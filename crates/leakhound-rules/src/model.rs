@@ -148,7 +148,10 @@ impl RuleFile {
             .into_iter()
             .map(|r| {
                 let category = r.category.or(file_category).ok_or_else(|| {
-                    (r.id.clone(), "no category (set it on the rule or the file)".to_string())
+                    (
+                        r.id.clone(),
+                        "no category (set it on the rule or the file)".to_string(),
+                    )
                 })?;
                 match (&r.regex, &r.aggregate_of) {
                     (None, None) => {
@@ -159,7 +162,12 @@ impl RuleFile {
                     }
                     _ => {}
                 }
-                if r.id.is_empty() || !r.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                if r.id.is_empty()
+                    || !r
+                        .id
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                {
                     return Err((r.id.clone(), "id must be kebab-case ascii".into()));
                 }
                 Ok(Rule {
@@ -169,7 +177,9 @@ impl RuleFile {
                         _ => Severity::Medium,
                     }),
                     confidence: r.confidence.unwrap_or(Confidence::Medium),
-                    placeholder_filter: r.placeholder_filter.unwrap_or(category == Category::Secret),
+                    placeholder_filter: r
+                        .placeholder_filter
+                        .unwrap_or(category == Category::Secret),
                     boundary: r.boundary.unwrap_or(true),
                     context_window: r.context_window.unwrap_or(64),
                     min_count: r.min_count.unwrap_or(20),

@@ -33,7 +33,10 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             )
         };
         // Columns count characters, so a GBK file and its UTF-8 twin agree.
-        let column = 1 + text[ls..start].iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64;
+        let column = 1 + text[ls..start]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count() as u64;
         let end = m.end.min(text.len());
         out.push(BlobFinding {
             rule: m.rule,
@@ -56,7 +59,9 @@ fn excerpt(text: &[u8], line_start: usize, start: usize, end: usize) -> String {
     let mut to = line_end.max(end.min(line_end));
     if to - from > MAX_LINE_TEXT {
         from = start.saturating_sub(MAX_LINE_TEXT / 3).max(line_start);
-        to = (end.min(line_end).max(start) + MAX_LINE_TEXT / 3).min(line_end).max(from);
+        to = (end.min(line_end).max(start) + MAX_LINE_TEXT / 3)
+            .min(line_end)
+            .max(from);
         if to - from > MAX_LINE_TEXT {
             to = from + MAX_LINE_TEXT;
         }
@@ -71,7 +76,13 @@ mod tests {
     use leakhound_findings::Confidence;
 
     fn m(start: usize, end: usize) -> RawMatch {
-        RawMatch { rule: 0, start, end, confidence: Confidence::High, count: None }
+        RawMatch {
+            rule: 0,
+            start,
+            end,
+            confidence: Confidence::High,
+            count: None,
+        }
     }
 
     #[test]

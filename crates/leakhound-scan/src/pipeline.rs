@@ -51,7 +51,8 @@ struct Leaves<'a> {
 impl Visitor for Leaves<'_> {
     fn leaf(&mut self, path: &str, bytes: &[u8]) {
         let findings = &mut self.findings;
-        self.scanner.scan_blob(path, bytes, &mut |f| findings.push(f));
+        self.scanner
+            .scan_blob(path, bytes, &mut |f| findings.push(f));
     }
     fn problem(&mut self, problem: Problem) {
         self.problems.push(problem);
@@ -81,7 +82,8 @@ impl Scanner {
                 all.append(&mut leaves.findings);
             }
         };
-        let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = roots.iter().partition(|p| p.as_os_str() == "-");
+        let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            roots.iter().partition(|p| p.as_os_str() == "-");
         if !stdin.is_empty() {
             report(self.scan_stdin());
         }
@@ -94,7 +96,11 @@ impl Scanner {
                         Entry::Error(path, message) => Leaves {
                             scanner: self,
                             findings: Vec::new(),
-                            problems: vec![Problem { path, message, kind: ProblemKind::Unreadable }],
+                            problems: vec![Problem {
+                                path,
+                                message,
+                                kind: ProblemKind::Unreadable,
+                            }],
                         },
                     };
                     report(leaves);
@@ -105,17 +111,31 @@ impl Scanner {
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         let mut problems = problems.into_inner().unwrap_or_default();
         problems.sort_by(|a, b| a.path.cmp(&b.path));
-        let summary = Summary::new(&self.counters, &findings, problems, started.elapsed(), self.matcher.len());
+        let summary = Summary::new(
+            &self.counters,
+            &findings,
+            problems,
+            started.elapsed(),
+            self.matcher.len(),
+        );
         Ok((findings, summary))
     }
 
     fn scan_file(&self, path: &Path) -> Leaves<'_> {
         let display = path.display().to_string();
-        let mut leaves = Leaves { scanner: self, findings: Vec::new(), problems: Vec::new() };
+        let mut leaves = Leaves {
+            scanner: self,
+            findings: Vec::new(),
+            problems: Vec::new(),
+        };
         let len = match std::fs::metadata(path) {
             Ok(m) => m.len(),
             Err(e) => {
-                leaves.problems.push(Problem { path: display, message: format!("cannot read: {e}"), kind: ProblemKind::Unreadable });
+                leaves.problems.push(Problem {
+                    path: display,
+                    message: format!("cannot read: {e}"),
+                    kind: ProblemKind::Unreadable,
+                });
                 return leaves;
             }
         };
@@ -133,13 +153,21 @@ impl Scanner {
                 self.counters.add_file();
                 archive::expand(&display, &bytes, &self.options.limits, &mut leaves);
             }
-            Err(e) => leaves.problems.push(Problem { path: display, message: format!("cannot read: {e}"), kind: ProblemKind::Unreadable }),
+            Err(e) => leaves.problems.push(Problem {
+                path: display,
+                message: format!("cannot read: {e}"),
+                kind: ProblemKind::Unreadable,
+            }),
         }
         leaves
     }
 
     fn scan_stdin(&self) -> Leaves<'_> {
-        let mut leaves = Leaves { scanner: self, findings: Vec::new(), problems: Vec::new() };
+        let mut leaves = Leaves {
+            scanner: self,
+            findings: Vec::new(),
+            problems: Vec::new(),
+        };
         let mut buf = Vec::new();
         let max = self.options.limits.max_file_size;
         let limit = if max == 0 { u64::MAX } else { max };
@@ -148,7 +176,11 @@ impl Scanner {
                 self.counters.add_file();
                 archive::expand(STDIN_PATH, &buf, &self.options.limits, &mut leaves);
             }
-            Err(e) => leaves.problems.push(Problem { path: STDIN_PATH.into(), message: format!("cannot read: {e}"), kind: ProblemKind::Unreadable }),
+            Err(e) => leaves.problems.push(Problem {
+                path: STDIN_PATH.into(),
+                message: format!("cannot read: {e}"),
+                kind: ProblemKind::Unreadable,
+            }),
         }
         leaves
     }

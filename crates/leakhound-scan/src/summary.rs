@@ -71,7 +71,13 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub(crate) fn new(counters: &Counters, findings: &[Finding], problems: Vec<Problem>, elapsed: Duration, rules: usize) -> Summary {
+    pub(crate) fn new(
+        counters: &Counters,
+        findings: &[Finding],
+        problems: Vec<Problem>,
+        elapsed: Duration,
+        rules: usize,
+    ) -> Summary {
         let mut by_category = BTreeMap::new();
         let mut by_severity = BTreeMap::new();
         for f in findings {
@@ -104,12 +110,18 @@ impl Summary {
 
     /// Problems that were read failures (not deliberate skips).
     pub fn unreadable(&self) -> usize {
-        self.problems.iter().filter(|p| p.kind == ProblemKind::Unreadable).count()
+        self.problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Unreadable)
+            .count()
     }
 
     /// Problems that were deliberate skips (limits, exclusions, suspicious names).
     pub fn skipped(&self) -> usize {
-        self.problems.iter().filter(|p| p.kind == ProblemKind::Skipped).count()
+        self.problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Skipped)
+            .count()
     }
 
     /// Nothing could be read at all: the exit code says error, not "clean".
@@ -132,7 +144,11 @@ mod tests {
         assert!((s.megabytes_per_second() - 100.0).abs() < 1e-9);
         assert!(!s.nothing_readable());
         let bad = Summary {
-            problems: vec![Problem { path: "x".into(), message: "denied".into(), kind: ProblemKind::Unreadable }],
+            problems: vec![Problem {
+                path: "x".into(),
+                message: "denied".into(),
+                kind: ProblemKind::Unreadable,
+            }],
             ..Summary::default()
         };
         assert!(bad.nothing_readable());

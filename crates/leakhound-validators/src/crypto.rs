@@ -13,7 +13,11 @@ fn keccak256(data: &[u8]) -> [u8; 32] {
 
 pub(crate) fn bitcoin_address(value: &str) -> Verdict {
     // `get` rather than slicing: the value may start with a multi-byte character.
-    if value.len() > 4 && value.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("bc1")) {
+    if value.len() > 4
+        && value
+            .get(..3)
+            .is_some_and(|p| p.eq_ignore_ascii_case("bc1"))
+    {
         return match bech32::segwit::decode(value) {
             Ok((hrp, _, _)) => Verdict::from_bool(hrp == bech32::hrp::BC),
             Err(_) => Verdict::Invalid,
@@ -45,7 +49,9 @@ fn eip55(body: &str) -> String {
 }
 
 fn eth_body(value: &str) -> Option<&str> {
-    let body = value.strip_prefix("0x").or_else(|| value.strip_prefix("0X"))?;
+    let body = value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))?;
     (body.len() == 40 && body.bytes().all(|b| b.is_ascii_hexdigit())).then_some(body)
 }
 
@@ -66,7 +72,10 @@ pub(crate) fn ethereum_address(value: &str) -> Verdict {
 
 pub(crate) fn ethereum_address_checksummed(value: &str) -> Verdict {
     match eth_body(value) {
-        Some(body) if body.bytes().any(|b| b.is_ascii_uppercase()) && body.bytes().any(|b| b.is_ascii_lowercase()) => {
+        Some(body)
+            if body.bytes().any(|b| b.is_ascii_uppercase())
+                && body.bytes().any(|b| b.is_ascii_lowercase()) =>
+        {
             Verdict::from_bool(eip55(body) == body)
         }
         _ => Verdict::Invalid,
@@ -136,19 +145,43 @@ mod tests {
     #[test]
     fn bitcoin() {
         // The genesis block's coinbase address and BIP-173's P2WPKH test vector.
-        assert_eq!(bitcoin_address("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"), Verdict::Valid);
-        assert_eq!(bitcoin_address("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"), Verdict::Invalid);
-        assert_eq!(bitcoin_address("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"), Verdict::Valid);
-        assert_eq!(bitcoin_address("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"), Verdict::Invalid);
+        assert_eq!(
+            bitcoin_address("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),
+            Verdict::Valid
+        );
+        assert_eq!(
+            bitcoin_address("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"),
+            Verdict::Invalid
+        );
+        assert_eq!(
+            bitcoin_address("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"),
+            Verdict::Valid
+        );
+        assert_eq!(
+            bitcoin_address("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"),
+            Verdict::Invalid
+        );
     }
 
     #[test]
     fn ethereum() {
         // EIP-55 test vector.
-        assert_eq!(ethereum_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"), Verdict::Valid);
-        assert_eq!(ethereum_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"), Verdict::Invalid);
-        assert_eq!(ethereum_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"), Verdict::Plausible);
-        assert_eq!(ethereum_address_checksummed("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"), Verdict::Invalid);
+        assert_eq!(
+            ethereum_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            Verdict::Valid
+        );
+        assert_eq!(
+            ethereum_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"),
+            Verdict::Invalid
+        );
+        assert_eq!(
+            ethereum_address("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"),
+            Verdict::Plausible
+        );
+        assert_eq!(
+            ethereum_address_checksummed("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"),
+            Verdict::Invalid
+        );
     }
 
     #[test]
@@ -163,7 +196,10 @@ mod tests {
         assert_eq!(monero_address(&addr), Verdict::Valid);
         let mut broken = addr.into_bytes();
         broken[50] = if broken[50] == b'2' { b'3' } else { b'2' };
-        assert_eq!(monero_address(&String::from_utf8(broken).unwrap_or_default()), Verdict::Invalid);
+        assert_eq!(
+            monero_address(&String::from_utf8(broken).unwrap_or_default()),
+            Verdict::Invalid
+        );
     }
 
     proptest! {

@@ -6,8 +6,8 @@ use crate::{digits_of, Verdict};
 /// First two digits of a Chinese administrative division code (GB/T 2260 provinces),
 /// plus 71/81/82/83 used by Taiwan, Hong Kong and Macau residence permits.
 pub const CN_PROVINCE_CODES: &[u8] = &[
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50,
-    51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
 ];
 
 fn known_region(d: &[u8]) -> bool {
@@ -116,7 +116,10 @@ pub(crate) fn hk_id(value: &str) -> Verdict {
         .filter(|b| !matches!(b, b'(' | b')' | b' '))
         .map(|b| b.to_ascii_uppercase())
         .collect();
-    let letters = compact.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    let letters = compact
+        .iter()
+        .take_while(|b| b.is_ascii_uppercase())
+        .count();
     if !(1..=2).contains(&letters) || compact.len() != letters + 7 {
         return Verdict::Invalid;
     }
@@ -152,8 +155,8 @@ pub(crate) fn tw_id(value: &str) -> Verdict {
     }
     // Letter codes are not alphabetical: I, O, W, X, Y, Z were added later.
     const CODES: [u32; 26] = [
-        10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29,
-        32, 30, 31, 33,
+        10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29, 32,
+        30, 31, 33,
     ];
     let code = CODES[usize::from(b[0] - b'A')];
     let mut sum = code / 10 + (code % 10) * 9;
@@ -183,14 +186,23 @@ pub(crate) fn us_ssn(value: &str) -> Verdict {
     }
     let (area, group, serial) = (num(&d[..3]), num(&d[3..5]), num(&d[5..]));
     // 078-05-1120 (the Woolworth wallet card) and 219-09-9999 (an advert) are public.
-    let published = (area, group, serial) == (78, 5, 1120) || (area, group, serial) == (219, 9, 9999);
+    let published =
+        (area, group, serial) == (78, 5, 1120) || (area, group, serial) == (219, 9, 9999);
     Verdict::from_bool(
         area != 0 && area != 666 && area < 900 && group != 0 && serial != 0 && !published,
     )
 }
 
 /// Domains that only ever hold examples (RFC 2606 / 6761).
-const EXAMPLE_DOMAINS: &[&str] = &["example.com", "example.org", "example.net", "localhost", "test", "invalid", "example"];
+const EXAMPLE_DOMAINS: &[&str] = &[
+    "example.com",
+    "example.org",
+    "example.net",
+    "localhost",
+    "test",
+    "invalid",
+    "example",
+];
 
 /// File extensions that follow an `@` in asset names (`icon@2x.png`), not mail domains.
 const FILE_TLDS: &[&str] = &[
@@ -201,14 +213,25 @@ const FILE_TLDS: &[&str] = &[
 /// Local parts that name a system or a protocol, not a person: `git@github.com` in an
 /// SSH clone URL is not personal data.
 const SYSTEM_LOCAL_PARTS: &[&str] = &[
-    "git", "noreply", "no-reply", "donotreply", "do-not-reply", "mailer-daemon", "postmaster", "hg",
+    "git",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "mailer-daemon",
+    "postmaster",
+    "hg",
 ];
 
 pub(crate) fn email(value: &str) -> Verdict {
     let Some((local, domain)) = value.rsplit_once('@') else {
         return Verdict::Invalid;
     };
-    if SYSTEM_LOCAL_PARTS.iter().any(|s| local.eq_ignore_ascii_case(s)) || domain.ends_with("users.noreply.github.com") {
+    if SYSTEM_LOCAL_PARTS
+        .iter()
+        .any(|s| local.eq_ignore_ascii_case(s))
+        || domain.ends_with("users.noreply.github.com")
+    {
         return Verdict::Invalid;
     }
     let domain = domain.to_ascii_lowercase();
@@ -230,9 +253,31 @@ pub(crate) fn email(value: &str) -> Verdict {
 /// GB 32100 character set: digits and capitals without I, O, S, V, Z.
 const USCC_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
+/// Registration authority (first character) and the organisation types it issues
+/// (second character), per GB 32100 annex: 1 organs, 5 civil affairs, 9 market
+/// regulation, Y others, and the less common 2-8 and A/N authorities.
+fn uscc_authority_and_type(a: u8, t: u8) -> bool {
+    match a {
+        b'1' | b'5' => matches!(t, b'1' | b'2' | b'3' | b'9'),
+        b'9' => matches!(t, b'1' | b'2' | b'3'),
+        b'Y' => t == b'1',
+        b'2' | b'3' | b'4' | b'6' | b'7' | b'8' | b'A' | b'N' => matches!(t, b'1' | b'2' | b'3' | b'9'),
+        _ => false,
+    }
+}
+
 pub(crate) fn uscc(value: &str) -> Verdict {
     let b = value.as_bytes();
     if b.len() != 18 {
+        return Verdict::Invalid;
+    }
+    // Structure first: checksums alone pass 1 random 18-digit number in ~341, and order
+    // numbers are everywhere. Positions 3-8 are an administrative region code.
+    if !uscc_authority_and_type(b[0], b[1]) || !b[2..8].iter().all(u8::is_ascii_digit) {
+        return Verdict::Invalid;
+    }
+    let region: Vec<u8> = b[2..8].iter().map(|x| x - b'0').collect();
+    if !known_region(&region) && region != [1, 0, 0, 0, 0, 0] {
         return Verdict::Invalid;
     }
     let mut vals = [0u32; 18];
@@ -242,7 +287,9 @@ pub(crate) fn uscc(value: &str) -> Verdict {
             None => return Verdict::Invalid,
         }
     }
-    const W: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const W: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let sum: u32 = vals[..17].iter().zip(W).map(|(v, w)| v * w).sum();
     let check = (31 - sum % 31) % 31;
     if check != vals[17] {
@@ -287,11 +334,26 @@ mod tests {
         assert_eq!(cn_resident_id("11010519491231002X"), Verdict::Valid);
         assert_eq!(cn_resident_id("11010519491231002x"), Verdict::Valid);
         assert_eq!(cn_resident_id("110105194912310021"), Verdict::Invalid); // check char
-        assert_eq!(cn_resident_id(&complete_id("11010519490231002")), Verdict::Invalid); // Feb 31
-        assert_eq!(cn_resident_id(&complete_id("99010519491231002")), Verdict::Invalid); // region
-        assert_eq!(cn_resident_id(&complete_id("44030420000229123")), Verdict::Valid); // leap day
-        assert_eq!(cn_resident_id(&complete_id("44030419000229123")), Verdict::Invalid); // 1900 not leap
-        assert_eq!(cn_resident_id_birth_date("11010519491231002X"), Some((1949, 12, 31)));
+        assert_eq!(
+            cn_resident_id(&complete_id("11010519490231002")),
+            Verdict::Invalid
+        ); // Feb 31
+        assert_eq!(
+            cn_resident_id(&complete_id("99010519491231002")),
+            Verdict::Invalid
+        ); // region
+        assert_eq!(
+            cn_resident_id(&complete_id("44030420000229123")),
+            Verdict::Valid
+        ); // leap day
+        assert_eq!(
+            cn_resident_id(&complete_id("44030419000229123")),
+            Verdict::Invalid
+        ); // 1900 not leap
+        assert_eq!(
+            cn_resident_id_birth_date("11010519491231002X"),
+            Some((1949, 12, 31))
+        );
         assert_eq!(cn_resident_id_15("110105491231002"), Verdict::Valid);
         assert_eq!(cn_resident_id_15("110105491331002"), Verdict::Invalid);
     }
@@ -320,6 +382,9 @@ mod tests {
     fn uscc_codes() {
         // A widely published sample code; both the outer and the inner checks hold.
         assert_eq!(uscc("91350100M000100Y43"), Verdict::Valid);
+        assert_eq!(uscc("9144030054XHYBLD2U"), Verdict::Valid);
+        // Checksums hold but the authority/type/region structure does not.
+        assert_eq!(uscc("151173657091826572"), Verdict::Invalid);
         assert_eq!(uscc("91350100M000100Y44"), Verdict::Invalid);
         assert_eq!(uscc("91350100M000100YI3"), Verdict::Invalid); // I not in the set
     }

@@ -44,31 +44,30 @@ fn prefix_num(d: &[u8], n: usize) -> u32 {
     d.iter().take(n).fold(0, |acc, &x| acc * 10 + u32::from(x))
 }
 
-/// Issuer ranges (IIN) with the card lengths each issuer uses.
+/// Issuer ranges (IIN) with the card lengths each network actually issues. Lengths
+/// matter as much as prefixes: Luhn passes one random number in ten, and 17-18 digit
+/// order and ID numbers are everywhere, while only UnionPay and Visa issue beyond 16.
 fn known_issuer(d: &[u8]) -> bool {
     let len = d.len();
     let p1 = prefix_num(d, 1);
     let p2 = prefix_num(d, 2);
     let p3 = prefix_num(d, 3);
     let p4 = prefix_num(d, 4);
-    let p6 = prefix_num(d, 6);
     match len {
         // Visa
-        _ if p1 == 4 => matches!(len, 13 | 16 | 19),
+        13 | 16 | 19 if p1 == 4 => true,
         // American Express
         15 if p2 == 34 || p2 == 37 => true,
-        // UnionPay (62) including 16-19 digit debit cards
-        16..=19 if p2 == 62 => true,
+        // UnionPay (62): 16-digit credit and 19-digit debit cards
+        16 | 19 if p2 == 62 => true,
         // Mastercard 51-55 and 2221-2720
         16 if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) => true,
-        // Discover 6011, 644-649, 65; (622126-622925 is co-branded UnionPay, covered above)
-        16..=19 if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 => true,
+        // Discover 6011, 644-649, 65
+        16 if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 => true,
         // JCB 3528-3589
-        16..=19 if (3528..=3589).contains(&p4) => true,
+        16 if (3528..=3589).contains(&p4) => true,
         // Diners Club 300-305, 36, 38-39
-        14..=19 if (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39 => true,
-        // Maestro / other domestic debit ranges seen in Chinese exports (60, 5018…)
-        16..=19 if p6 == 601382 || p4 == 5018 || p4 == 5020 || p4 == 5038 => true,
+        14 | 16 if (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39 => true,
         _ => false,
     }
 }
@@ -93,24 +92,88 @@ pub(crate) fn iccid(value: &str) -> Verdict {
     let Some(d) = digits_of(value) else {
         return Verdict::Invalid;
     };
-    Verdict::from_bool(
-        (19..=20).contains(&d.len()) && d[0] == 8 && d[1] == 9 && luhn(&d),
-    )
+    Verdict::from_bool((19..=20).contains(&d.len()) && d[0] == 8 && d[1] == 9 && luhn(&d))
 }
 
 /// IBAN length by country (ISO 13616 registry); unknown countries are rejected.
 const IBAN_LENGTHS: &[(&str, usize)] = &[
-    ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16),
-    ("BG", 22), ("BH", 22), ("BR", 29), ("BY", 28), ("CH", 21), ("CR", 22), ("CY", 28),
-    ("CZ", 24), ("DE", 22), ("DK", 18), ("DO", 28), ("EE", 20), ("EG", 29), ("ES", 24),
-    ("FI", 18), ("FO", 18), ("FR", 27), ("GB", 22), ("GE", 22), ("GI", 23), ("GL", 18),
-    ("GR", 27), ("GT", 28), ("HR", 21), ("HU", 28), ("IE", 22), ("IL", 23), ("IQ", 23),
-    ("IS", 26), ("IT", 27), ("JO", 30), ("KW", 30), ("KZ", 20), ("LB", 28), ("LC", 32),
-    ("LI", 21), ("LT", 20), ("LU", 20), ("LV", 21), ("MC", 27), ("MD", 24), ("ME", 22),
-    ("MK", 19), ("MR", 27), ("MT", 31), ("MU", 30), ("NL", 18), ("NO", 15), ("PK", 24),
-    ("PL", 28), ("PS", 29), ("PT", 25), ("QA", 29), ("RO", 24), ("RS", 22), ("SA", 24),
-    ("SC", 31), ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27), ("ST", 25), ("SV", 28),
-    ("TL", 23), ("TN", 24), ("TR", 26), ("UA", 29), ("VA", 22), ("VG", 24), ("XK", 20),
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NL", 18),
+    ("NO", 15),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("SA", 24),
+    ("SC", 31),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
 ];
 
 pub(crate) fn iban(value: &str) -> Verdict {
@@ -170,6 +233,9 @@ mod tests {
         assert_eq!(payment_card("378282246310005"), Verdict::Valid);
         assert_eq!(payment_card("6222021234567890127"), Verdict::Invalid); // bad Luhn
         assert_eq!(payment_card("6222021234567890128"), Verdict::Valid);
+        // Luhn-valid 18-digit numbers are order numbers, not cards.
+        assert_eq!(payment_card("622202123456789012"), Verdict::Invalid);
+        assert_eq!(payment_card("385012345678906709"), Verdict::from_bool(false));
         assert_eq!(payment_card("9111111111111111"), Verdict::Invalid); // no issuer
         assert_eq!(payment_card("0000000000000000"), Verdict::Invalid);
     }
@@ -179,11 +245,17 @@ mod tests {
         assert_eq!(imei("490154203237518"), Verdict::Valid);
         assert_eq!(imei("490154203237519"), Verdict::Invalid);
         let body = digits_of("8986031874020123456").unwrap_or_default();
-        let full: String = with_check_digit(&body).iter().map(|d| char::from(b'0' + d)).collect();
+        let full: String = with_check_digit(&body)
+            .iter()
+            .map(|d| char::from(b'0' + d))
+            .collect();
         assert_eq!(iccid(&full), Verdict::Valid);
         let mut wrong = full.clone().into_bytes();
         wrong[19] = b'0' + (wrong[19] - b'0' + 1) % 10;
-        assert_eq!(iccid(&String::from_utf8(wrong).unwrap_or_default()), Verdict::Invalid);
+        assert_eq!(
+            iccid(&String::from_utf8(wrong).unwrap_or_default()),
+            Verdict::Invalid
+        );
         assert_eq!(iban("GB82 WEST 1234 5698 7654 32"), Verdict::Valid);
         assert_eq!(iban("GB82 WEST 1234 5698 7654 33"), Verdict::Invalid);
         assert_eq!(iban("DE89370400440532013000"), Verdict::Valid);

@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn github_doc_example_has_no_valid_checksum() {
         // The token printed in GitHub's own documentation is illustrative only.
-        assert_eq!(github_token("gho_16C7e42F292c6912E7710c838347Ae178B4a"), Verdict::Invalid);
+        assert_eq!(
+            github_token("gho_16C7e42F292c6912E7710c838347Ae178B4a"),
+            Verdict::Invalid
+        );
         let t = make_github_token("ghp", "16C7e42F292c6912E7710c838347Ae");
         assert_eq!(t, "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");
         assert_eq!(github_token(&t), Verdict::Valid);
@@ -71,7 +74,10 @@ mod tests {
     fn jwts() {
         let good = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl";
         assert_eq!(jwt(good), Verdict::Valid);
-        assert_eq!(jwt("eyJub3QiOiJqd3QifQ.eyJzdWIiOiIxIn0.c2ln"), Verdict::Invalid);
+        assert_eq!(
+            jwt("eyJub3QiOiJqd3QifQ.eyJzdWIiOiIxIn0.c2ln"),
+            Verdict::Invalid
+        );
         assert_eq!(jwt("a.b.c"), Verdict::Invalid);
     }
 

@@ -65,7 +65,9 @@ pub(crate) fn vin(value: &str) -> Verdict {
 pub const PLATE_PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
 
 pub(crate) fn cn_plate(value: &str) -> Verdict {
-    let mut chars = value.chars().filter(|c| !matches!(c, '·' | '•' | ' ' | '-' | '.'));
+    let mut chars = value
+        .chars()
+        .filter(|c| !matches!(c, '·' | '•' | ' ' | '-' | '.'));
     let Some(province) = chars.next() else {
         return Verdict::Invalid;
     };
@@ -79,15 +81,14 @@ pub(crate) fn cn_plate(value: &str) -> Verdict {
         return Verdict::Invalid;
     }
     let serial: Vec<char> = chars.collect();
-    let alnum = |c: &char| (c.is_ascii_uppercase() && !matches!(c, 'I' | 'O')) || c.is_ascii_digit();
+    let alnum =
+        |c: &char| (c.is_ascii_uppercase() && !matches!(c, 'I' | 'O')) || c.is_ascii_digit();
     match serial.len() {
         // Regular plate: five letters/digits, at least two of them digits; a trailing
         // 学/警/挂/港/澳/领 marks special use.
         5 | 6 if serial[..5].iter().all(alnum) => {
-            if serial.len() == 6 {
-                if !"学警挂港澳领试超".contains(serial[5]) {
-                    return new_energy(&serial);
-                }
+            if serial.len() == 6 && !"学警挂港澳领试超".contains(serial[5]) {
+                return new_energy(&serial);
             }
             let digits = serial[..5].iter().filter(|c| c.is_ascii_digit()).count();
             Verdict::from_bool(digits >= 2)
@@ -101,7 +102,8 @@ pub(crate) fn cn_plate(value: &str) -> Verdict {
 fn new_energy(serial: &[char]) -> Verdict {
     let class = |c: char| matches!(c, 'A'..='H' | 'J' | 'K');
     let digits = |s: &[char]| s.iter().all(char::is_ascii_digit);
-    let small = class(serial[0]) && (digits(&serial[1..]) || (serial[1].is_ascii_uppercase() && digits(&serial[2..])));
+    let small = class(serial[0])
+        && (digits(&serial[1..]) || (serial[1].is_ascii_uppercase() && digits(&serial[2..])));
     let large = digits(&serial[..5]) && class(serial[5]);
     Verdict::from_bool(small || large)
 }
@@ -112,14 +114,17 @@ const LAT: (f64, f64) = (18.0, 54.0);
 const LON: (f64, f64) = (73.0, 135.5);
 
 pub(crate) fn gps_cn(value: &str) -> Verdict {
-    let mut parts = value.split([',', ' ', ';', '\t', '，']).filter(|p| !p.is_empty());
+    let mut parts = value
+        .split([',', ' ', ';', '\t', '，'])
+        .filter(|p| !p.is_empty());
     let (Some(a), Some(b), None) = (parts.next(), parts.next(), parts.next()) else {
         return Verdict::Invalid;
     };
     let (Ok(a), Ok(b)) = (a.parse::<f64>(), b.parse::<f64>()) else {
         return Verdict::Invalid;
     };
-    let inside = |lat: f64, lon: f64| (LAT.0..=LAT.1).contains(&lat) && (LON.0..=LON.1).contains(&lon);
+    let inside =
+        |lat: f64, lon: f64| (LAT.0..=LAT.1).contains(&lat) && (LON.0..=LON.1).contains(&lon);
     Verdict::from_bool(inside(a, b) || inside(b, a))
 }
 
@@ -132,7 +137,10 @@ mod tests {
     fn vins() {
         assert_eq!(vin("1HGCM82633A004352"), Verdict::Valid);
         assert_eq!(vin("1HGCM82643A004352"), Verdict::Invalid);
-        assert_eq!(vin("LSVAU2180N2183294"), Verdict::from_bool(vin_check_char(b"LSVAU2180N2183294") == Some(b'0')));
+        assert_eq!(
+            vin("LSVAU2180N2183294"),
+            Verdict::from_bool(vin_check_char(b"LSVAU2180N2183294") == Some(b'0'))
+        );
         assert_eq!(vin("WVWZZZ1JZXW000001"), Verdict::Plausible);
         assert_eq!(vin("WVWZZZ1JZXWABCDEF"), Verdict::Invalid);
         assert_eq!(vin("12345678901234567"), Verdict::Invalid);

@@ -8,7 +8,8 @@ pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     {
         let mut w = zip::ZipWriter::new(&mut buf);
         for (name, data) in members {
-            let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
             w.start_file(*name, opts).expect("zip member");
             w.write_all(data).expect("zip write");
         }
@@ -40,7 +41,11 @@ fn rows() -> String {
 }
 
 fn paths_of(found: &[serde_json::Value]) -> Vec<String> {
-    let mut v: Vec<String> = found.iter().filter_map(|f| f["path"].as_str()).map(|p| p.trim_start_matches("./").to_string()).collect();
+    let mut v: Vec<String> = found
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .map(|p| p.trim_start_matches("./").to_string())
+        .collect();
     v.sort();
     v
 }
@@ -49,11 +54,23 @@ fn paths_of(found: &[serde_json::Value]) -> Vec<String> {
 fn members_get_one_bang_per_layer() {
     let inner = zip_of(&[("export/customers.csv", rows().as_bytes())]);
     let t = Tree::new();
-    t.file("outer.zip", zip_of(&[("inner/dir/file.csv", rows().as_bytes()), ("nested.zip", &inner)]))
-        .file("backup.tar.gz", gz(&tar_of(&[("db/users.csv", rows().as_bytes())])))
-        .file("plain.tar", tar_of(&[("etc/x.csv", rows().as_bytes())]))
-        .file("dump.sql.gz", gz(rows().as_bytes()))
-        .file("report.docx", zip_of(&[("word/document.xml", format!("<w:t>{ID1}</w:t>").as_bytes())]));
+    t.file(
+        "outer.zip",
+        zip_of(&[
+            ("inner/dir/file.csv", rows().as_bytes()),
+            ("nested.zip", &inner),
+        ]),
+    )
+    .file(
+        "backup.tar.gz",
+        gz(&tar_of(&[("db/users.csv", rows().as_bytes())])),
+    )
+    .file("plain.tar", tar_of(&[("etc/x.csv", rows().as_bytes())]))
+    .file("dump.sql.gz", gz(rows().as_bytes()))
+    .file(
+        "report.docx",
+        zip_of(&[("word/document.xml", format!("<w:t>{ID1}</w:t>").as_bytes())]),
+    );
     let (found, run) = scan_jsonl(t.path(), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
@@ -76,30 +93,59 @@ fn every_compression_format_opens() {
     let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
     bz.write_all(data.as_bytes()).expect("bz2");
     let bz = bz.finish().expect("bz2 finish");
-    let zst = ruzstd::encoding::compress_to_vec(data.as_bytes(), ruzstd::encoding::CompressionLevel::Fastest);
-    let mut xz = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).expect("xz");
+    let zst = ruzstd::encoding::compress_to_vec(
+        data.as_bytes(),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    let mut xz =
+        lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).expect("xz");
     xz.write_all(data.as_bytes()).expect("xz write");
     let xz = xz.finish().expect("xz finish");
     let t = Tree::new();
-    t.file("a.csv.bz2", bz).file("b.csv.zst", zst).file("c.csv.xz", xz).file("d.tgz", gz(&tar_of(&[("x.csv", data.as_bytes())])));
+    t.file("a.csv.bz2", bz)
+        .file("b.csv.zst", zst)
+        .file("c.csv.xz", xz)
+        .file("d.tgz", gz(&tar_of(&[("x.csv", data.as_bytes())])));
     let (found, run) = scan_jsonl(t.path(), &[]);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
-    assert_eq!(paths_of(&found), vec!["a.csv.bz2!a.csv", "b.csv.zst!b.csv", "c.csv.xz!c.csv", "d.tgz!x.csv"]);
+    assert_eq!(
+        paths_of(&found),
+        vec![
+            "a.csv.bz2!a.csv",
+            "b.csv.zst!b.csv",
+            "c.csv.xz!c.csv",
+            "d.tgz!x.csv"
+        ]
+    );
 }
 
 #[test]
 fn hostile_archives_are_reported_and_skipped_not_fatal() {
     let bomb = zip_of(&[("zeros.bin", &vec![0u8; 30 << 20])]);
-    let traversal = zip_of(&[("../../etc/cron.d/evil", b"x"), ("fine.csv", rows().as_bytes())]);
+    let traversal = zip_of(&[
+        ("../../etc/cron.d/evil", b"x"),
+        ("fine.csv", rows().as_bytes()),
+    ]);
     let mut truncated = zip_of(&[("a.csv", rows().as_bytes())]);
     truncated.truncate(25);
     let t = Tree::new();
-    t.file("bomb.zip", bomb).file("evil.zip", traversal).file("broken.zip", truncated).file("ok.env", format!("T={GITHUB}\n"));
+    t.file("bomb.zip", bomb)
+        .file("evil.zip", traversal)
+        .file("broken.zip", truncated)
+        .file("ok.env", format!("T={GITHUB}\n"));
     let (found, run) = scan_jsonl(t.path(), &[]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("bomb.zip!zeros.bin") && run.stderr.contains("zip bomb"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bomb.zip!zeros.bin") && run.stderr.contains("zip bomb"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("path traversal"), "{}", run.stderr);
-    assert!(run.stderr.contains("broken.zip") && run.stderr.contains("corrupt zip"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("broken.zip") && run.stderr.contains("corrupt zip"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(paths_of(&found), vec!["evil.zip!fine.csv", "ok.env"]);
 }
 
@@ -116,12 +162,18 @@ fn limits_are_options() {
     let (found, run) = scan_jsonl(t.path(), &["--max-depth", "2"]);
     assert!(found.is_empty());
     assert!(run.stderr.contains("--max-depth"), "{}", run.stderr);
-    let filler: String = (0..200_000u64).map(|i| format!("{i},{}\n", i.wrapping_mul(2654435761) % 1_000_003)).collect();
+    let filler: String = (0..200_000u64)
+        .map(|i| format!("{i},{}\n", i.wrapping_mul(2654435761) % 1_000_003))
+        .collect();
     let big = zip_of(&[("big.csv", format!("{filler}{}", rows()).as_bytes())]);
     t.file("big.zip", big);
     let run = run_in(t.path(), &["scan", "--max-expanded-size", "1M", "big.zip"]);
     assert!(run.stderr.contains("--max-expanded-size"), "{}", run.stderr);
     assert_eq!(run.code, 0);
     let (found, _) = scan_jsonl(t.path(), &["big.zip"]);
-    assert_eq!(compact(&found).len(), 1, "within the default budget it is scanned");
+    assert_eq!(
+        compact(&found).len(),
+        1,
+        "within the default budget it is scanned"
+    );
 }

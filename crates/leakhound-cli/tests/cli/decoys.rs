@@ -6,9 +6,18 @@ use crate::tree::{compact, scan_jsonl, values::*, Tree};
 #[test]
 fn decoys_give_no_findings() {
     // An 18-digit order number shaped like a resident ID, with the wrong check char.
-    let order = format!("{}{}", &ID1[..17], if ID1.ends_with('0') { '1' } else { '0' });
+    let order = format!(
+        "{}{}",
+        &ID1[..17],
+        if ID1.ends_with('0') { '1' } else { '0' }
+    );
     // A VIN with a wrong check digit.
-    let bad_vin = format!("{}{}{}", &VIN_CN[..8], if &VIN_CN[8..9] == "0" { '1' } else { '0' }, &VIN_CN[9..]);
+    let bad_vin = format!(
+        "{}{}{}",
+        &VIN_CN[..8],
+        if &VIN_CN[8..9] == "0" { '1' } else { '0' },
+        &VIN_CN[9..]
+    );
     let files = [
         ("logs/app.log", format!(
             "ts=1716000000000 order={order} took=13800138000ns\n2024-05-01T08:00:12.345Z trace=5f2b9c1e8a7d4e3f\nvin={bad_vin}\n"

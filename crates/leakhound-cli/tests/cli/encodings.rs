@@ -3,7 +3,9 @@
 use crate::tree::{compact, scan_jsonl, values::*, Tree};
 
 fn customer_table() -> String {
-    format!("姓名,身份证号,手机,车牌\n张伟,{ID1},{MOBILE},粤B8K3Q1\n王芳,{ID2},18600001234,京A12345\n")
+    format!(
+        "姓名,身份证号,手机,车牌\n张伟,{ID1},{MOBILE},粤B8K3Q1\n王芳,{ID2},18600001234,京A12345\n"
+    )
 }
 
 /// The same findings apart from the file name.
@@ -26,8 +28,16 @@ fn gbk_csv_gives_the_same_findings_as_its_utf8_twin() {
     let t = Tree::new();
     t.file("utf8.csv", &text).file("gbk.csv", gbk.as_ref());
     let (found, _) = scan_jsonl(t.path(), &["--reveal"]);
-    let utf8: Vec<_> = found.iter().filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("utf8.csv"))).cloned().collect();
-    let gbk: Vec<_> = found.iter().filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("gbk.csv"))).cloned().collect();
+    let utf8: Vec<_> = found
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("utf8.csv")))
+        .cloned()
+        .collect();
+    let gbk: Vec<_> = found
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("gbk.csv")))
+        .cloned()
+        .collect();
     assert_eq!(utf8.len(), 6, "{:?}", compact(&utf8));
     assert_eq!(without_paths(&utf8), without_paths(&gbk));
 }
@@ -40,10 +50,16 @@ fn utf16_with_bom_gives_the_same_findings() {
     let mut be = vec![0xFE, 0xFF];
     be.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
     let t = Tree::new();
-    t.file("a-utf8.csv", &text).file("b-utf16le.csv", le).file("c-utf16be.csv", be);
+    t.file("a-utf8.csv", &text)
+        .file("b-utf16le.csv", le)
+        .file("c-utf16be.csv", be);
     let (found, _) = scan_jsonl(t.path(), &["--reveal"]);
     let by = |name: &str| -> Vec<String> {
-        let v: Vec<_> = found.iter().filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name))).cloned().collect();
+        let v: Vec<_> = found
+            .iter()
+            .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            .cloned()
+            .collect();
         without_paths(&v)
     };
     assert_eq!(by("a-utf8.csv").len(), 6);
@@ -65,17 +81,25 @@ fn binary_files_are_searched_for_embedded_text_without_flooding() {
     t.file("app.so", elf).file("flood.bin", flood);
     let (found, run) = scan_jsonl(t.path(), &["--reveal"]);
     assert_eq!(run.code, 1);
-    let elf_hits: Vec<_> = found.iter().filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("app.so"))).collect();
+    let elf_hits: Vec<_> = found
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("app.so")))
+        .collect();
     assert_eq!(elf_hits.len(), 1);
     assert_eq!(elf_hits[0]["match"], AWS_ID);
     assert_eq!(elf_hits[0]["binary"], true);
-    let flood_hits = found.iter().filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("flood.bin"))).count();
+    let flood_hits = found
+        .iter()
+        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("flood.bin")))
+        .count();
     assert_eq!(flood_hits, 20, "binary findings are capped");
 }
 
 #[test]
 fn invalid_utf8_junk_and_huge_lines_do_not_crash() {
-    let mut junk: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let mut junk: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     junk.extend(format!("\n{GITHUB}\n").as_bytes());
     let huge_line = format!("{}\"{GITHUB}\"{}", "x".repeat(3_000_000), "y".repeat(100));
     let t = Tree::new();
@@ -83,7 +107,14 @@ fn invalid_utf8_junk_and_huge_lines_do_not_crash() {
     let (found, run) = scan_jsonl(t.path(), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(found.len(), 2, "{:?}", compact(&found));
-    let minified = found.iter().find(|f| f["path"].as_str().is_some_and(|p| p.ends_with("minified.js"))).expect("minified finding");
+    let minified = found
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("minified.js"))
+        })
+        .expect("minified finding");
     assert_eq!(minified["column"], 3_000_002);
     assert!(minified["line_text"].as_str().map_or(0, str::len) <= 240);
 }

@@ -6,8 +6,14 @@ use std::path::PathBuf;
 
 fn fixture() -> Tree {
     let t = Tree::new();
-    t.file("app/.env", format!("DB_URL=postgres://app:Zq8wErT5yU@db:5432/crm\nGITHUB_TOKEN={GITHUB}\n"))
-        .file("export/customers.csv", format!("name,id,mobile,vin\n张伟,{ID1},{MOBILE},{VIN_CN}\n"));
+    t.file(
+        "app/.env",
+        format!("DB_URL=postgres://app:Zq8wErT5yU@db:5432/crm\nGITHUB_TOKEN={GITHUB}\n"),
+    )
+    .file(
+        "export/customers.csv",
+        format!("name,id,mobile,vin\n张伟,{ID1},{MOBILE},{VIN_CN}\n"),
+    );
     t
 }
 
@@ -37,7 +43,11 @@ fn sarif_schema() -> serde_json::Value {
     let src = home.join("registry").join("src");
     let mut found = None;
     for index in std::fs::read_dir(&src).expect("cargo registry").flatten() {
-        for krate in std::fs::read_dir(index.path()).into_iter().flatten().flatten() {
+        for krate in std::fs::read_dir(index.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let name = krate.file_name().to_string_lossy().into_owned();
             if name.starts_with("serde-sarif-") {
                 let schema = krate.path().join("src").join("schema.json");
@@ -58,8 +68,15 @@ fn sarif_validates_against_the_published_schema() {
     let sarif: serde_json::Value = serde_json::from_str(&run.stdout).expect("SARIF JSON");
     let schema = sarif_schema();
     let validator = jsonschema::validator_for(&schema).expect("compile SARIF schema");
-    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path)).collect();
-    assert!(errors.is_empty(), "SARIF schema errors:\n{}", errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
     // What GitHub code scanning needs beyond the schema.
     let run0 = &sarif["runs"][0];
     assert_eq!(run0["tool"]["driver"]["name"], "leakhound");
@@ -68,7 +85,12 @@ fn sarif_validates_against_the_published_schema() {
     for r in results {
         assert!(r["ruleId"].is_string() && r["message"]["text"].is_string());
         assert!(r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64() >= Some(1));
-        assert_eq!(r["partialFingerprints"]["leakhound/v1"].as_str().map(str::len), Some(64));
+        assert_eq!(
+            r["partialFingerprints"]["leakhound/v1"]
+                .as_str()
+                .map(str::len),
+            Some(64)
+        );
         let idx = r["ruleIndex"].as_u64().unwrap_or(999) as usize;
         assert_eq!(run0["tool"]["driver"]["rules"][idx]["id"], r["ruleId"]);
     }
@@ -86,7 +108,15 @@ fn snapshot_settings(t: &Tree) -> insta::Settings {
 }
 
 fn regex_escape(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
 }
 
 #[test]

@@ -24,7 +24,10 @@ fn finds_exact_secrets_with_positions() {
     ];
     want.sort();
     assert_eq!(compact(&found), want);
-    let gh = found.iter().find(|f| f["rule"] == "github-pat-classic").expect("github finding");
+    let gh = found
+        .iter()
+        .find(|f| f["rule"] == "github-pat-classic")
+        .expect("github finding");
     assert_eq!(gh["validator"], "github-token");
     assert_eq!(gh["category"], "secret");
     assert_eq!(gh["severity"], "critical");
@@ -38,7 +41,10 @@ fn values_are_masked_unless_revealed() {
     for format in ["human", "json", "jsonl", "sarif"] {
         let run = run_in(t.path(), &["scan", "--format", format, "."]);
         for secret in [GITHUB, AWS_SECRET, "Xk9mQ2vpL7"] {
-            assert!(!run.stdout.contains(secret), "{format} output leaks {secret}");
+            assert!(
+                !run.stdout.contains(secret),
+                "{format} output leaks {secret}"
+            );
         }
     }
     let run = run_in(t.path(), &["scan", "--reveal", "."]);
@@ -73,7 +79,10 @@ fn gitignored_files_are_scanned_unless_asked_and_git_internals_never() {
     let t = Tree::new();
     t.file(".gitignore", ".env\n")
         .file(".env", format!("TOKEN={GITHUB}\n"))
-        .file(".git/config", format!("[remote]\n url = https://x:{GITHUB}@github.com/a/b\n"))
+        .file(
+            ".git/config",
+            format!("[remote]\n url = https://x:{GITHUB}@github.com/a/b\n"),
+        )
         .file("src/main.rs", "fn main() {}\n");
     let (found, _) = scan_jsonl(t.path(), &[]);
     let paths: Vec<&str> = found.iter().filter_map(|f| f["path"].as_str()).collect();
@@ -87,7 +96,8 @@ fn gitignored_files_are_scanned_unless_asked_and_git_internals_never() {
 #[test]
 fn exclude_globs_leave_paths_out() {
     let t = Tree::new();
-    t.file("keep/a.env", format!("TOKEN={GITHUB}\n")).file("vendor/b.env", format!("TOKEN={GITHUB}\n"));
+    t.file("keep/a.env", format!("TOKEN={GITHUB}\n"))
+        .file("vendor/b.env", format!("TOKEN={GITHUB}\n"));
     let (found, _) = scan_jsonl(t.path(), &["--exclude", "vendor/**"]);
     let paths: Vec<&str> = found.iter().filter_map(|f| f["path"].as_str()).collect();
     assert_eq!(paths.len(), 1, "{paths:?}");
@@ -110,9 +120,14 @@ fn identical_content_is_matched_once_and_reported_everywhere() {
 #[test]
 fn standard_input() {
     let t = Tree::new();
-    let run = run_with_stdin(t.path(), &["scan", "--format", "jsonl", "-"], Some(format!("x={GITHUB}\n").as_bytes()));
+    let run = run_with_stdin(
+        t.path(),
+        &["scan", "--format", "jsonl", "-"],
+        Some(format!("x={GITHUB}\n").as_bytes()),
+    );
     assert_eq!(run.code, 1);
-    let f: serde_json::Value = serde_json::from_str(run.stdout.lines().next().unwrap_or("{}")).expect("jsonl");
+    let f: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().next().unwrap_or("{}")).expect("jsonl");
     assert_eq!(f["path"], "<stdin>");
     assert_eq!(f["rule"], "github-pat-classic");
 }
@@ -128,16 +143,27 @@ fn exit_codes() {
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(missing.stderr.contains("no-such-dir"));
     assert_eq!(run_in(t.path(), &["scan", "--format", "xml", "."]).code, 2);
-    assert_eq!(run_in(t.path(), &["scan", "--rules", "secretz", "."]).code, 2);
+    assert_eq!(
+        run_in(t.path(), &["scan", "--rules", "secretz", "."]).code,
+        2
+    );
 }
 
 #[test]
 fn unreadable_files_are_reported_and_the_scan_goes_on() {
     let t = Tree::new();
-    t.file("ok.env", format!("T={GITHUB}\n")).file("big.bin", vec![b'a'; 4096]);
-    let run = run_in(t.path(), &["scan", "--max-file-size", "1K", "--format", "json", "."]);
+    t.file("ok.env", format!("T={GITHUB}\n"))
+        .file("big.bin", vec![b'a'; 4096]);
+    let run = run_in(
+        t.path(),
+        &["scan", "--max-file-size", "1K", "--format", "json", "."],
+    );
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("big.bin") && run.stderr.contains("--max-file-size"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("big.bin") && run.stderr.contains("--max-file-size"),
+        "{}",
+        run.stderr
+    );
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(doc["summary"]["skipped"], 1);
     assert_eq!(doc["findings"].as_array().map(Vec::len), Some(1));
@@ -147,7 +173,18 @@ fn unreadable_files_are_reported_and_the_scan_goes_on() {
 fn output_file_and_quiet() {
     let t = Tree::new();
     t.file("a.env", format!("T={GITHUB}\n"));
-    let run = run_in(t.path(), &["scan", "-q", "--format", "jsonl", "-o", "out.jsonl", "a.env"]);
+    let run = run_in(
+        t.path(),
+        &[
+            "scan",
+            "-q",
+            "--format",
+            "jsonl",
+            "-o",
+            "out.jsonl",
+            "a.env",
+        ],
+    );
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty() && run.stderr.is_empty());
     let written = std::fs::read_to_string(t.join("out.jsonl")).expect("report file");

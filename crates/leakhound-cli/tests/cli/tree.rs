@@ -23,7 +23,9 @@ pub struct Tree {
 
 impl Tree {
     pub fn new() -> Tree {
-        Tree { dir: tempfile::tempdir().expect("temp dir") }
+        Tree {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn file(&self, rel: &str, bytes: impl AsRef<[u8]>) -> &Tree {
@@ -60,7 +62,11 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
 
 pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let mut cmd = leakhound();
-    cmd.current_dir(dir).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn leakhound");
     if let Some(input) = stdin {
         use std::io::Write;
@@ -70,7 +76,11 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     } else {
         drop(child.stdin.take());
     }
-    let Output { status, stdout, stderr } = child.wait_with_output().expect("wait");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -117,7 +127,9 @@ pub fn compact(findings: &[Value]) -> Vec<String> {
 
 /// Where `value` first appears in `text`: 1-based line and character column.
 pub fn at(text: &str, value: &str) -> (usize, usize) {
-    let idx = text.find(value).unwrap_or_else(|| panic!("{value} not in fixture"));
+    let idx = text
+        .find(value)
+        .unwrap_or_else(|| panic!("{value} not in fixture"));
     let before = &text[..idx];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
