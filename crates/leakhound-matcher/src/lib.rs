@@ -220,14 +220,21 @@ impl Matcher {
                     }
                 }
                 for &rule in &rules {
-                    if self.rules[rule].whole_value && !hits.iter().any(|&(r, e)| r == rule && e == tokens::UNKNOWN_END) {
+                    if self.rules[rule].whole_value
+                        && !hits
+                            .iter()
+                            .any(|&(r, e)| r == rule && e == tokens::UNKNOWN_END)
+                    {
                         // The value is the whole match and the DFA already knows every
                         // end: take the longest one that is a token and validates.
                         ends.clear();
                         ends.extend(hits.iter().filter(|&&(r, _)| r == rule).map(|&(_, e)| e));
                         ends.sort_unstable_by(|a, b| b.cmp(a));
                         ends.dedup();
-                        if let Some(m) = ends.iter().find_map(|&end| self.accept(rule, hay, start, end)) {
+                        if let Some(m) = ends
+                            .iter()
+                            .find_map(|&end| self.accept(rule, hay, start, end))
+                        {
                             out.push(m);
                         }
                     } else {

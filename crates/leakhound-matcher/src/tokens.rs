@@ -84,7 +84,11 @@ impl TokenRules {
 
     /// Call `found(start, hits)` at every token start where some rule matches; `hits`
     /// holds (rule, end) for every end at which each rule matches, in walk order.
-    pub(crate) fn for_each_candidate(&self, hay: &[u8], mut found: impl FnMut(usize, &[(RuleIndex, usize)])) {
+    pub(crate) fn for_each_candidate(
+        &self,
+        hay: &[u8],
+        mut found: impl FnMut(usize, &[(RuleIndex, usize)]),
+    ) {
         let mut cache = self.caches.get();
         let mut hits: Vec<(RuleIndex, usize)> = Vec::new();
         let mut start_state = None;
@@ -123,7 +127,11 @@ impl TokenRules {
             // The lazy DFA gave up (pathological input): let every rule that can start
             // with this byte confirm with its own regex (end unknown). Slower, never wrong.
             hits.clear();
-            hits.extend(self.by_first_byte[usize::from(hay[start])].iter().map(|&r| (r, UNKNOWN_END)));
+            hits.extend(
+                self.by_first_byte[usize::from(hay[start])]
+                    .iter()
+                    .map(|&r| (r, UNKNOWN_END)),
+            );
         }
     }
 
@@ -173,9 +181,18 @@ impl TokenRules {
         Ok(())
     }
 
-    fn record(&self, cache: &Cache, sid: LazyStateID, end: usize, hits: &mut Vec<(RuleIndex, usize)>) {
+    fn record(
+        &self,
+        cache: &Cache,
+        sid: LazyStateID,
+        end: usize,
+        hits: &mut Vec<(RuleIndex, usize)>,
+    ) {
         for i in 0..self.dfa.match_len(cache, sid) {
-            hits.push((self.rules[self.dfa.match_pattern(cache, sid, i).as_usize()], end));
+            hits.push((
+                self.rules[self.dfa.match_pattern(cache, sid, i).as_usize()],
+                end,
+            ));
         }
     }
 }

@@ -261,7 +261,9 @@ fn uscc_authority_and_type(a: u8, t: u8) -> bool {
         b'1' | b'5' => matches!(t, b'1' | b'2' | b'3' | b'9'),
         b'9' => matches!(t, b'1' | b'2' | b'3'),
         b'Y' => t == b'1',
-        b'2' | b'3' | b'4' | b'6' | b'7' | b'8' | b'A' | b'N' => matches!(t, b'1' | b'2' | b'3' | b'9'),
+        b'2' | b'3' | b'4' | b'6' | b'7' | b'8' | b'A' | b'N' => {
+            matches!(t, b'1' | b'2' | b'3' | b'9')
+        }
         _ => false,
     }
 }

@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(payment_card("6222021234567890128"), Verdict::Valid);
         // Luhn-valid 18-digit numbers are order numbers, not cards.
         assert_eq!(payment_card("622202123456789012"), Verdict::Invalid);
-        assert_eq!(payment_card("385012345678906709"), Verdict::from_bool(false));
+        assert_eq!(
+            payment_card("385012345678906709"),
+            Verdict::from_bool(false)
+        );
         assert_eq!(payment_card("9111111111111111"), Verdict::Invalid); // no issuer
         assert_eq!(payment_card("0000000000000000"), Verdict::Invalid);
     }
