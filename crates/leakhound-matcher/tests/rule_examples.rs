@@ -29,3 +29,53 @@ fn a_rule_does_not_report_a_value_nested_in_its_own_match() {
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(&hay[hits[0].start..hits[0].end], b"+86 186 0000 1234");
 }
+
+mod fuzz {
+    //! Stable-toolchain stand-in for `fuzz/fuzz_targets/matcher.rs`: arbitrary bytes and
+    //! mixes of the fragments rules care about must never panic, and every reported
+    //! span must lie inside the input.
+    use leakhound_matcher::Matcher;
+    use leakhound_rules::RuleSet;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn matcher() -> &'static Matcher {
+        static M: OnceLock<Matcher> = OnceLock::new();
+        M.get_or_init(|| {
+            let set = RuleSet::builtin().expect("built-in rules load");
+            Matcher::new(&set).expect("built-in rules compile")
+        })
+    }
+
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9]{1,20}",
+            "[A-Z0-9]{1,18}",
+            Just("+86 ".to_string()),
+            Just("京A".to_string()),
+            Just("ghp_".to_string()),
+            Just("password=".to_string()),
+            Just("-----BEGIN RSA PRIVATE KEY-----\n".to_string()),
+            "[ ,.:;()\n-]{1,3}",
+            "\\PC{1,4}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn arbitrary_bytes(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            for m in matcher().scan(&data) {
+                prop_assert!(m.start < m.end && m.end <= data.len());
+            }
+        }
+
+        #[test]
+        fn fragment_soup(parts in proptest::collection::vec(fragment(), 0..60)) {
+            let text = parts.concat();
+            for m in matcher().scan(text.as_bytes()) {
+                prop_assert!(m.start < m.end && m.end <= text.len());
+            }
+        }
+    }
+}

@@ -170,9 +170,22 @@ impl Scanner {
         };
         let mut buf = Vec::new();
         let max = self.options.limits.max_file_size;
-        let limit = if max == 0 { u64::MAX } else { max };
+        // Read one byte past the limit to know whether anything was cut off.
+        let limit = if max == 0 {
+            u64::MAX
+        } else {
+            max.saturating_add(1)
+        };
         match std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
             Ok(_) => {
+                if max > 0 && buf.len() as u64 > max {
+                    buf.truncate(usize::try_from(max).unwrap_or(usize::MAX));
+                    leaves.problems.push(Problem {
+                        path: STDIN_PATH.into(),
+                        message: format!("input is longer than --max-file-size ({max} bytes); only the first {max} bytes were scanned"),
+                        kind: ProblemKind::Skipped,
+                    });
+                }
                 self.counters.add_file();
                 archive::expand(STDIN_PATH, &buf, &self.options.limits, &mut leaves);
             }

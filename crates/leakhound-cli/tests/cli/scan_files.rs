@@ -132,6 +132,24 @@ fn standard_input() {
     assert_eq!(f["rule"], "github-pat-classic");
 }
 
+/// Regression: standard input longer than --max-file-size was cut without a word.
+#[test]
+fn truncated_standard_input_is_reported() {
+    let t = Tree::new();
+    let input = format!("{}\nT={GITHUB}\n", "x".repeat(2000));
+    let run = run_with_stdin(
+        t.path(),
+        &["scan", "--max-file-size", "1K", "-"],
+        Some(input.as_bytes()),
+    );
+    assert!(
+        run.stderr.contains("only the first 1024 bytes"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.code, 0);
+}
+
 #[test]
 fn exit_codes() {
     let t = Tree::new();
