@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod chunked;
 mod locate;
 mod pipeline;
 mod summary;
@@ -126,6 +127,17 @@ impl Scanner {
 
     fn match_blob(&self, bytes: &[u8], hash: u128) -> BlobResult {
         let encoding = decode::sniff(bytes);
+        let transcoded = matches!(
+            encoding,
+            decode::Encoding::Gb18030 | decode::Encoding::Utf16Le | decode::Encoding::Utf16Be
+        );
+        if transcoded && bytes.len() > self.options.transcode_chunk {
+            return BlobResult {
+                findings: chunked::match_transcoded(self, bytes, encoding),
+                binary: false,
+                content_id: format!("{hash:032x}"),
+            };
+        }
         let text = decode::to_utf8(bytes, encoding);
         let binary = encoding == decode::Encoding::Binary;
         let mut matches = self.matcher.scan(&text);

@@ -19,6 +19,9 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
     /// Most findings reported per binary blob.
     pub max_binary_findings: usize,
+    /// GBK/UTF-16 content larger than this is decoded and matched in windows of about
+    /// this many source bytes, so a multi-gigabyte export is never copied whole.
+    pub transcode_chunk: usize,
 }
 
 impl Default for ScanOptions {
@@ -27,6 +30,7 @@ impl Default for ScanOptions {
             limits: Limits::default(),
             walk: WalkOptions::default(),
             max_binary_findings: 20,
+            transcode_chunk: 16 << 20,
         }
     }
 }
