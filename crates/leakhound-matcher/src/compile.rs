@@ -56,7 +56,8 @@ impl LazyMeta {
 /// A rule with its patterns compiled (lazily).
 pub(crate) struct CompiledRule {
     pub regex: Option<LazyRegex>,
-    pub value_group: usize,
+    /// Groups that may hold the value; the first that took part in a match is used.
+    pub value_groups: Vec<usize>,
     /// Token rules: an anchored-search copy, for finding a match end without captures.
     pub anchored: Option<LazyMeta>,
     /// The value group spans the whole pattern, so no captures are needed.
@@ -125,24 +126,33 @@ fn is_builtin(rule: &Rule) -> bool {
         .any(|(name, _)| *name == rule.source)
 }
 
-/// Index of the group named `value`, else 1 if the pattern has groups, else 0. Read
-/// from the syntax tree so it needs no compiled regex.
-fn value_group(pattern: &str) -> usize {
+/// Groups holding the reported value: those named `value`, `value2`, `value3`… (a rule
+/// with alternative shapes names one per shape; the first that took part wins), else
+/// group 1 if the pattern has groups, else the whole match (0). Read from the syntax
+/// tree so it needs no compiled regex.
+fn value_groups(pattern: &str) -> Vec<usize> {
     let Ok(hir) = regex_syntax::ParserBuilder::new()
         .utf8(false)
         .build()
         .parse(pattern)
     else {
-        return 0;
+        return vec![0];
     };
     let mut names = Vec::new();
     collect_groups(&hir, &mut names);
     names.sort_by_key(|(i, _)| *i);
-    names
+    let named: Vec<usize> = names
         .iter()
-        .find(|(_, n)| n.as_deref() == Some("value"))
+        .filter(|(_, n)| n.as_deref().is_some_and(|n| n.starts_with("value")))
         .map(|(i, _)| *i as usize)
-        .unwrap_or(if names.is_empty() { 0 } else { 1 })
+        .collect();
+    if !named.is_empty() {
+        named
+    } else if names.is_empty() {
+        vec![0]
+    } else {
+        vec![1]
+    }
 }
 
 fn collect_groups(hir: &Hir, out: &mut Vec<(u32, Option<String>)>) {
@@ -232,9 +242,9 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
                     })?;
             aggregates.push((index, counted, rule.min_count));
         }
-        let value_group = match &rule.regex {
-            Some(p) => value_group(p),
-            None => 0,
+        let value_groups = match &rule.regex {
+            Some(p) => value_groups(p),
+            None => vec![0],
         };
         let allow = rule
             .allow
@@ -243,7 +253,7 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             .collect::<Result<Vec<_>, _>>()?;
         rules.push(CompiledRule {
             regex,
-            value_group,
+            value_groups,
             anchored,
             whole_value,
             validator,
@@ -396,6 +406,14 @@ mod tests {
             .unwrap_or_else(|_| Hir::empty());
         let (set, _) = first_bytes(&hir);
         (0..=255u8).filter(|b| set[usize::from(*b)]).collect()
+    }
+
+    #[test]
+    fn value_group_selection() {
+        assert_eq!(value_groups("abc"), vec![0]);
+        assert_eq!(value_groups("k=(x+)"), vec![1]);
+        assert_eq!(value_groups("(k)=(?P<value>x+)"), vec![2]);
+        assert_eq!(value_groups("(?:a(?P<value>x)|b(?P<value2>y))"), vec![1, 2]);
     }
 
     #[test]

@@ -199,7 +199,12 @@ impl Matcher {
             return;
         };
         for caps in re.captures_iter(hay) {
-            let Some(value) = caps.get(rule.value_group).or_else(|| caps.get(0)) else {
+            let Some(value) = rule
+                .value_groups
+                .iter()
+                .find_map(|&g| caps.get(g))
+                .or_else(|| caps.get(0))
+            else {
                 continue;
             };
             if let Some(m) = self.accept(index, hay, value.start(), value.end()) {
@@ -277,7 +282,12 @@ impl Matcher {
         if whole.start() != start {
             return;
         }
-        let Some(value) = caps.get(rule.value_group).or(Some(whole)) else {
+        let Some(value) = rule
+            .value_groups
+            .iter()
+            .find_map(|&g| caps.get(g))
+            .or(Some(whole))
+        else {
             return;
         };
         if let Some(m) = self.accept(index, hay, value.start(), value.end()) {

@@ -42,8 +42,10 @@ pub(crate) fn vin(value: &str) -> Verdict {
     };
     let digits = v.iter().filter(|c| c.is_ascii_digit()).count();
     let letters = 17 - digits;
-    // Every real VIN mixes letters and digits; a 17-digit number is something else.
-    if letters == 0 || digits < 3 {
+    // Real VINs mix letters (manufacturer, body, model year) and digits; a 17-character
+    // run with one or two letters is a type constant or a document id
+    // (`U1125899906842623`, `S1570866706000353`).
+    if letters < 3 || digits < 3 {
         return Verdict::Invalid;
     }
     // China (L) and North America (1-5) make the check digit mandatory.
@@ -144,6 +146,8 @@ mod tests {
         assert_eq!(vin("WVWZZZ1JZXW000001"), Verdict::Plausible);
         assert_eq!(vin("WVWZZZ1JZXWABCDEF"), Verdict::Invalid);
         assert_eq!(vin("12345678901234567"), Verdict::Invalid);
+        assert_eq!(vin("U1125899906842623"), Verdict::Invalid);
+        assert_eq!(vin("S1570866706000353"), Verdict::Invalid);
         assert_eq!(vin("1HGCM82633A00435I"), Verdict::Invalid);
     }
 

@@ -34,6 +34,18 @@ fn decoys_give_no_findings() {
         ("src/deps.txt", "git clone git@github.com:carmaker/tsp.git\nreact@18.2.0 lodash@4.17.21\n".to_string()),
         ("tests/sample.txt", "示例身份证 11010519491231002X 测试手机 13800138000 test card 4111111111111111\n".to_string()),
         ("math.py", "PI = 3.14159265358979323846\nE = 2.71828182845904523536\nx = 1.13912345678\n".to_string()),
+        // Shapes met scanning real crates: struct fields, type constants, method chains,
+        // document ids, doc-example URLs.
+        ("src/real.rs", concat!(
+            "    password: Cow::Borrowed(password),\n",
+            "    pw_passwd: u.pw_passwd(),\n",
+            "pub token_stream: __IncompleteArrayField<__u8>,\n",
+            "pub const PrivateKeyAttestMask: X509CertificateTemplatePrivateKeyFlag = 12288i32;\n",
+            "let tokens = self.0.to_token_stream();\n",
+            "pub type U1125899906842623 = UInt<UTerm, B1>;\n",
+            "// see https://doi.org/S1570866706000353\n",
+            "let uri = \"http://user:pass@192.168.1.1:8080/path\";\n",
+        ).to_string()),
     ];
     let t = Tree::new();
     for (name, text) in &files {
