@@ -113,8 +113,8 @@ impl TokenRules {
         }
     }
 
-    /// Walk the anchored DFA from `start` by hand: cheaper than the search API for the
-    /// millions of short walks a scan makes, most of which die on the second byte.
+    /// Every (rule, end) matching at `start`, from the DFA, or from a conservative
+    /// fallback when the DFA gives up.
     fn rules_at(
         &self,
         cache: &mut Cache,
