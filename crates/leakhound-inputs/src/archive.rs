@@ -61,11 +61,6 @@ fn detect(bytes: &[u8]) -> Option<Container> {
     }
 }
 
-/// True if the buffer starts like an archive or compressed stream leakhound opens.
-pub fn is_container(bytes: &[u8]) -> bool {
-    detect(bytes).is_some()
-}
-
 /// Open `bytes` (found at `path`) and everything inside it, calling the visitor for
 /// every leaf. A plain file is itself a single leaf.
 pub fn expand(path: &str, bytes: &[u8], limits: &Limits, visitor: &mut dyn Visitor) {

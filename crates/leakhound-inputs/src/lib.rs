@@ -66,7 +66,8 @@ pub enum ProblemKind {
 }
 
 impl Problem {
-    pub(crate) fn unreadable(path: &str, message: impl Into<String>) -> Problem {
+    /// Content at `path` could not be read.
+    pub fn unreadable(path: &str, message: impl Into<String>) -> Problem {
         Problem {
             path: path.to_string(),
             message: message.into(),
@@ -74,7 +75,8 @@ impl Problem {
         }
     }
 
-    pub(crate) fn skipped(path: &str, message: impl Into<String>) -> Problem {
+    /// Content at `path` was skipped on purpose.
+    pub fn skipped(path: &str, message: impl Into<String>) -> Problem {
         Problem {
             path: path.to_string(),
             message: message.into(),

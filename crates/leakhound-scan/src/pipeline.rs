@@ -4,7 +4,7 @@ use crate::{Scanner, Summary};
 use leakhound_findings::Finding;
 use leakhound_inputs::archive::{self, Visitor};
 use leakhound_inputs::walk::{self, Entry, WalkError, WalkOptions};
-use leakhound_inputs::{read, Limits, Problem, ProblemKind};
+use leakhound_inputs::{read, Limits, Problem};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -52,6 +52,24 @@ struct Leaves<'a> {
     problems: Vec<Problem>,
 }
 
+impl<'a> Leaves<'a> {
+    fn new(scanner: &'a Scanner) -> Leaves<'a> {
+        Leaves {
+            scanner,
+            findings: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Only a problem: the content never reached the scanner.
+    fn problem(scanner: &'a Scanner, problem: Problem) -> Leaves<'a> {
+        Leaves {
+            problems: vec![problem],
+            ..Leaves::new(scanner)
+        }
+    }
+}
+
 impl Visitor for Leaves<'_> {
     fn leaf(&mut self, path: &str, bytes: &[u8]) {
         let findings = &mut self.findings;
@@ -97,15 +115,9 @@ impl Scanner {
                 |entry: Entry| {
                     let leaves = match entry {
                         Entry::File(path) => self.scan_file(&path),
-                        Entry::Error(path, message) => Leaves {
-                            scanner: self,
-                            findings: Vec::new(),
-                            problems: vec![Problem {
-                                path,
-                                message,
-                                kind: ProblemKind::Unreadable,
-                            }],
-                        },
+                        Entry::Error(path, message) => {
+                            Leaves::problem(self, Problem::unreadable(&path, message))
+                        }
                     };
                     report(leaves);
                 }
@@ -127,51 +139,36 @@ impl Scanner {
 
     fn scan_file(&self, path: &Path) -> Leaves<'_> {
         let display = path.display().to_string();
-        let mut leaves = Leaves {
-            scanner: self,
-            findings: Vec::new(),
-            problems: Vec::new(),
-        };
         let len = match std::fs::metadata(path) {
             Ok(m) => m.len(),
             Err(e) => {
-                leaves.problems.push(Problem {
-                    path: display,
-                    message: format!("cannot read: {e}"),
-                    kind: ProblemKind::Unreadable,
-                });
-                return leaves;
+                return Leaves::problem(
+                    self,
+                    Problem::unreadable(&display, format!("cannot read: {e}")),
+                )
             }
         };
         let max = self.options.limits.max_file_size;
         if max > 0 && len > max {
-            leaves.problems.push(Problem {
-                path: display,
-                message: format!("{len} bytes is over --max-file-size ({max}); skipped"),
-                kind: ProblemKind::Skipped,
-            });
-            return leaves;
+            let message = format!("{len} bytes is over --max-file-size ({max}); skipped");
+            return Leaves::problem(self, Problem::skipped(&display, message));
         }
         match read::read_file(path) {
             Ok(bytes) => {
+                let mut leaves = Leaves::new(self);
                 self.counters.add_file();
                 archive::expand(&display, &bytes, &self.options.limits, &mut leaves);
+                leaves
             }
-            Err(e) => leaves.problems.push(Problem {
-                path: display,
-                message: format!("cannot read: {e}"),
-                kind: ProblemKind::Unreadable,
-            }),
+            Err(e) => Leaves::problem(
+                self,
+                Problem::unreadable(&display, format!("cannot read: {e}")),
+            ),
         }
-        leaves
     }
 
     fn scan_stdin(&self) -> Leaves<'_> {
-        let mut leaves = Leaves {
-            scanner: self,
-            findings: Vec::new(),
-            problems: Vec::new(),
-        };
+        let mut leaves = Leaves::new(self);
         let mut buf = Vec::new();
         let max = self.options.limits.max_file_size;
         // Read one byte past the limit to know whether anything was cut off.
@@ -184,20 +181,17 @@ impl Scanner {
             Ok(_) => {
                 if max > 0 && buf.len() as u64 > max {
                     buf.truncate(usize::try_from(max).unwrap_or(usize::MAX));
-                    leaves.problems.push(Problem {
-                        path: STDIN_PATH.into(),
-                        message: format!("input is longer than --max-file-size ({max} bytes); only the first {max} bytes were scanned"),
-                        kind: ProblemKind::Skipped,
-                    });
+                    leaves.problems.push(Problem::skipped(
+                        STDIN_PATH,
+                        format!("input is longer than --max-file-size ({max} bytes); only the first {max} bytes were scanned"),
+                    ));
                 }
                 self.counters.add_file();
                 archive::expand(STDIN_PATH, &buf, &self.options.limits, &mut leaves);
             }
-            Err(e) => leaves.problems.push(Problem {
-                path: STDIN_PATH.into(),
-                message: format!("cannot read: {e}"),
-                kind: ProblemKind::Unreadable,
-            }),
+            Err(e) => leaves
+                .problems
+                .push(Problem::unreadable(STDIN_PATH, format!("cannot read: {e}"))),
         }
         leaves
     }
