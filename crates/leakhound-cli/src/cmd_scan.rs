@@ -10,7 +10,7 @@ use leakhound_inputs::walk::WalkOptions;
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use leakhound_matcher::Matcher;
 use leakhound_reports::{write_report, Format, ReportOptions};
-use leakhound_scan::{ScanOptions, Scanner};
+use leakhound_scan::{HistoryScanOptions, ScanOptions, Scanner};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -57,6 +57,23 @@ pub struct ScanArgs {
     /// No progress bar, no warnings on stderr, no summary in human output.
     #[arg(long, short)]
     quiet: bool,
+    /// Scan the full git history of the repository at PATH (or of every repository
+    /// under it): every blob reachable from any ref, once, with the commit that
+    /// introduced each finding.
+    #[arg(long, help_heading = "Git")]
+    history: bool,
+    /// With --history: also objects no ref reaches (deleted branches, dangling blobs).
+    #[arg(long, requires = "history", help_heading = "Git")]
+    all_objects: bool,
+    /// With --history: only this ref or revision and its history (repeatable).
+    #[arg(long, value_name = "REF", requires = "history", help_heading = "Git")]
+    branch: Vec<String>,
+    /// With --history: only what is new since REV (for CI on pushes).
+    #[arg(long, value_name = "REV", requires = "history", help_heading = "Git")]
+    since_commit: Option<String>,
+    /// Scan what is staged for the next commit (for pre-commit hooks).
+    #[arg(long, conflicts_with = "history", help_heading = "Git")]
+    staged: bool,
     /// Colour human output: auto, always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -101,9 +118,25 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     };
     let (findings, summary) = {
         let _progress = Progress::start(scanner.counters(), !a.quiet);
-        scanner
-            .scan_paths(&paths, &on_problem)
-            .context("scanning")?
+        if a.history || a.staged {
+            let options = HistoryScanOptions {
+                git: leakhound_scan::HistoryOptions {
+                    branches: a.branch.clone(),
+                    since: a.since_commit.clone(),
+                    all_objects: a.all_objects,
+                    threads: a.threads,
+                    max_blob_size: a.max_file_size,
+                },
+                staged: a.staged,
+            };
+            scanner
+                .scan_history(&paths, &options, &on_problem)
+                .context("scanning history")?
+        } else {
+            scanner
+                .scan_paths(&paths, &on_problem)
+                .context("scanning")?
+        }
     };
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let options = ReportOptions {

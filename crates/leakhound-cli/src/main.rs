@@ -19,8 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Scan files, folders, archives or standard input (`-`).
-    Scan(cmd_scan::ScanArgs),
+    /// Scan files, folders, archives or standard input (`-`); or git history.
+    Scan(Box<cmd_scan::ScanArgs>),
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(cmd_rules::RulesCommand),
@@ -39,7 +39,7 @@ pub(crate) mod exit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(a) => cmd_scan::run(a),
+        Command::Scan(a) => cmd_scan::run(*a),
         Command::Rules(c) => cmd_rules::run(c),
     };
     match result {

@@ -35,9 +35,12 @@ impl Progress {
             );
             while !flag.load(Ordering::Relaxed) {
                 let mb = counters.bytes() as f64 / 1e6;
+                let what = match counters.commits() {
+                    0 => format!("{} files", counters.files()),
+                    commits => format!("{commits} commits, {} blobs", counters.blobs()),
+                };
                 bar.set_message(format!(
-                    "{} files, {mb:.1} MB scanned, {} findings",
-                    counters.files(),
+                    "{what}, {mb:.1} MB scanned, {} findings",
                     counters.findings()
                 ));
                 bar.tick();

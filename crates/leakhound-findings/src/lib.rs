@@ -65,6 +65,55 @@ pub struct Finding {
     pub blob: String,
     /// True when the blob looked binary (line numbers are then approximate).
     pub binary: bool,
+    /// Where in a git repository's history the blob came from (history scans only).
+    pub git: Option<Box<GitOrigin>>,
+}
+
+/// A finding's place in git history. Boxed on [`Finding`] because most findings come
+/// from plain files and should not pay for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GitOrigin {
+    /// The repository as the user named it (or as found under a folder they named).
+    pub repository: String,
+    /// Git object id of the blob holding the value (`git cat-file -p <blob>` shows it).
+    pub blob: String,
+    /// The first commit, in topological order, whose tree holds the value. `None` for
+    /// a staged change or an object no commit reaches.
+    pub commit: Option<CommitRef>,
+    /// The commit after which the value is gone from a branch, when no branch tip still
+    /// holds it. `None` while any branch tip still has it (or it was never on a branch).
+    pub removed: Option<String>,
+    /// How the blob was reached.
+    pub reach: Reach,
+}
+
+/// One commit, as responders need to see it: who, when, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitRef {
+    /// Full commit id.
+    pub id: String,
+    /// Author name.
+    pub author: String,
+    /// Author e-mail.
+    pub email: String,
+    /// Author date, RFC 3339 with the author's offset.
+    pub date: String,
+    /// Path of the file in that commit (`!` layers for archive members).
+    pub path: String,
+}
+
+/// How a git blob was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reach {
+    /// From a ref (branch, tag, remote-tracking ref, stash) through its commits.
+    Ref,
+    /// Only from a commit that no ref reaches (a deleted branch not yet collected).
+    UnreachableCommit,
+    /// In the object database with no commit holding it (`--all-objects`).
+    LooseObject,
+    /// In the index, about to be committed (`--staged`).
+    Staged,
 }
 
 impl Finding {
@@ -164,6 +213,7 @@ mod tests {
             count: None,
             blob: String::new(),
             binary: false,
+            git: None,
         };
         let shown = f
             .shown_line(false, &["440304198706151231"])

@@ -1,7 +1,7 @@
 //! The terminal report: findings grouped by file, values masked, a summary at the end.
 
 use crate::ReportOptions;
-use leakhound_findings::{Finding, Severity};
+use leakhound_findings::{Finding, GitOrigin, Reach, Severity};
 use leakhound_scan::Summary;
 use std::io::{self, Write};
 
@@ -80,6 +80,13 @@ pub(crate) fn write(
                 writeln!(out, "{}", paint(o, "2", &format!("              {line}")))?;
             }
         }
+        if let Some(git) = &f.git {
+            writeln!(
+                out,
+                "{}",
+                paint(o, "2", &format!("              {}", git_line(git)))
+            )?;
+        }
     }
     if !findings.is_empty() {
         writeln!(out)?;
@@ -89,10 +96,19 @@ pub(crate) fn write(
         .iter()
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
+    let what = if s.repositories > 0 {
+        format!(
+            "{} commits in {} repositor{}",
+            s.commits,
+            s.repositories,
+            if s.repositories == 1 { "y" } else { "ies" }
+        )
+    } else {
+        format!("{} files", s.files)
+    };
     writeln!(
         out,
-        "Scanned {} files ({} blobs, {} duplicate), {} in {:.2}s ({:.1} MB/s) with {} rules.",
-        s.files,
+        "Scanned {what} ({} blobs, {} duplicate), {} in {:.2}s ({:.1} MB/s) with {} rules.",
         s.blobs,
         s.duplicate_blobs,
         human_bytes(s.bytes),
@@ -114,6 +130,31 @@ pub(crate) fn write(
         )?;
     }
     Ok(())
+}
+
+/// Who put it there and whether it is still there, in one line.
+fn git_line(g: &GitOrigin) -> String {
+    let short = |id: &str| id.chars().take(10).collect::<String>();
+    let origin = match (&g.commit, g.reach) {
+        (Some(c), _) => format!(
+            "introduced in {} by {} <{}> on {}",
+            short(&c.id),
+            c.author,
+            c.email,
+            c.date
+        ),
+        (None, Reach::Staged) => "staged, not yet committed".to_string(),
+        (None, _) => format!("in blob {}, which no commit holds", short(&g.blob)),
+    };
+    let reach = match g.reach {
+        Reach::UnreachableCommit => "; on no branch or tag (deleted or rewritten history)",
+        _ => "",
+    };
+    match &g.removed {
+        Some(r) => format!("{origin}{reach}; removed in {}", short(r)),
+        None if g.reach == Reach::Ref => format!("{origin}; still on a branch or tag"),
+        None => format!("{origin}{reach}"),
+    }
 }
 
 #[cfg(test)]

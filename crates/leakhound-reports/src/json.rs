@@ -2,7 +2,7 @@
 //! add fields, never rename or remove them.
 
 use crate::ReportOptions;
-use leakhound_findings::Finding;
+use leakhound_findings::{CommitRef, Finding, Reach};
 use leakhound_inputs::ProblemKind;
 use leakhound_scan::Summary;
 use serde::Serialize;
@@ -30,6 +30,24 @@ pub(crate) struct Record<'a> {
     line_text: Option<String>,
     blob: &'a str,
     binary: bool,
+    // Git history scans only; absent for files so their records stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git_blob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reach: Option<Reach>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a CommitRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    introduced: Option<&'a str>,
+    /// `null` (not absent) on a git finding still present on a branch.
+    #[serde(skip_serializing_if = "is_absent")]
+    removed: Option<Option<&'a str>>,
+}
+
+fn is_absent(v: &Option<Option<&str>>) -> bool {
+    v.is_none()
 }
 
 impl<'a> Record<'a> {
@@ -51,6 +69,16 @@ impl<'a> Record<'a> {
             line_text: lines.shown_line(f, reveal),
             blob: &f.blob,
             binary: f.binary,
+            repository: f.git.as_ref().map(|g| g.repository.as_str()),
+            git_blob: f.git.as_ref().map(|g| g.blob.as_str()),
+            reach: f.git.as_ref().map(|g| g.reach),
+            commit: f.git.as_ref().and_then(|g| g.commit.as_ref()),
+            introduced: f
+                .git
+                .as_ref()
+                .and_then(|g| g.commit.as_ref())
+                .map(|c| c.id.as_str()),
+            removed: f.git.as_ref().map(|g| g.removed.as_deref()),
         }
     }
 }
@@ -69,6 +97,10 @@ struct SummaryRecord<'a> {
     bytes: u64,
     duplicate_blobs: u64,
     findings: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    repositories: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    commits: u64,
     by_category: BTreeMap<&'static str, u64>,
     by_severity: BTreeMap<&'static str, u64>,
     unreadable: usize,
@@ -87,6 +119,8 @@ impl<'a> SummaryRecord<'a> {
             bytes: s.bytes,
             duplicate_blobs: s.duplicate_blobs,
             findings: s.findings,
+            repositories: s.repositories,
+            commits: s.commits,
             by_category: s
                 .by_category
                 .iter()
@@ -158,4 +192,8 @@ pub(crate) fn write_document(
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")?;
     Ok(())
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -22,7 +22,7 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
-    results: Vec<SarifResult>,
+    results: Vec<SarifResult<'a>>,
     column_kind: &'static str,
 }
 
@@ -71,22 +71,25 @@ struct RuleProperties {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SarifResult {
+struct SarifResult<'a> {
     rule_id: String,
     rule_index: usize,
     level: &'static str,
     message: Text,
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
-    properties: ResultProperties,
+    properties: ResultProperties<'a>,
 }
 
 #[derive(Serialize)]
-struct ResultProperties {
+struct ResultProperties<'a> {
     category: &'static str,
     confidence: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     validator: Option<&'static str>,
+    /// Git history scans: repository, blob, introducing commit, removing commit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    git: Option<&'a leakhound_findings::GitOrigin>,
 }
 
 #[derive(Serialize)]
@@ -200,6 +203,7 @@ pub(crate) fn write(
                 category: f.category.as_str(),
                 confidence: f.confidence.as_str(),
                 validator: f.validator,
+                git: f.git.as_deref(),
             },
         })
         .collect();

@@ -17,10 +17,13 @@
 #![deny(missing_docs)]
 
 mod chunked;
+mod history;
 mod locate;
 mod pipeline;
 mod summary;
 
+pub use history::HistoryScanOptions;
+pub use leakhound_git::HistoryOptions;
 pub use pipeline::{ScanError, ScanOptions};
 pub use summary::{Counters, Summary};
 
@@ -121,6 +124,7 @@ impl Scanner {
                 count: bf.count,
                 blob: result.content_id.clone(),
                 binary: result.binary,
+                git: None,
             });
         }
     }

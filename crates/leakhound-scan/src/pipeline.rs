@@ -41,19 +41,22 @@ pub enum ScanError {
     /// The walk could not start.
     #[error(transparent)]
     Walk(#[from] WalkError),
+    /// A repository could not be walked at all (unreadable refs, a bad revision).
+    #[error(transparent)]
+    Git(#[from] leakhound_git::GitError),
 }
 
 /// Display name of standard input in findings.
 pub const STDIN_PATH: &str = "<stdin>";
 
-struct Leaves<'a> {
+pub(crate) struct Leaves<'a> {
     scanner: &'a Scanner,
-    findings: Vec<Finding>,
-    problems: Vec<Problem>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl<'a> Leaves<'a> {
-    fn new(scanner: &'a Scanner) -> Leaves<'a> {
+    pub(crate) fn new(scanner: &'a Scanner) -> Leaves<'a> {
         Leaves {
             scanner,
             findings: Vec::new(),

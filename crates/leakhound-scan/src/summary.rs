@@ -15,6 +15,8 @@ pub struct Counters {
     bytes: AtomicU64,
     duplicates: AtomicU64,
     findings: AtomicU64,
+    commits: AtomicU64,
+    repositories: AtomicU64,
 }
 
 impl Counters {
@@ -30,6 +32,20 @@ impl Counters {
     }
     pub(crate) fn add_finding(&self) {
         self.findings.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_commits(&self, n: u64) {
+        self.commits.fetch_add(n, Ordering::Relaxed);
+    }
+    pub(crate) fn add_repository(&self) {
+        self.repositories.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Commits read so far (history scans).
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+    /// Blobs scanned so far (files, archive members, git blobs).
+    pub fn blobs(&self) -> u64 {
+        self.blobs.load(Ordering::Relaxed)
     }
     /// Files read so far.
     pub fn files(&self) -> u64 {
@@ -58,6 +74,10 @@ pub struct Summary {
     pub duplicate_blobs: u64,
     /// Findings reported.
     pub findings: u64,
+    /// Git repositories opened (history scans).
+    pub repositories: u64,
+    /// Commits walked (history scans).
+    pub commits: u64,
     /// Findings per category.
     pub by_category: BTreeMap<Category, u64>,
     /// Findings per severity.
@@ -90,6 +110,8 @@ impl Summary {
             bytes: counters.bytes.load(Ordering::Relaxed),
             duplicate_blobs: counters.duplicates.load(Ordering::Relaxed),
             findings: findings.len() as u64,
+            repositories: counters.repositories.load(Ordering::Relaxed),
+            commits: counters.commits.load(Ordering::Relaxed),
             by_category,
             by_severity,
             problems,
@@ -126,7 +148,7 @@ impl Summary {
 
     /// Nothing could be read at all: the exit code says error, not "clean".
     pub fn nothing_readable(&self) -> bool {
-        self.files == 0 && self.unreadable() > 0
+        self.files == 0 && self.repositories == 0 && self.unreadable() > 0
     }
 }
 

@@ -16,7 +16,7 @@ fn known_region(d: &[u8]) -> bool {
 }
 
 fn is_leap(y: u32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 /// A real calendar date in a plausible birth range.
@@ -164,7 +164,7 @@ pub(crate) fn tw_id(value: &str) -> Verdict {
         sum += u32::from(x - b'0') * (8 - i as u32);
     }
     sum += u32::from(b[9] - b'0');
-    Verdict::from_bool(sum % 10 == 0)
+    Verdict::from_bool(sum.is_multiple_of(10))
 }
 
 /// China's mobile network codes under MCC 460.

@@ -25,7 +25,7 @@ pub fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// One repeated digit (`0000…`, `1111…`) passes Luhn for some lengths but is never real.

@@ -5,6 +5,7 @@ mod archives;
 mod decoys;
 mod encodings;
 mod formats;
+mod history;
 mod rules_cmd;
 mod scan_files;
 mod tree;

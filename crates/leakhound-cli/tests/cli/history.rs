@@ -1,0 +1,480 @@
+//! `scan --history` and `--staged` on real repositories built with `git` in temp dirs.
+
+use crate::tree::{run_in, values, Run};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A repository built by the `git` command line, with fixed identities and dates so
+/// every run creates the same objects.
+struct Repo {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    clock: std::cell::Cell<u64>,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("repo");
+        std::fs::create_dir(&path).expect("mkdir");
+        let repo = Repo {
+            _dir: dir,
+            path,
+            clock: std::cell::Cell::new(0),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        git_in(&self.path, args, self.clock.get())
+    }
+
+    fn write(&self, rel: &str, text: impl AsRef<[u8]>) {
+        let p = self.path.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(p, text).expect("write");
+    }
+
+    /// Stage everything and commit; returns the new commit id.
+    fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        // Each commit a minute after the last.
+        self.clock.set(self.clock.get() + 60);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    fn scan(&self, extra: &[&str]) -> (Vec<Value>, Run) {
+        scan_at(&self.path, extra)
+    }
+}
+
+/// Run git in `dir` at `seconds` past 2020-09-13 12:26:40 UTC, so object ids repeat.
+fn git_in(dir: &Path, args: &[&str], seconds: u64) -> String {
+    let date = format!("{} +0800", 1_600_000_000 + seconds);
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "protocol.file.allow=always", "-c", "gc.auto=0"])
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Wang Wei")
+        .env("GIT_AUTHOR_EMAIL", "wang.wei@example.com")
+        .env("GIT_COMMITTER_NAME", "CI")
+        .env("GIT_COMMITTER_EMAIL", "ci@example.com")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn scan_at(dir: &Path, extra: &[&str]) -> (Vec<Value>, Run) {
+    let mut args = vec!["scan", "--format", "jsonl", "--reveal"];
+    args.extend_from_slice(extra);
+    let run = run_in(dir, &args);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    let findings = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad jsonl {l:?}: {e}")))
+        .collect();
+    (findings, run)
+}
+
+/// The findings whose raw value is `value`.
+fn with_value<'a>(findings: &'a [Value], value: &str) -> Vec<&'a Value> {
+    findings.iter().filter(|f| f["match"] == value).collect()
+}
+
+fn one<'a>(findings: &'a [Value], value: &str) -> &'a Value {
+    let found = with_value(findings, value);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one finding of {value}, got {found:#?}"
+    );
+    found[0]
+}
+
+const GITHUB: &str = values::GITHUB;
+const ID: &str = values::ID1;
+const ID2: &str = values::ID2;
+const VIN: &str = values::VIN_CN;
+
+#[test]
+fn a_deleted_secret_is_found_with_the_commits_that_added_and_removed_it() {
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("start");
+    repo.write("config/app.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let added = repo.commit("add config");
+    repo.write("README.md", "hello again\n");
+    repo.commit("docs");
+    std::fs::remove_file(repo.path.join("config/app.env")).expect("rm");
+    let removed = repo.commit("remove secret");
+    repo.write("README.md", "bye\n");
+    repo.commit("later");
+
+    // The current tree is clean: a plain scan of it finds nothing.
+    let (plain, _) = scan_at(&repo.path, &["--exclude", ".git", "."]);
+    assert!(with_value(&plain, GITHUB).is_empty());
+
+    let (findings, run) = repo.scan(&["--history", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = one(&findings, GITHUB);
+    assert_eq!(f["path"], "config/app.env");
+    assert_eq!(f["line"], 1);
+    assert_eq!(f["introduced"], added.as_str());
+    assert_eq!(f["removed"], removed.as_str());
+    assert_eq!(f["commit"]["id"], added.as_str());
+    assert_eq!(f["commit"]["author"], "Wang Wei");
+    assert_eq!(f["commit"]["email"], "wang.wei@example.com");
+    assert_eq!(f["commit"]["path"], "config/app.env");
+    // Author date in the author's own offset: the second commit, 2 minutes in.
+    assert_eq!(f["commit"]["date"], "2020-09-13T20:28:40+08:00");
+    assert_eq!(f["reach"], "ref");
+    let blob = git_in(
+        &repo.path,
+        &["rev-parse", &format!("{added}:config/app.env")],
+        0,
+    );
+    assert_eq!(f["git_blob"], blob.as_str());
+
+    // Human output says who and when, and masks the value.
+    let human = run_in(&repo.path, &["scan", "--history", "."]);
+    assert!(
+        human
+            .stdout
+            .contains(&format!("introduced in {}", &added[..10])),
+        "{}",
+        human.stdout
+    );
+    assert!(human
+        .stdout
+        .contains(&format!("removed in {}", &removed[..10])));
+    assert!(!human.stdout.contains(GITHUB));
+    assert!(
+        human.stdout.contains("5 commits in 1 repository"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn a_secret_still_on_the_branch_has_no_removing_commit() {
+    let repo = Repo::new();
+    repo.write("app.env", format!("token={GITHUB}\n"));
+    let added = repo.commit("add");
+    repo.write("app.env", format!("# rotated? no\ntoken={GITHUB}\n"));
+    repo.commit("edit around it");
+    let (findings, _) = repo.scan(&["--history", "."]);
+    // Two versions of the file hold it: still one finding, from the first version.
+    let f = one(&findings, GITHUB);
+    assert_eq!(f["introduced"], added.as_str());
+    assert_eq!(f["line"], 1);
+    assert!(f["removed"].is_null());
+    assert!(f.as_object().is_some_and(|o| o.contains_key("removed")));
+}
+
+#[test]
+fn unmerged_branches_tags_and_stashes_are_history_too() {
+    let repo = Repo::new();
+    repo.write("README.md", "main\n");
+    repo.commit("start");
+    // An unmerged branch.
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("feature.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let on_branch = repo.commit("feature work");
+    repo.git(&["checkout", "-q", "main"]);
+    // A commit only a tag reaches.
+    repo.write("release.txt", format!("owner id {ID}\n"));
+    let tagged = repo.commit("release");
+    repo.git(&["tag", "-a", "v1", "-m", "v1"]);
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    // A stash.
+    repo.write("README.md", format!("main\nvin {VIN}\n"));
+    repo.git(&["stash", "-q"]);
+
+    let (findings, _) = repo.scan(&["--history", "."]);
+    let f = one(&findings, GITHUB);
+    assert_eq!(f["introduced"], on_branch.as_str());
+    assert!(f["removed"].is_null(), "still on the feature branch");
+    let t = one(&findings, ID);
+    assert_eq!(t["introduced"], tagged.as_str());
+    assert!(
+        t["removed"].is_null(),
+        "never on a branch, so never removed from one"
+    );
+    let s = one(&findings, VIN);
+    assert_eq!(s["path"], "README.md");
+
+    // --branch limits the walk to one ref.
+    let (main_only, _) = repo.scan(&["--history", "--branch", "main", "."]);
+    assert!(with_value(&main_only, GITHUB).is_empty());
+    assert!(with_value(&main_only, ID).is_empty());
+    let (feature, _) = repo.scan(&["--history", "--branch", "feature", "."]);
+    assert_eq!(with_value(&feature, GITHUB).len(), 1);
+}
+
+#[test]
+fn the_same_secret_in_a_thousand_commits_is_one_finding_and_one_blob_scan() {
+    let repo = Repo::new();
+    // git fast-import builds 1,000 commits in milliseconds; each changes counter.txt
+    // and leaves app.env (with the secret) as it was.
+    let mut script = String::new();
+    let secret = format!("GITHUB_TOKEN={GITHUB}\n");
+    script.push_str(&format!("blob\nmark :1\ndata {}\n{secret}\n", secret.len()));
+    for i in 0..1000u32 {
+        let counter = format!("{i}\n");
+        script.push_str(&format!(
+            "commit refs/heads/main\ncommitter CI <ci@example.com> {} +0000\ndata 2\nc\n",
+            1_600_000_000 + i
+        ));
+        script.push_str("M 100644 :1 app.env\n");
+        script.push_str(&format!(
+            "M 100644 inline counter.txt\ndata {}\n{counter}\n",
+            counter.len()
+        ));
+    }
+    let mut child = Command::new("git")
+        .current_dir(&repo.path)
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(script.as_bytes()).expect("write");
+    }
+    assert!(child.wait().expect("wait").success());
+
+    let run = run_in(
+        &repo.path,
+        &["scan", "--history", "--format", "json", "--reveal", "."],
+    );
+    let report: Value = serde_json::from_str(&run.stdout).expect("json");
+    let findings = report["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0]["match"], GITHUB);
+    let first = git_in(&repo.path, &["rev-list", "--max-parents=0", "HEAD"], 0);
+    assert_eq!(findings[0]["introduced"], first.as_str());
+    let summary = &report["summary"];
+    assert_eq!(summary["commits"], 1000);
+    // 1,000 versions of counter.txt and one app.env: the secret's blob was read once.
+    assert_eq!(summary["blobs"], 1001);
+}
+
+#[test]
+fn binary_blobs_are_scanned_without_flooding() {
+    let repo = Repo::new();
+    let mut bin = vec![0u8, 1, 2, 3, 0xff, 0xfe];
+    bin.extend_from_slice(format!("\0\0token={GITHUB}\0\0").as_bytes());
+    bin.extend((0..4096).map(|i| (i * 7 % 256) as u8));
+    repo.write("firmware.bin", &bin);
+    repo.commit("binary");
+    let (findings, _) = repo.scan(&["--history", "."]);
+    let f = one(&findings, GITHUB);
+    assert_eq!(f["binary"], true);
+    assert_eq!(f["path"], "firmware.bin");
+}
+
+#[test]
+fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
+    let repo = Repo::new();
+    repo.write("good.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    repo.write("bad.txt", format!("id {ID}\n"));
+    repo.commit("two files");
+    let bad = repo.git(&["rev-parse", "HEAD:bad.txt"]);
+    let object = repo
+        .path
+        .join(".git/objects")
+        .join(&bad[..2])
+        .join(&bad[2..]);
+    let mut perms = std::fs::metadata(&object).expect("object").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&object, perms).expect("chmod");
+    std::fs::write(&object, b"this is not zlib at all").expect("corrupt");
+
+    let (findings, run) = repo.scan(&["--history", "."]);
+    assert_eq!(run.code, 1, "findings still reported: {}", run.stderr);
+    assert_eq!(with_value(&findings, GITHUB).len(), 1);
+    assert!(with_value(&findings, ID).is_empty());
+    assert!(
+        run.stderr.contains(&bad),
+        "names the bad object: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn shallow_clones_and_packed_objects_work() {
+    let repo = Repo::new();
+    repo.write("old.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    repo.commit("old");
+    std::fs::remove_file(repo.path.join("old.env")).expect("rm");
+    repo.write("new.csv", format!("name,id\nZhang,{ID}\n"));
+    repo.commit("new");
+    repo.git(&["gc", "-q"]);
+    let (packed, _) = repo.scan(&["--history", "."]);
+    assert_eq!(with_value(&packed, GITHUB).len(), 1, "packed history");
+    assert_eq!(with_value(&packed, ID).len(), 1);
+
+    let clone = repo._dir.path().join("shallow");
+    let url = format!("file://{}", repo.path.display());
+    git_in(
+        repo._dir.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+        0,
+    );
+    let (findings, run) = scan_at(&clone, &["--history", "."]);
+    assert!(
+        run.stderr.is_empty(),
+        "no warnings for a shallow clone: {}",
+        run.stderr
+    );
+    assert_eq!(with_value(&findings, ID).len(), 1);
+    assert!(
+        with_value(&findings, GITHUB).is_empty(),
+        "not in the shallow history"
+    );
+}
+
+#[test]
+fn all_objects_finds_deleted_branches_and_dangling_blobs() {
+    let repo = Repo::new();
+    repo.write("README.md", "x\n");
+    repo.commit("start");
+    repo.git(&["checkout", "-q", "-b", "doomed"]);
+    repo.write("leak.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let doomed = repo.commit("doomed");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["branch", "-q", "-D", "doomed"]);
+    repo.write("dangling.txt", format!("vin {VIN}\n"));
+    repo.git(&["hash-object", "-w", "dangling.txt"]);
+    std::fs::remove_file(repo.path.join("dangling.txt")).expect("rm");
+    // Reflogs still name the deleted branch's commit: drop them, as an old clone would.
+    repo.git(&["reflog", "expire", "--expire=now", "--all"]);
+
+    let (reachable, _) = repo.scan(&["--history", "."]);
+    assert!(with_value(&reachable, GITHUB).is_empty());
+    assert!(with_value(&reachable, VIN).is_empty());
+
+    let (all, _) = repo.scan(&["--history", "--all-objects", "."]);
+    let f = one(&all, GITHUB);
+    assert_eq!(f["reach"], "unreachable-commit");
+    assert_eq!(f["introduced"], doomed.as_str());
+    let d = one(&all, VIN);
+    assert_eq!(d["reach"], "loose-object");
+    assert!(d["commit"].is_null());
+    assert!(d["path"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("unreachable/")));
+}
+
+#[test]
+fn since_commit_reports_only_what_is_new() {
+    let repo = Repo::new();
+    repo.write("old.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let base = repo.commit("old secret");
+    repo.write("people.csv", format!("id\n{ID}\n"));
+    repo.commit("new data");
+    let (findings, _) = repo.scan(&["--history", "--since-commit", &base, "."]);
+    assert!(with_value(&findings, GITHUB).is_empty(), "{findings:#?}");
+    assert_eq!(with_value(&findings, ID).len(), 1);
+
+    let bad = run_in(
+        &repo.path,
+        &["scan", "--history", "--since-commit", "no-such-rev", "."],
+    );
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("no-such-rev"), "{}", bad.stderr);
+}
+
+#[test]
+fn staged_reports_only_what_the_next_commit_adds() {
+    let repo = Repo::new();
+    repo.write("app.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    repo.commit("already committed");
+    // Edit the file with an old secret elsewhere, and stage a new file with data.
+    repo.write("app.env", format!("GITHUB_TOKEN={GITHUB}\nDEBUG=1\n"));
+    repo.write("export.csv", format!("id\n{ID2}\n"));
+    repo.write("unstaged.csv", format!("id\n{ID}\n"));
+    repo.git(&["add", "app.env", "export.csv"]);
+
+    let (findings, run) = repo.scan(&["--staged", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = one(&findings, ID2);
+    assert_eq!(f["reach"], "staged");
+    assert!(f["commit"].is_null());
+    assert!(with_value(&findings, GITHUB).is_empty(), "already in HEAD");
+    assert!(with_value(&findings, ID).is_empty(), "not staged");
+
+    // A clean index exits 0: a pre-commit hook lets the commit through.
+    repo.git(&["reset", "-q"]);
+    let clean = run_in(&repo.path, &["scan", "--staged", "-q", "."]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+
+    // On an unborn branch everything staged is new.
+    let fresh = Repo::new();
+    fresh.write("a.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    fresh.git(&["add", "a.env"]);
+    let (first, _) = fresh.scan(&["--staged", "."]);
+    assert_eq!(with_value(&first, GITHUB).len(), 1);
+}
+
+#[test]
+fn a_folder_of_repositories_scans_each_including_submodules() {
+    let top = tempfile::tempdir().expect("tmp");
+    let make = |name: &str, file: &str, text: String| {
+        let dir = top.path().join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        git_in(&dir, &["init", "-q", "-b", "main"], 1);
+        std::fs::write(dir.join(file), text).expect("write");
+        git_in(&dir, &["add", "-A"], 2);
+        git_in(&dir, &["commit", "-q", "-m", "c"], 3);
+        dir
+    };
+    make("svc-a", "a.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    make("team/svc-b", "b.csv", format!("id\n{ID}\n"));
+    let lib = make("lib-src", "lib.txt", format!("vin {VIN}\n"));
+    let app = make("app", "README.md", "app\n".to_string());
+    let url = format!("file://{}", lib.display());
+    git_in(&app, &["submodule", "add", "-q", &url, "vendor/lib"], 4);
+    git_in(&app, &["commit", "-q", "-m", "submodule"], 5);
+    std::fs::remove_dir_all(&lib).expect("rm lib source");
+    std::fs::create_dir(top.path().join("not-a-repo")).expect("mkdir");
+
+    let (findings, run) = scan_at(top.path(), &["--history", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(one(&findings, GITHUB)["path"], "svc-a/a.env");
+    assert_eq!(one(&findings, ID)["path"], "team/svc-b/b.csv");
+    // The submodule's own history, from app/.git/modules.
+    let v = one(&findings, VIN);
+    assert_eq!(v["path"], "app/.git/modules/vendor/lib/lib.txt");
+    assert_eq!(v["commit"]["path"], "lib.txt");
+
+    let none = run_in(&top.path().join("not-a-repo"), &["scan", "--history", "."]);
+    assert_eq!(none.code, 2);
+    assert!(
+        none.stderr.contains("not a git repository"),
+        "{}",
+        none.stderr
+    );
+}

@@ -1,0 +1,364 @@
+//! The history walk: commits in order, each tree and blob visited once, blobs read and
+//! handed to the visitor on worker threads.
+
+use crate::graph::{self, Node};
+use crate::{Blob, CommitIndex, GitError, History, Reach, Repository, Visitor};
+use gix::hashtable::HashSet;
+use gix::objs::FindExt;
+use gix::ObjectId;
+use leakhound_inputs::Problem;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What to walk.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    /// Only these refs or revisions (and their history); all refs when empty.
+    pub branches: Vec<String>,
+    /// Only what is new since this revision: its ancestors are not walked and the blobs
+    /// of its tree count as already seen.
+    pub since: Option<String>,
+    /// Also objects no ref reaches: commits of deleted branches, and trees and blobs
+    /// in no commit.
+    pub all_objects: bool,
+    /// Threads reading blobs (0: one per core).
+    pub threads: usize,
+    /// Blobs larger than this are skipped and reported (0: no limit).
+    pub max_blob_size: u64,
+}
+
+/// Counts for the summary and the benchmark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryStats {
+    /// Commits walked.
+    pub commits: u64,
+    /// Of those, commits that no ref reaches.
+    pub unreachable_commits: u64,
+    /// Distinct trees read.
+    pub trees: u64,
+    /// Distinct blobs handed to the visitor.
+    pub blobs: u64,
+    /// Their total size.
+    pub blob_bytes: u64,
+}
+
+struct Job {
+    id: ObjectId,
+    path: String,
+    commit: Option<CommitIndex>,
+    reach: Reach,
+}
+
+impl Repository {
+    /// Walk the history and hand every distinct blob to `visitor`. Unreadable objects
+    /// are reported to the visitor and skipped; only a repository whose refs cannot be
+    /// listed, or a revision that does not resolve, is an error.
+    pub fn walk_history(
+        &self,
+        options: &HistoryOptions,
+        visitor: &dyn Visitor,
+    ) -> Result<History<'_>, GitError> {
+        let repo = self.local();
+        let tips = graph::tips(self, &repo, &options.branches, visitor)?;
+        let mut seen = Seen::default();
+        let mut hidden = std::collections::HashSet::new();
+        if let Some(rev) = &options.since {
+            let base = graph::resolve(self, &repo, rev)?;
+            hidden = graph::ancestors(&repo, base);
+            // What the base's tree holds is not new: mark it seen without emitting.
+            if let Ok(commit) = repo.objects.find_commit(&base, &mut Vec::new()) {
+                seen.mark_tree(&repo, commit.tree());
+            }
+        }
+        let none = std::collections::HashSet::new();
+        let nodes = graph::commits_in_order(self, &repo, &tips.commits, &hidden, &none, visitor);
+        let threads = if options.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            options.threads
+        };
+        let blobs = AtomicU64::new(0);
+        let blob_bytes = AtomicU64::new(0);
+        let mut commits: Vec<ObjectId> = nodes.iter().map(|n| n.id).collect();
+        let mut stats = HistoryStats {
+            commits: nodes.len() as u64,
+            ..HistoryStats::default()
+        };
+        std::thread::scope(|scope| {
+            let (tx, rx) = crossbeam_channel::bounded::<Job>(4096);
+            for _ in 0..threads {
+                let rx = rx.clone();
+                let (blobs, blob_bytes) = (&blobs, &blob_bytes);
+                scope.spawn(move || {
+                    self.read_blobs(rx, visitor, options.max_blob_size, blobs, blob_bytes)
+                });
+            }
+            drop(rx);
+            let mut walker = Walker {
+                r: self,
+                repo: &repo,
+                seen,
+                tx,
+                visitor,
+                trees: 0,
+            };
+            walker.commits(&nodes, 0, Reach::Ref);
+            for (id, name) in &tips.trees {
+                walker.tree(*id, format!("{name}/"), None, Reach::Ref);
+            }
+            for (id, name) in &tips.blobs {
+                walker.blob(*id, name.clone(), None, Reach::Ref);
+            }
+            if options.all_objects {
+                let known: std::collections::HashSet<ObjectId> = commits
+                    .iter()
+                    .copied()
+                    .chain(hidden.iter().copied())
+                    .collect();
+                let extra = walker.unreachable(&known, &mut commits);
+                stats.unreachable_commits = extra;
+                stats.commits += extra;
+            }
+            stats.trees = walker.trees;
+            // Dropping the sender ends the workers once the queue drains.
+        });
+        stats.blobs = blobs.into_inner();
+        stats.blob_bytes = blob_bytes.into_inner();
+        Ok(History {
+            repo: self,
+            commits,
+            branch_tips: tips.branches,
+            stats,
+        })
+    }
+
+    fn read_blobs(
+        &self,
+        rx: crossbeam_channel::Receiver<Job>,
+        visitor: &dyn Visitor,
+        max: u64,
+        blobs: &AtomicU64,
+        blob_bytes: &AtomicU64,
+    ) {
+        let repo = self.local();
+        let mut buf = Vec::new();
+        for job in rx {
+            let hex = job.id.to_string();
+            if max > 0 {
+                if let Ok(header) = repo.find_header(job.id) {
+                    if header.size() > max {
+                        visitor.problem(Problem::skipped(
+                            &format!("{}:{}", self.display, job.path),
+                            format!(
+                                "blob {hex} is {} bytes, over --max-file-size ({max}); skipped",
+                                header.size()
+                            ),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            match repo.objects.find_blob(&job.id, &mut buf) {
+                Ok(blob) => {
+                    blobs.fetch_add(1, Ordering::Relaxed);
+                    blob_bytes.fetch_add(blob.data.len() as u64, Ordering::Relaxed);
+                    visitor.blob(&Blob {
+                        id: &hex,
+                        path: &job.path,
+                        commit: job.commit,
+                        reach: job.reach,
+                        bytes: blob.data,
+                        previous: None,
+                    });
+                }
+                Err(e) => {
+                    visitor.problem(self.problem(format_args!("blob {hex} ({})", job.path), e))
+                }
+            }
+        }
+    }
+}
+
+/// Object ids already visited. A tree seen once is not entered again, so a commit
+/// costs only the trees it changed.
+#[derive(Default)]
+struct Seen {
+    trees: HashSet<ObjectId>,
+    blobs: HashSet<ObjectId>,
+}
+
+impl Seen {
+    /// Mark a whole tree as seen without emitting anything (`--since-commit`).
+    fn mark_tree(&mut self, repo: &gix::Repository, root: ObjectId) {
+        let mut stack = vec![root];
+        let mut buf = Vec::new();
+        while let Some(id) = stack.pop() {
+            if !self.trees.insert(id) {
+                continue;
+            }
+            let Ok(tree) = repo.objects.find_tree_iter(&id, &mut buf) else {
+                continue;
+            };
+            for entry in tree.flatten() {
+                match entry.mode.kind() {
+                    gix::object::tree::EntryKind::Tree => stack.push(entry.oid.to_owned()),
+                    gix::object::tree::EntryKind::Commit => {}
+                    _ => {
+                        self.blobs.insert(entry.oid.to_owned());
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Walker<'a> {
+    r: &'a Repository,
+    repo: &'a gix::Repository,
+    seen: Seen,
+    tx: crossbeam_channel::Sender<Job>,
+    visitor: &'a dyn Visitor,
+    trees: u64,
+}
+
+impl Walker<'_> {
+    fn commits(&mut self, nodes: &[Node], first: usize, reach: Reach) {
+        for (i, node) in nodes.iter().enumerate() {
+            let index = CommitIndex::try_from(first + i).unwrap_or(CommitIndex::MAX);
+            self.tree(node.tree, String::new(), Some(index), reach);
+        }
+    }
+
+    /// Visit the trees under `root` not seen before and queue their unseen blobs.
+    fn tree(&mut self, root: ObjectId, prefix: String, commit: Option<CommitIndex>, reach: Reach) {
+        if !self.seen.trees.insert(root) {
+            return;
+        }
+        let mut stack = vec![(root, prefix)];
+        let mut buf = Vec::new();
+        while let Some((id, prefix)) = stack.pop() {
+            self.trees += 1;
+            let tree = match self.repo.objects.find_tree_iter(&id, &mut buf) {
+                Ok(tree) => tree,
+                Err(e) => {
+                    self.visitor
+                        .problem(self.r.problem(format_args!("tree {id} ({prefix})"), e));
+                    continue;
+                }
+            };
+            for entry in tree {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        self.visitor
+                            .problem(self.r.problem(format_args!("tree {id} ({prefix})"), e));
+                        break;
+                    }
+                };
+                let oid = entry.oid.to_owned();
+                match entry.mode.kind() {
+                    gix::object::tree::EntryKind::Tree => {
+                        if self.seen.trees.insert(oid) {
+                            stack.push((oid, format!("{prefix}{}/", entry.filename)));
+                        }
+                    }
+                    // A submodule: its objects live in its own repository.
+                    gix::object::tree::EntryKind::Commit => {}
+                    _ => {
+                        if self.seen.blobs.insert(oid) {
+                            let path = format!("{prefix}{}", entry.filename);
+                            self.send(Job {
+                                id: oid,
+                                path,
+                                commit,
+                                reach,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn blob(&mut self, id: ObjectId, path: String, commit: Option<CommitIndex>, reach: Reach) {
+        if self.seen.blobs.insert(id) {
+            self.send(Job {
+                id,
+                path,
+                commit,
+                reach,
+            });
+        }
+    }
+
+    fn send(&self, job: Job) {
+        // Fails only when every worker is gone; nothing more can be read then anyway.
+        let _ = self.tx.send(job);
+    }
+
+    /// `--all-objects`: walk commits no ref reaches (appending them to `commits`), then
+    /// trees and blobs that no commit holds. Returns the number of extra commits.
+    fn unreachable(
+        &mut self,
+        known: &std::collections::HashSet<ObjectId>,
+        commits: &mut Vec<ObjectId>,
+    ) -> u64 {
+        use gix::objs::Kind;
+        let all = match self.repo.objects.iter() {
+            Ok(all) => all,
+            Err(e) => {
+                self.visitor
+                    .problem(self.r.problem("the object database", e));
+                return 0;
+            }
+        };
+        let mut loose_commits = Vec::new();
+        let mut loose_trees = Vec::new();
+        let mut loose_blobs = Vec::new();
+        let mut listed = HashSet::default();
+        for id in all {
+            let id = match id {
+                Ok(id) => id,
+                Err(e) => {
+                    self.visitor
+                        .problem(self.r.problem("the object database", e));
+                    continue;
+                }
+            };
+            if known.contains(&id)
+                || self.seen.trees.contains(&id)
+                || self.seen.blobs.contains(&id)
+                || !listed.insert(id)
+            {
+                continue;
+            }
+            match self.repo.find_header(id).map(|h| h.kind()) {
+                Ok(Kind::Commit) => loose_commits.push(id),
+                Ok(Kind::Tree) => loose_trees.push(id),
+                Ok(Kind::Blob) => loose_blobs.push(id),
+                Ok(Kind::Tag) => {}
+                Err(e) => self
+                    .visitor
+                    .problem(self.r.problem(format_args!("object {id}"), e)),
+            }
+        }
+        let none = std::collections::HashSet::new();
+        let nodes = graph::commits_in_order(
+            self.r,
+            self.repo,
+            &loose_commits,
+            &none,
+            known,
+            self.visitor,
+        );
+        let first = commits.len();
+        commits.extend(nodes.iter().map(|n| n.id));
+        self.commits(&nodes, first, Reach::UnreachableCommit);
+        for id in loose_trees {
+            self.tree(id, format!("unreachable/{id}/"), None, Reach::LooseObject);
+        }
+        for id in loose_blobs {
+            self.blob(id, format!("unreachable/{id}"), None, Reach::LooseObject);
+        }
+        nodes.len() as u64
+    }
+}

@@ -1,0 +1,301 @@
+//! History scans: every git blob goes through [`Scanner::scan_blob`] like a file, and
+//! findings are tied to the commit that introduced them.
+//!
+//! A value that stays in a file across many versions is one finding, placed at its
+//! earliest version: findings are merged by (path, fingerprint, n-th occurrence in the
+//! blob), so two copies on two lines of one file stay two findings while the thousand
+//! versions of that file that keep them do not multiply them.
+
+use crate::pipeline::Leaves;
+use crate::{ScanError, Scanner, Summary};
+use leakhound_findings::{CommitRef, Finding, GitOrigin, Reach};
+use leakhound_git::{Blob, CommitIndex, History, HistoryOptions, RemovalQuery, Repository};
+use leakhound_inputs::{archive, Problem, LAYER_SEPARATOR};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// What a history scan reads.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryScanOptions {
+    /// Refs, revisions, all objects, threads.
+    pub git: HistoryOptions,
+    /// Scan the index against `HEAD` instead of the history (pre-commit).
+    pub staged: bool,
+}
+
+/// (display path with layers, fingerprint, n-th occurrence of that value in the blob)
+type Key = (String, String, u32);
+
+struct Merged {
+    finding: Finding,
+    rank: (leakhound_git::Reach, CommitIndex),
+    commit: Option<CommitIndex>,
+    reach: leakhound_git::Reach,
+    /// Path of the blob in its commit (no repository prefix, no archive layers).
+    tree_path: String,
+    blob: String,
+    blobs: BTreeSet<String>,
+}
+
+struct Sink<'a> {
+    scanner: &'a Scanner,
+    /// Prepended to paths when several repositories are scanned from one folder.
+    prefix: String,
+    merged: Mutex<HashMap<Key, Merged>>,
+    problems: &'a Mutex<Vec<Problem>>,
+    on_problem: &'a (dyn Fn(&Problem) + Sync),
+}
+
+impl Sink<'_> {
+    fn findings_in(&self, path: &str, bytes: &[u8]) -> Leaves<'_> {
+        let mut leaves = Leaves::new(self.scanner);
+        archive::expand(path, bytes, &self.scanner.options.limits, &mut leaves);
+        leaves
+    }
+}
+
+impl leakhound_git::Visitor for Sink<'_> {
+    fn blob(&self, blob: &Blob<'_>) {
+        let path = format!("{}{}", self.prefix, blob.path);
+        let leaves = self.findings_in(&path, blob.bytes);
+        for p in leaves.problems {
+            leakhound_git::Visitor::problem(self, p);
+        }
+        // Staged: what HEAD already had at this path is not what this commit adds.
+        let before: HashSet<(String, String)> = match blob.previous {
+            Some(previous) => self
+                .findings_in(&path, previous)
+                .findings
+                .into_iter()
+                .map(|f| (f.location.path, f.fingerprint))
+                .collect(),
+            None => HashSet::new(),
+        };
+        let rank = (blob.reach, blob.commit.unwrap_or(CommitIndex::MAX));
+        let mut occurrences: HashMap<(String, String), u32> = HashMap::new();
+        let Ok(mut merged) = self.merged.lock() else {
+            return;
+        };
+        for finding in leaves.findings {
+            let pair = (finding.location.path.clone(), finding.fingerprint.clone());
+            if before.contains(&pair) {
+                continue;
+            }
+            let n = occurrences.entry(pair.clone()).or_insert(0);
+            *n += 1;
+            let key = (pair.0, pair.1, *n);
+            match merged.get_mut(&key) {
+                Some(m) => {
+                    m.blobs.insert(blob.id.to_string());
+                    if rank < m.rank {
+                        m.finding = finding;
+                        m.rank = rank;
+                        m.commit = blob.commit;
+                        m.reach = blob.reach;
+                        m.blob = blob.id.to_string();
+                    }
+                }
+                None => {
+                    merged.insert(
+                        key,
+                        Merged {
+                            finding,
+                            rank,
+                            commit: blob.commit,
+                            reach: blob.reach,
+                            tree_path: blob.path.to_string(),
+                            blob: blob.id.to_string(),
+                            blobs: BTreeSet::from([blob.id.to_string()]),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn problem(&self, problem: Problem) {
+        (self.on_problem)(&problem);
+        if let Ok(mut all) = self.problems.lock() {
+            all.push(problem);
+        }
+    }
+
+    fn commits(&self, n: u64) {
+        self.scanner.counters.add_commits(n);
+    }
+}
+
+impl Scanner {
+    /// Scan the git history of each repository at or under `roots` (or, with
+    /// `staged`, their index). Findings come back sorted, each with its
+    /// [`GitOrigin`]. A root that is not a repository and holds none is a problem; a
+    /// repository whose refs cannot be listed or a revision that does not resolve is
+    /// an error.
+    pub fn scan_history(
+        &self,
+        roots: &[PathBuf],
+        options: &HistoryScanOptions,
+        on_problem: &(dyn Fn(&Problem) + Sync),
+    ) -> Result<(Vec<Finding>, Summary), ScanError> {
+        let started = Instant::now();
+        let problems = Mutex::new(Vec::new());
+        let mut findings = Vec::new();
+        for root in roots {
+            let repositories = match std::fs::metadata(root) {
+                Ok(m) if m.is_dir() => leakhound_git::find_repositories(root),
+                Ok(_) => Vec::new(),
+                Err(e) => {
+                    let p = Problem::unreadable(
+                        &root.display().to_string(),
+                        format!("cannot read: {e}"),
+                    );
+                    on_problem(&p);
+                    problems.lock().map(|mut all| all.push(p)).ok();
+                    continue;
+                }
+            };
+            if repositories.is_empty() {
+                let p = Problem::unreadable(
+                    &root.display().to_string(),
+                    "not a git repository, and holds none",
+                );
+                on_problem(&p);
+                problems.lock().map(|mut all| all.push(p)).ok();
+            }
+            for path in repositories {
+                let prefix = match path.strip_prefix(root) {
+                    Ok(rel) if rel.as_os_str().is_empty() => String::new(),
+                    Ok(rel) => format!("{}/", rel.display()),
+                    Err(_) => format!("{}/", path.display()),
+                };
+                findings
+                    .extend(self.scan_repository(&path, prefix, options, &problems, on_problem)?);
+            }
+        }
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut problems = problems.into_inner().unwrap_or_default();
+        problems.sort_by(|a, b| a.path.cmp(&b.path));
+        let summary = Summary::new(
+            &self.counters,
+            &findings,
+            problems,
+            started.elapsed(),
+            self.matcher.len(),
+        );
+        Ok((findings, summary))
+    }
+
+    fn scan_repository(
+        &self,
+        path: &Path,
+        prefix: String,
+        options: &HistoryScanOptions,
+        problems: &Mutex<Vec<Problem>>,
+        on_problem: &(dyn Fn(&Problem) + Sync),
+    ) -> Result<Vec<Finding>, ScanError> {
+        let repo = match Repository::open(path, path.display().to_string()) {
+            Ok(repo) => repo,
+            Err(e) => {
+                // One broken repository in a folder of many must not stop the rest.
+                let p = Problem::unreadable(&path.display().to_string(), e.to_string());
+                on_problem(&p);
+                problems.lock().map(|mut all| all.push(p)).ok();
+                return Ok(Vec::new());
+            }
+        };
+        self.counters.add_repository();
+        let sink = Sink {
+            scanner: self,
+            prefix,
+            merged: Mutex::new(HashMap::new()),
+            problems,
+            on_problem,
+        };
+        let mut git = options.git.clone();
+        if git.max_blob_size == 0 {
+            git.max_blob_size = self.options.limits.max_file_size;
+        }
+        if git.threads == 0 {
+            git.threads = self.options.walk.threads;
+        }
+        let history = if options.staged {
+            repo.walk_staged(&sink)?;
+            None
+        } else {
+            Some(repo.walk_history(&git, &sink)?)
+        };
+        let merged: Vec<Merged> = sink
+            .merged
+            .into_inner()
+            .unwrap_or_default()
+            .into_values()
+            .collect();
+        Ok(describe(&repo, history.as_ref(), &sink.prefix, merged))
+    }
+}
+
+/// Attach commits and removals to merged findings.
+fn describe(
+    repo: &Repository,
+    history: Option<&History<'_>>,
+    prefix: &str,
+    merged: Vec<Merged>,
+) -> Vec<Finding> {
+    let queries: Vec<RemovalQuery> = merged
+        .iter()
+        .filter(|m| m.reach == leakhound_git::Reach::Ref)
+        .map(|m| RemovalQuery {
+            path: m.tree_path.clone(),
+            blobs: m.blobs.iter().cloned().collect(),
+        })
+        .collect();
+    let mut removals = history
+        .map(|h| h.removals(&queries))
+        .unwrap_or_default()
+        .into_iter();
+    let mut commits: HashMap<CommitIndex, Option<leakhound_git::CommitMeta>> = HashMap::new();
+    merged
+        .into_iter()
+        .map(|m| {
+            let removed = if m.reach == leakhound_git::Reach::Ref {
+                removals.next().flatten()
+            } else {
+                None
+            };
+            let commit = match (history, m.commit) {
+                (Some(h), Some(i)) => commits.entry(i).or_insert_with(|| h.commit(i)).clone(),
+                _ => None,
+            };
+            let in_tree = m
+                .finding
+                .location
+                .path
+                .strip_prefix(prefix)
+                .unwrap_or(&m.finding.location.path)
+                .to_string();
+            debug_assert!(in_tree.split(LAYER_SEPARATOR).next() == Some(m.tree_path.as_str()));
+            let mut finding = m.finding;
+            finding.git = Some(Box::new(GitOrigin {
+                repository: repo.display().to_string(),
+                blob: m.blob,
+                commit: commit.map(|c| CommitRef {
+                    id: c.id,
+                    author: c.author,
+                    email: c.email,
+                    date: c.date,
+                    path: in_tree,
+                }),
+                removed,
+                reach: match m.reach {
+                    leakhound_git::Reach::Ref => Reach::Ref,
+                    leakhound_git::Reach::UnreachableCommit => Reach::UnreachableCommit,
+                    leakhound_git::Reach::LooseObject => Reach::LooseObject,
+                    leakhound_git::Reach::Staged => Reach::Staged,
+                },
+            }));
+            finding
+        })
+        .collect()
+}
