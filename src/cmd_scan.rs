@@ -147,6 +147,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
         },
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        no_summary: a.quiet,
     };
     let mut out: Box<dyn Write> = match &a.output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -155,13 +156,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    if a.quiet && format == Format::Human {
-        let empty = leakhound_scan::Summary::default();
-        write_report(&mut out, format, &findings, &empty, &options).map(|_| ())
-    } else {
-        write_report(&mut out, format, &findings, &summary, &options)
-    }
-    .context("writing the report")?;
+    write_report(&mut out, format, &findings, &summary, &options).context("writing the report")?;
     if summary.nothing_readable() {
         anyhow::bail!(
             "nothing could be read ({} unreadable)",

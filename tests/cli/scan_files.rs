@@ -210,6 +210,19 @@ fn output_file_and_quiet() {
 }
 
 #[test]
+fn quiet_human_output_is_the_findings_and_nothing_else() {
+    // Regression: -q printed a bogus "Scanned 0 files ... 0 findings: ." summary.
+    let t = Tree::new();
+    t.file("a.env", format!("T={GITHUB}\n"));
+    let run = run_in(t.path(), &["scan", "-q", "--color", "never", "a.env"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("github-pat-classic"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Scanned"), "{}", run.stdout);
+    assert!(!run.stdout.contains("findings"), "{}", run.stdout);
+    assert!(run.stderr.is_empty());
+}
+
+#[test]
 fn rule_packs_can_be_picked() {
     let t = Tree::new();
     t.file("a.txt", format!("T={GITHUB}\nid={ID1}\n"));

@@ -88,6 +88,9 @@ pub(crate) fn write(
             )?;
         }
     }
+    if o.no_summary {
+        return Ok(());
+    }
     if !findings.is_empty() {
         writeln!(out)?;
     }
@@ -96,13 +99,15 @@ pub(crate) fn write(
         .iter()
         .map(|(c, n)| format!("{c} {n}"))
         .collect();
-    let what = if s.repositories > 0 {
-        format!(
-            "{} commits in {} repositor{}",
-            s.commits,
-            s.repositories,
-            if s.repositories == 1 { "y" } else { "ies" }
-        )
+    let repositories = format!(
+        "{} repositor{}",
+        s.repositories,
+        if s.repositories == 1 { "y" } else { "ies" }
+    );
+    let what = if s.repositories > 0 && s.commits > 0 {
+        format!("{} commits in {repositories}", s.commits)
+    } else if s.repositories > 0 {
+        format!("the index of {repositories}")
     } else {
         format!("{} files", s.files)
     };

@@ -55,6 +55,9 @@ pub struct ReportOptions {
     pub color: bool,
     /// leakhound's version, recorded in JSON and SARIF.
     pub tool_version: String,
+    /// Leave the closing summary out of human output (`--quiet`: a pre-commit hook
+    /// shows the findings and nothing else).
+    pub no_summary: bool,
 }
 
 /// Why a report could not be written.
