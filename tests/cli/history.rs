@@ -478,3 +478,44 @@ fn a_folder_of_repositories_scans_each_including_submodules() {
         none.stderr
     );
 }
+
+#[test]
+fn later_versions_of_a_large_file_report_new_values_at_their_true_lines() {
+    // Past 8 KiB, a version is matched only where its lines are new at its path; the
+    // line numbers must still be those of the whole file.
+    let repo = Repo::new();
+    let filler: Vec<String> = (0..600)
+        .map(|i| format!("row {i:04} nothing to see here"))
+        .collect();
+    let mut v1 = filler.clone();
+    v1[10] = format!("owner {ID}");
+    repo.write("big.txt", v1.join("\n") + "\n");
+    let first = repo.commit("v1");
+    let mut v2 = v1.clone();
+    v2.insert(300, format!("GITHUB_TOKEN={GITHUB}"));
+    v2[590] = "row edited far away".to_string();
+    repo.write("big.txt", v2.join("\n") + "\n");
+    let second = repo.commit("v2");
+    let mut v3 = v2.clone();
+    v3.insert(0, format!("vin {VIN}"));
+    repo.write("big.txt", v3.join("\n") + "\n");
+    let third = repo.commit("v3");
+
+    let (findings, _) = repo.scan(&["--history", "."]);
+    let id = one(&findings, ID);
+    assert_eq!(
+        (id["line"].as_u64(), id["introduced"].as_str()),
+        (Some(11), Some(first.as_str()))
+    );
+    let token = one(&findings, GITHUB);
+    assert_eq!(
+        (token["line"].as_u64(), token["introduced"].as_str()),
+        (Some(301), Some(second.as_str()))
+    );
+    assert_eq!(token["column"], 14);
+    let vin = one(&findings, VIN);
+    assert_eq!(
+        (vin["line"].as_u64(), vin["introduced"].as_str()),
+        (Some(1), Some(third.as_str()))
+    );
+}

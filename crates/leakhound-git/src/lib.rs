@@ -25,6 +25,11 @@ use gix::ObjectId;
 use leakhound_inputs::Problem;
 use std::path::{Path, PathBuf};
 
+/// Bytes of decoded delta bases kept by all reading threads together. gix's default
+/// (64 entries per thread) thrashes when blobs of many files are read in commit order:
+/// 128 MiB per thread took a git.git scan from 53 s to 43 s.
+const DELTA_BASE_CACHE_BYTES: usize = 256 << 20;
+
 /// Position of a commit in the walk's topological order (parents before children), so
 /// "the first commit that introduced it" is the smallest index.
 pub type CommitIndex = u32;
@@ -139,7 +144,17 @@ impl Repository {
     }
 
     pub(crate) fn local(&self) -> gix::Repository {
+        self.local_with_cache(8 << 20)
+    }
+
+    /// A handle for one thread with `pack_cache` bytes of delta-base cache.
+    pub(crate) fn local_with_cache(&self, pack_cache: usize) -> gix::Repository {
         let mut repo = self.repo.to_thread_local();
+        repo.objects.set_pack_cache(move || {
+            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                pack_cache,
+            ))
+        });
         // Trees and commits are looked up again when answering removals; a small
         // object cache keeps those repeat lookups off the pack decoder.
         repo.object_cache_size_if_unset(4 << 20);
@@ -164,6 +179,8 @@ pub struct History<'r> {
     branch_tips: Vec<ObjectId>,
     /// Counts for the summary.
     pub stats: HistoryStats,
+    /// A handle for describing findings afterwards, opened on first use.
+    local: std::cell::OnceCell<gix::Repository>,
 }
 
 /// A commit as findings show it.
@@ -184,7 +201,7 @@ impl History<'_> {
     /// during the walk, so only a concurrently damaged repository gets here).
     pub fn commit(&self, index: CommitIndex) -> Option<CommitMeta> {
         let id = *self.commits.get(index as usize)?;
-        let repo = self.repo.local();
+        let repo = self.local.get_or_init(|| self.repo.local());
         let commit = repo.find_commit(id).ok()?;
         let author = commit.author().ok()?;
         let date = author

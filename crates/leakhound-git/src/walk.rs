@@ -88,8 +88,9 @@ impl Repository {
             for _ in 0..threads {
                 let rx = rx.clone();
                 let (blobs, blob_bytes) = (&blobs, &blob_bytes);
+                let cache = (crate::DELTA_BASE_CACHE_BYTES / threads).max(32 << 20);
                 scope.spawn(move || {
-                    self.read_blobs(rx, visitor, options.max_blob_size, blobs, blob_bytes)
+                    self.read_blobs(rx, visitor, options.max_blob_size, blobs, blob_bytes, cache)
                 });
             }
             drop(rx);
@@ -128,6 +129,7 @@ impl Repository {
             commits,
             branch_tips: tips.branches,
             stats,
+            local: std::cell::OnceCell::new(),
         })
     }
 
@@ -138,8 +140,9 @@ impl Repository {
         max: u64,
         blobs: &AtomicU64,
         blob_bytes: &AtomicU64,
+        cache_bytes: usize,
     ) {
-        let repo = self.local();
+        let repo = self.local_with_cache(cache_bytes);
         let mut buf = Vec::new();
         for job in rx {
             let hex = job.id.to_string();

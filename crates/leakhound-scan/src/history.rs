@@ -1,15 +1,20 @@
 //! History scans: every git blob goes through [`Scanner::scan_blob`] like a file, and
 //! findings are tied to the commit that introduced them.
 //!
-//! A value that stays in a file across many versions is one finding, placed at its
-//! earliest version: findings are merged by (path, fingerprint, n-th occurrence in the
-//! blob), so two copies on two lines of one file stay two findings while the thousand
-//! versions of that file that keep them do not multiply them.
+//! A value in a file is one finding however many versions of the file hold it, and
+//! however many lines of it: findings are merged by (path, fingerprint) and placed at
+//! the first line of the earliest version that holds the value. The same value in two
+//! files is two findings, since each file must be cleaned.
+//!
+//! Versions of a text file after the first are matched only where their lines are new
+//! at that path (see `seen_lines`), which is most of the speed of a history scan.
 
 use crate::pipeline::Leaves;
+use crate::seen_lines::{SeenLines, MIN_BLOB};
 use crate::{ScanError, Scanner, Summary};
 use leakhound_findings::{CommitRef, Finding, GitOrigin, Reach};
 use leakhound_git::{Blob, CommitIndex, History, HistoryOptions, RemovalQuery, Repository};
+use leakhound_inputs::decode;
 use leakhound_inputs::{archive, Problem, LAYER_SEPARATOR};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,8 +30,11 @@ pub struct HistoryScanOptions {
     pub staged: bool,
 }
 
-/// (display path with layers, fingerprint, n-th occurrence of that value in the blob)
-type Key = (String, String, u32);
+/// Lines remembered per repository (~20 bytes each): 8M lines, ~160 MB at most.
+const SEEN_LINES_CAP: usize = 8 << 20;
+
+/// (display path with archive layers, fingerprint)
+type Key = (String, String);
 
 struct Merged {
     finding: Finding,
@@ -44,6 +52,7 @@ struct Sink<'a> {
     /// Prepended to paths when several repositories are scanned from one folder.
     prefix: String,
     merged: Mutex<HashMap<Key, Merged>>,
+    seen_lines: SeenLines,
     problems: &'a Mutex<Vec<Problem>>,
     on_problem: &'a (dyn Fn(&Problem) + Sync),
 }
@@ -56,10 +65,44 @@ impl Sink<'_> {
     }
 }
 
+impl Sink<'_> {
+    /// Findings in the lines of a text blob that its path has not had before; `None`
+    /// when the blob must be matched whole (small, not plain UTF-8, mostly new, staged).
+    fn changed_lines(&self, path: &str, blob: &Blob<'_>) -> Option<Leaves<'_>> {
+        if blob.previous.is_some()
+            || blob.bytes.len() < MIN_BLOB
+            || decode::sniff(blob.bytes) != decode::Encoding::Utf8
+            // Armoured keys span many lines; a changed line inside one needs all of it.
+            || memchr::memmem::find(blob.bytes, b"-----BEGIN ").is_some()
+        {
+            return None;
+        }
+        let rank = blob.commit.unwrap_or(CommitIndex::MAX);
+        let parts = self.seen_lines.parts(blob.path, blob.bytes, rank)?;
+        self.scanner.counters.add_blob(blob.bytes.len() as u64);
+        let content_id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(blob.bytes));
+        let mut leaves = Leaves::new(self.scanner);
+        let findings = &mut leaves.findings;
+        for part in parts {
+            self.scanner.scan_part(
+                path,
+                &blob.bytes[part.start..part.end],
+                &content_id,
+                part.first_line,
+                part.start as u64,
+                &mut |f| findings.push(f),
+            );
+        }
+        Some(leaves)
+    }
+}
+
 impl leakhound_git::Visitor for Sink<'_> {
     fn blob(&self, blob: &Blob<'_>) {
         let path = format!("{}{}", self.prefix, blob.path);
-        let leaves = self.findings_in(&path, blob.bytes);
+        let leaves = self
+            .changed_lines(&path, blob)
+            .unwrap_or_else(|| self.findings_in(&path, blob.bytes));
         for p in leaves.problems {
             leakhound_git::Visitor::problem(self, p);
         }
@@ -74,18 +117,14 @@ impl leakhound_git::Visitor for Sink<'_> {
             None => HashSet::new(),
         };
         let rank = (blob.reach, blob.commit.unwrap_or(CommitIndex::MAX));
-        let mut occurrences: HashMap<(String, String), u32> = HashMap::new();
         let Ok(mut merged) = self.merged.lock() else {
             return;
         };
         for finding in leaves.findings {
-            let pair = (finding.location.path.clone(), finding.fingerprint.clone());
-            if before.contains(&pair) {
+            let key = (finding.location.path.clone(), finding.fingerprint.clone());
+            if before.contains(&key) {
                 continue;
             }
-            let n = occurrences.entry(pair.clone()).or_insert(0);
-            *n += 1;
-            let key = (pair.0, pair.1, *n);
             match merged.get_mut(&key) {
                 Some(m) => {
                     m.blobs.insert(blob.id.to_string());
@@ -210,6 +249,7 @@ impl Scanner {
             scanner: self,
             prefix,
             merged: Mutex::new(HashMap::new()),
+            seen_lines: SeenLines::new(SEEN_LINES_CAP),
             problems,
             on_problem,
         };

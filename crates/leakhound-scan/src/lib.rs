@@ -20,6 +20,7 @@ mod chunked;
 mod history;
 mod locate;
 mod pipeline;
+mod seen_lines;
 mod summary;
 
 pub use history::HistoryScanOptions;
@@ -102,6 +103,42 @@ impl Scanner {
         if !matched_here {
             self.counters.add_duplicate();
         }
+        self.emit(path, result, &result.content_id, 0, 0, report);
+    }
+
+    /// Scan `part`, a run of whole lines of a blob whose other lines are known to hold
+    /// nothing new (git history: lines already scanned in an earlier version), and
+    /// report findings at their place in the whole blob: `first_line` and
+    /// `first_offset` are the part's start there. Not cached and not counted as a blob.
+    pub(crate) fn scan_part(
+        &self,
+        path: &str,
+        part: &[u8],
+        content_id: &str,
+        first_line: u64,
+        first_offset: u64,
+        report: &mut dyn FnMut(Finding),
+    ) {
+        let result = self.match_blob(part, 0);
+        self.emit(
+            path,
+            &result,
+            content_id,
+            first_line - 1,
+            first_offset,
+            report,
+        );
+    }
+
+    fn emit(
+        &self,
+        path: &str,
+        result: &BlobResult,
+        content_id: &str,
+        line_shift: u64,
+        offset_shift: u64,
+        report: &mut dyn FnMut(Finding),
+    ) {
         for bf in &result.findings {
             let info = self.matcher.rule(bf.rule);
             self.counters.add_finding();
@@ -113,16 +150,16 @@ impl Scanner {
                 confidence: bf.confidence,
                 location: Location {
                     path: path.to_string(),
-                    line: bf.line,
+                    line: bf.line + line_shift,
                     column: bf.column,
-                    offset: bf.offset,
+                    offset: bf.offset + offset_shift,
                 },
                 fingerprint: fingerprint(&info.id, &bf.value),
                 value: bf.value.clone(),
                 validator: info.validator,
                 line_text: Some(bf.line_text.clone()),
                 count: bf.count,
-                blob: result.content_id.clone(),
+                blob: content_id.to_string(),
                 binary: result.binary,
                 git: None,
             });
