@@ -35,7 +35,7 @@ fn json_document_has_findings_and_summary() {
 
 /// The SARIF 2.1.0 schema as published by OASIS, shipped inside the serde-sarif crate
 /// (a dev-dependency) so the test needs no network.
-fn sarif_schema() -> serde_json::Value {
+pub(crate) fn sarif_schema() -> serde_json::Value {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))

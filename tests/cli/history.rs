@@ -519,3 +519,24 @@ fn later_versions_of_a_large_file_report_new_values_at_their_true_lines() {
         (Some(1), Some(third.as_str()))
     );
 }
+
+#[test]
+fn history_sarif_is_valid_and_carries_the_commit() {
+    let repo = Repo::new();
+    repo.write("app.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let added = repo.commit("add");
+    let run = run_in(&repo.path, &["scan", "--history", "--format", "sarif", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sarif: Value = serde_json::from_str(&run.stdout).expect("SARIF JSON");
+    let schema = crate::formats::sarif_schema();
+    let validator = jsonschema::validator_for(&schema).expect("compile SARIF schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["properties"]["git"]["commit"]["id"], added.as_str());
+    assert_eq!(result["properties"]["git"]["reach"], "ref");
+    assert!(!run.stdout.contains(GITHUB), "masked");
+}
