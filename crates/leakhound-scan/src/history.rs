@@ -47,14 +47,28 @@ struct Merged {
     blobs: BTreeSet<String>,
 }
 
+/// Problems as they happen: shown at once (stderr) and kept for the summary.
+struct Problems<'a> {
+    list: Mutex<Vec<Problem>>,
+    show: &'a (dyn Fn(&Problem) + Sync),
+}
+
+impl Problems<'_> {
+    fn report(&self, problem: Problem) {
+        (self.show)(&problem);
+        if let Ok(mut all) = self.list.lock() {
+            all.push(problem);
+        }
+    }
+}
+
 struct Sink<'a> {
     scanner: &'a Scanner,
     /// Prepended to paths when several repositories are scanned from one folder.
     prefix: String,
     merged: Mutex<HashMap<Key, Merged>>,
     seen_lines: SeenLines,
-    problems: &'a Mutex<Vec<Problem>>,
-    on_problem: &'a (dyn Fn(&Problem) + Sync),
+    problems: &'a Problems<'a>,
 }
 
 impl Sink<'_> {
@@ -155,10 +169,7 @@ impl leakhound_git::Visitor for Sink<'_> {
     }
 
     fn problem(&self, problem: Problem) {
-        (self.on_problem)(&problem);
-        if let Ok(mut all) = self.problems.lock() {
-            all.push(problem);
-        }
+        self.problems.report(problem);
     }
 
     fn commits(&self, n: u64) {
@@ -179,29 +190,28 @@ impl Scanner {
         on_problem: &(dyn Fn(&Problem) + Sync),
     ) -> Result<(Vec<Finding>, Summary), ScanError> {
         let started = Instant::now();
-        let problems = Mutex::new(Vec::new());
+        let problems = Problems {
+            list: Mutex::new(Vec::new()),
+            show: on_problem,
+        };
         let mut findings = Vec::new();
         for root in roots {
             let repositories = match std::fs::metadata(root) {
                 Ok(m) if m.is_dir() => leakhound_git::find_repositories(root),
                 Ok(_) => Vec::new(),
                 Err(e) => {
-                    let p = Problem::unreadable(
+                    problems.report(Problem::unreadable(
                         &root.display().to_string(),
                         format!("cannot read: {e}"),
-                    );
-                    on_problem(&p);
-                    problems.lock().map(|mut all| all.push(p)).ok();
+                    ));
                     continue;
                 }
             };
             if repositories.is_empty() {
-                let p = Problem::unreadable(
+                problems.report(Problem::unreadable(
                     &root.display().to_string(),
                     "not a git repository, and holds none",
-                );
-                on_problem(&p);
-                problems.lock().map(|mut all| all.push(p)).ok();
+                ));
             }
             for path in repositories {
                 let prefix = match path.strip_prefix(root) {
@@ -209,21 +219,11 @@ impl Scanner {
                     Ok(rel) => format!("{}/", rel.display()),
                     Err(_) => format!("{}/", path.display()),
                 };
-                findings
-                    .extend(self.scan_repository(&path, prefix, options, &problems, on_problem)?);
+                findings.extend(self.scan_repository(&path, prefix, options, &problems)?);
             }
         }
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let mut problems = problems.into_inner().unwrap_or_default();
-        problems.sort_by(|a, b| a.path.cmp(&b.path));
-        let summary = Summary::new(
-            &self.counters,
-            &findings,
-            problems,
-            started.elapsed(),
-            self.matcher.len(),
-        );
-        Ok((findings, summary))
+        let problems = problems.list.into_inner().unwrap_or_default();
+        Ok(self.finish(findings, problems, started))
     }
 
     fn scan_repository(
@@ -231,16 +231,16 @@ impl Scanner {
         path: &Path,
         prefix: String,
         options: &HistoryScanOptions,
-        problems: &Mutex<Vec<Problem>>,
-        on_problem: &(dyn Fn(&Problem) + Sync),
+        problems: &Problems<'_>,
     ) -> Result<Vec<Finding>, ScanError> {
         let repo = match Repository::open(path, path.display().to_string()) {
             Ok(repo) => repo,
             Err(e) => {
                 // One broken repository in a folder of many must not stop the rest.
-                let p = Problem::unreadable(&path.display().to_string(), e.to_string());
-                on_problem(&p);
-                problems.lock().map(|mut all| all.push(p)).ok();
+                problems.report(Problem::unreadable(
+                    &path.display().to_string(),
+                    e.to_string(),
+                ));
                 return Ok(Vec::new());
             }
         };
@@ -251,7 +251,6 @@ impl Scanner {
             merged: Mutex::new(HashMap::new()),
             seen_lines: SeenLines::new(SEEN_LINES_CAP),
             problems,
-            on_problem,
         };
         let mut git = options.git.clone();
         if git.max_blob_size == 0 {

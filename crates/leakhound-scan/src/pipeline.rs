@@ -126,9 +126,21 @@ impl Scanner {
                 }
             })?;
         }
-        let mut findings = findings.into_inner().unwrap_or_default();
+        Ok(self.finish(
+            findings.into_inner().unwrap_or_default(),
+            problems.into_inner().unwrap_or_default(),
+            started,
+        ))
+    }
+
+    /// Sort findings and problems (the same order on every run) and sum up.
+    pub(crate) fn finish(
+        &self,
+        mut findings: Vec<Finding>,
+        mut problems: Vec<Problem>,
+        started: Instant,
+    ) -> (Vec<Finding>, Summary) {
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        let mut problems = problems.into_inner().unwrap_or_default();
         problems.sort_by(|a, b| a.path.cmp(&b.path));
         let summary = Summary::new(
             &self.counters,
@@ -137,7 +149,7 @@ impl Scanner {
             started.elapsed(),
             self.matcher.len(),
         );
-        Ok((findings, summary))
+        (findings, summary)
     }
 
     fn scan_file(&self, path: &Path) -> Leaves<'_> {
