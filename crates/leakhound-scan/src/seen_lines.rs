@@ -19,8 +19,11 @@ use std::sync::Mutex;
 
 /// Blobs smaller than this are matched whole: splitting them saves nothing.
 pub(crate) const MIN_BLOB: usize = 8 << 10;
-/// Lines of context kept on each side of a new line.
+/// Lines of context kept on each side of a new line...
 const CONTEXT: usize = 3;
+/// ...and at least this many bytes: longer than any rule's context window (words like
+/// "身份证" looked for near a value), so a value on a new line still sees them.
+pub(crate) const CONTEXT_BYTES: usize = 256;
 const SHARDS: usize = 16;
 
 /// Keys are already xxh3 hashes: hashing them again (SipHash) was 3% of a history scan.
@@ -134,8 +137,14 @@ impl SeenLines {
         }
         let mut keep = vec![false; lines];
         for i in (0..lines).filter(|&i| new[i]) {
-            let from = i.saturating_sub(CONTEXT);
-            let to = (i + CONTEXT).min(lines - 1);
+            let mut from = i.saturating_sub(CONTEXT);
+            while from > 0 && starts[i] - starts[from] < CONTEXT_BYTES {
+                from -= 1;
+            }
+            let mut to = (i + CONTEXT).min(lines - 1);
+            while to + 1 < lines && end_of(to) - end_of(i) < CONTEXT_BYTES {
+                to += 1;
+            }
             keep[from..=to].iter_mut().for_each(|k| *k = true);
         }
         let mut parts = Vec::new();
@@ -186,12 +195,14 @@ mod tests {
         let parts = seen.parts("a.txt", v2.as_bytes(), 2).unwrap_or_default();
         assert_eq!(parts.len(), 1);
         let p = &parts[0];
-        assert_eq!(p.first_line, 498, "three lines of context before line 501");
+        // At least three lines and 256 bytes of context on each side (lines are 9
+        // bytes here, so 29 lines).
         let shown = &v2[p.start..p.end];
-        assert_eq!(
-            shown,
-            "line 497\nline 498\nline 499\ntoken here\nline 501\nline 502\nline 503\n"
-        );
+        let token = shown.find("token here").unwrap_or(0);
+        assert_eq!(token, 29 * 9);
+        assert_eq!(shown.len() - token - "token here\n".len(), 29 * 9);
+        assert_eq!(p.first_line, 472);
+        assert!(shown.starts_with("line 471\n"));
         // The same lines at another path are new there.
         assert_eq!(seen.parts("b.txt", v2.as_bytes(), 3), None);
     }
@@ -209,6 +220,19 @@ mod tests {
         assert_eq!(p_early, p_late);
         // Commit 7 comes after 5: nothing new.
         assert_eq!(seen.parts("a.txt", later.as_bytes(), 7), Some(vec![]));
+    }
+
+    #[test]
+    fn context_covers_every_rule_context_window() {
+        let rules = leakhound_rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+        for rule in rules.rules() {
+            assert!(
+                rule.context_window < CONTEXT_BYTES,
+                "{}: context window {} needs CONTEXT_BYTES raised",
+                rule.id,
+                rule.context_window
+            );
+        }
     }
 
     #[test]
