@@ -17,9 +17,8 @@ macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident, $kind:literal, { $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
         pub enum $name {
-            $($(#[$vmeta])* $variant),+
+            $($(#[$vmeta])* #[serde(rename = $word)] $variant),+
         }
 
         impl $name {
@@ -98,6 +97,24 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// What a person decided about a finding (`leakhound triage`). Kept in the datastore
+    /// and carried over to every later scan that sees the same value.
+    Status, "status", {
+        /// Not looked at yet.
+        Open => "open",
+        /// Not a real secret or not real personal data.
+        FalsePositive => "false-positive",
+        /// Real, and being dealt with.
+        Confirmed => "confirmed",
+        /// Real, and the credential has been rotated or revoked; seeing it in a new place
+        /// is flagged, since a revoked key that spreads means someone copied old material.
+        Revoked => "revoked",
+        /// Real, and the risk is accepted (test data, a public key meant to be public).
+        Accepted => "accepted",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +128,15 @@ mod tests {
             assert_eq!(s.as_str().parse::<Severity>().ok(), Some(*s));
         }
         assert_eq!("HIGH".parse::<Confidence>().ok(), Some(Confidence::High));
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>().ok(), Some(*s));
+        }
+        assert_eq!(
+            serde_json::to_string(&Status::FalsePositive)
+                .ok()
+                .as_deref(),
+            Some("\"false-positive\"")
+        );
         let err = "severe".parse::<Severity>().unwrap_err().to_string();
         assert!(err.contains("critical"), "{err}");
     }

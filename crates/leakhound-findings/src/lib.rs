@@ -15,11 +15,13 @@
 mod kinds;
 mod mask;
 
-pub use kinds::{Category, Confidence, ParseKindError, Severity};
+pub use kinds::{Category, Confidence, ParseKindError, Severity, Status};
 pub use mask::mask;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where a finding sits. `path` uses one `!` per archive layer (`outer.zip!dir/a.csv`).
@@ -56,7 +58,7 @@ pub struct Finding {
     /// `fingerprint(rule, value)`.
     pub fingerprint: String,
     /// The check that passed (`luhn`, `github-crc32`…), if the rule has one.
-    pub validator: Option<&'static str>,
+    pub validator: Option<Cow<'static, str>>,
     /// The line the value sits on (raw, trimmed to a readable width).
     pub line_text: Option<String>,
     /// For aggregate findings (a location trace), how many items were seen.
@@ -67,6 +69,27 @@ pub struct Finding {
     pub binary: bool,
     /// Where in a git repository's history the blob came from (history scans only).
     pub git: Option<Box<GitOrigin>>,
+    /// What the datastore knows of this value (scans with `--datastore`, reports).
+    pub triage: Option<Box<Triage>>,
+}
+
+/// A finding's standing in the datastore. Findings loaded from a datastore carry only
+/// masked values (the raw value is never stored), so `value` and `line_text` are
+/// already masked on them; masking is idempotent, so outputs need not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Triage {
+    /// The last decision on this value.
+    pub status: Status,
+    /// The comment given with it.
+    pub comment: Option<String>,
+    /// When the value was first recorded (RFC 3339, UTC).
+    pub first_seen: String,
+    /// When it was last recorded.
+    pub last_seen: String,
+    /// First recorded by this scan (or, in a report, by the latest scan).
+    pub new: bool,
+    /// Marked revoked, and seen in a place it had not been before.
+    pub reappeared: bool,
 }
 
 /// A finding's place in git history. Boxed on [`Finding`] because most findings come
@@ -161,6 +184,32 @@ impl Finding {
     }
 }
 
+/// Every value found on each (path, line), so a printed line can mask all of them.
+pub struct LineValues<'a>(HashMap<(&'a str, u64), Vec<&'a str>>);
+
+impl<'a> LineValues<'a> {
+    /// Index the values of `findings` by line.
+    pub fn new(findings: &'a [Finding]) -> LineValues<'a> {
+        let mut map: HashMap<(&str, u64), Vec<&str>> = HashMap::new();
+        for f in findings {
+            map.entry((&f.location.path, f.location.line))
+                .or_default()
+                .push(&f.value);
+        }
+        LineValues(map)
+    }
+
+    /// The finding's line as it may be printed.
+    pub fn shown_line(&self, f: &Finding, reveal: bool) -> Option<String> {
+        let others = self
+            .0
+            .get(&(f.location.path.as_str(), f.location.line))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        f.shown_line(reveal, others)
+    }
+}
+
 /// Stable hex digest of a rule id and a raw value: the same on every run and machine,
 /// independent of where the value was found, so it can key triage and baselines.
 pub fn fingerprint(rule: &str, value: &str) -> String {
@@ -214,6 +263,7 @@ mod tests {
             blob: String::new(),
             binary: false,
             git: None,
+            triage: None,
         };
         let shown = f
             .shown_line(false, &["440304198706151231"])

@@ -61,6 +61,14 @@ mod tests {
             prop_assert!(shown * 2 <= v.chars().count());
         }
 
+        /// Masking a masked value changes nothing: the datastore keeps only masked
+        /// values, and reports mask whatever they print.
+        #[test]
+        fn idempotent_on_one_line(v in "[^\\n\\r]{0,80}") {
+            let once = mask(&v);
+            prop_assert_eq!(mask(&once), once);
+        }
+
         #[test]
         fn never_panics(v in "\\PC*") {
             let _ = mask(&v);

@@ -45,7 +45,7 @@ pub(crate) fn write(
     s: &Summary,
     o: &ReportOptions,
 ) -> io::Result<()> {
-    let lines = crate::LineValues::new(findings);
+    let lines = leakhound_findings::LineValues::new(findings);
     let mut current: Option<&str> = None;
     for f in findings {
         if current != Some(f.location.path.as_str()) {

@@ -44,6 +44,19 @@ pub(crate) struct Record<'a> {
     /// `null` (not absent) on a git finding still present on a branch.
     #[serde(skip_serializing_if = "is_absent")]
     removed: Option<Option<&'a str>>,
+    // Datastore scans and reports only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_seen: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_seen: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reappeared: Option<bool>,
 }
 
 fn is_absent(v: &Option<Option<&str>>) -> bool {
@@ -51,7 +64,11 @@ fn is_absent(v: &Option<Option<&str>>) -> bool {
 }
 
 impl<'a> Record<'a> {
-    pub(crate) fn new(f: &'a Finding, lines: &crate::LineValues<'_>, reveal: bool) -> Record<'a> {
+    pub(crate) fn new(
+        f: &'a Finding,
+        lines: &leakhound_findings::LineValues<'_>,
+        reveal: bool,
+    ) -> Record<'a> {
         Record {
             rule: &f.rule,
             name: &f.name,
@@ -64,7 +81,7 @@ impl<'a> Record<'a> {
             offset: f.location.offset,
             value: f.shown_value(reveal),
             fingerprint: &f.fingerprint,
-            validator: f.validator,
+            validator: f.validator.as_deref(),
             count: f.count,
             line_text: lines.shown_line(f, reveal),
             blob: &f.blob,
@@ -79,6 +96,12 @@ impl<'a> Record<'a> {
                 .and_then(|g| g.commit.as_ref())
                 .map(|c| c.id.as_str()),
             removed: f.git.as_ref().map(|g| g.removed.as_deref()),
+            status: f.triage.as_ref().map(|t| t.status.as_str()),
+            comment: f.triage.as_ref().and_then(|t| t.comment.as_deref()),
+            first_seen: f.triage.as_ref().map(|t| t.first_seen.as_str()),
+            last_seen: f.triage.as_ref().map(|t| t.last_seen.as_str()),
+            new: f.triage.as_ref().map(|t| t.new),
+            reappeared: f.triage.as_ref().map(|t| t.reappeared),
         }
     }
 }
@@ -165,7 +188,7 @@ pub(crate) fn write_lines(
     findings: &[Finding],
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let lines = crate::LineValues::new(findings);
+    let lines = leakhound_findings::LineValues::new(findings);
     for f in findings {
         serde_json::to_writer(&mut *out, &Record::new(f, &lines, o.reveal))?;
         out.write_all(b"\n")?;
@@ -179,7 +202,7 @@ pub(crate) fn write_document(
     s: &Summary,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let lines = crate::LineValues::new(findings);
+    let lines = leakhound_findings::LineValues::new(findings);
     let doc = Document {
         tool: "leakhound",
         version: &o.tool_version,

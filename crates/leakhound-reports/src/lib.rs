@@ -71,32 +71,6 @@ pub enum ReportError {
     Json(#[from] serde_json::Error),
 }
 
-/// Every value found on each (path, line), so a printed line can mask all of them.
-pub(crate) struct LineValues<'a>(std::collections::HashMap<(&'a str, u64), Vec<&'a str>>);
-
-impl<'a> LineValues<'a> {
-    pub(crate) fn new(findings: &'a [Finding]) -> LineValues<'a> {
-        let mut map: std::collections::HashMap<(&str, u64), Vec<&str>> =
-            std::collections::HashMap::new();
-        for f in findings {
-            map.entry((&f.location.path, f.location.line))
-                .or_default()
-                .push(&f.value);
-        }
-        LineValues(map)
-    }
-
-    /// The finding's line as it may be printed.
-    pub(crate) fn shown_line(&self, f: &Finding, reveal: bool) -> Option<String> {
-        let others = self
-            .0
-            .get(&(f.location.path.as_str(), f.location.line))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        f.shown_line(reveal, others)
-    }
-}
-
 /// Write `findings` and `summary` in `format`.
 pub fn write_report(
     out: &mut dyn Write,

@@ -86,7 +86,10 @@ struct ResultProperties<'a> {
     category: &'static str,
     confidence: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    validator: Option<&'static str>,
+    validator: Option<&'a str>,
+    /// Datastore standing: status, comment, first seen, new, reappeared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<&'a leakhound_findings::Triage>,
     /// Git history scans: repository, blob, introducing commit, removing commit.
     #[serde(skip_serializing_if = "Option::is_none")]
     git: Option<&'a leakhound_findings::GitOrigin>,
@@ -176,7 +179,7 @@ pub(crate) fn write(
             });
         }
     }
-    let lines = crate::LineValues::new(findings);
+    let lines = leakhound_findings::LineValues::new(findings);
     let results = findings
         .iter()
         .map(|f| SarifResult {
@@ -202,7 +205,8 @@ pub(crate) fn write(
             properties: ResultProperties {
                 category: f.category.as_str(),
                 confidence: f.confidence.as_str(),
-                validator: f.validator,
+                validator: f.validator.as_deref(),
+                triage: f.triage.as_deref(),
                 git: f.git.as_deref(),
             },
         })

@@ -156,12 +156,13 @@ impl Scanner {
                 },
                 fingerprint: fingerprint(&info.id, &bf.value),
                 value: bf.value.clone(),
-                validator: info.validator,
+                validator: info.validator.map(std::borrow::Cow::Borrowed),
                 line_text: Some(bf.line_text.clone()),
                 count: bf.count,
                 blob: content_id.to_string(),
                 binary: result.binary,
                 git: None,
+                triage: None,
             });
         }
     }

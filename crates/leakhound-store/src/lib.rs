@@ -1,0 +1,172 @@
+//! The findings datastore: every scan, every finding and every place it was seen, and
+//! what people decided about it. SQLite by default (one file, nothing to run);
+//! PostgreSQL when a team or many scanning machines share one store.
+//!
+//! A finding is keyed by its fingerprint (rule and raw value), never by its line, so the
+//! same secret seen again in another line, file, commit or scan is the same finding with
+//! one more location, and a triage decision follows it everywhere.
+//!
+//! Raw values are never written: the store keeps masked values and masked lines only.
+//!
+//! ```
+//! use leakhound_store::{ScanRecord, Store};
+//! let dir = tempfile::tempdir().unwrap();
+//! let mut store = Store::open(dir.path().join("findings.db").to_str().unwrap()).unwrap();
+//! let recorded = store.record(&ScanRecord::default(), &[]).unwrap();
+//! assert_eq!(recorded.scan_id, 1);
+//! ```
+#![deny(missing_docs)]
+
+mod postgres_store;
+mod rows;
+mod schema;
+mod sqlite_store;
+
+pub use rows::{Filter, Reappeared, Recorded, ScanRecord, ScanRow, TriageOutcome};
+
+use leakhound_findings::{Finding, Status};
+use std::path::Path;
+
+/// Why the datastore could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused (locked, corrupt, not a database, disk full).
+    #[error("SQLite datastore {path}: {source}")]
+    Sqlite {
+        /// The file.
+        path: String,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// PostgreSQL refused or could not be reached.
+    #[error("PostgreSQL datastore: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The store was written by a newer leakhound whose schema this one does not know.
+    #[error("the datastore has schema version {found}; this leakhound knows up to {known}: upgrade leakhound")]
+    TooNew {
+        /// Version in the store.
+        found: i64,
+        /// Newest version this binary knows.
+        known: i64,
+    },
+    /// No finding has this fingerprint (or prefix).
+    #[error("no finding with fingerprint {0}")]
+    UnknownFingerprint(String),
+    /// A fingerprint prefix that fits several findings.
+    #[error("fingerprint prefix {prefix} fits {count} findings; give more characters")]
+    AmbiguousFingerprint {
+        /// What the user gave.
+        prefix: String,
+        /// How many findings it fits.
+        count: usize,
+    },
+    /// A fingerprint prefix too short to be meant, or not hex.
+    #[error("`{0}` is not a fingerprint (at least 8 hex characters)")]
+    BadFingerprint(String),
+    /// A value in the store that this binary cannot read back.
+    #[error("datastore holds an unreadable value: {0}")]
+    Corrupt(String),
+}
+
+/// An open datastore.
+pub struct Store {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(sqlite_store::Sqlite),
+    Postgres(Box<postgres_store::Postgres>),
+}
+
+impl Store {
+    /// Open (creating and migrating as needed) the store named by `spec`: a
+    /// `postgres://` or `postgresql://` URL, or a file path (`sqlite://` optional).
+    pub fn open(spec: &str) -> Result<Store, StoreError> {
+        let backend = if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            Backend::Postgres(Box::new(postgres_store::Postgres::open(spec)?))
+        } else {
+            let path = spec.strip_prefix("sqlite://").unwrap_or(spec);
+            Backend::Sqlite(sqlite_store::Sqlite::open(Path::new(path))?)
+        };
+        Ok(Store { backend })
+    }
+
+    /// Which kind of store this is, for messages: `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Record one scan and its findings in one transaction, and say what was new and
+    /// which revoked values turned up in new places.
+    pub fn record(
+        &mut self,
+        scan: &ScanRecord,
+        findings: &[Finding],
+    ) -> Result<Recorded, StoreError> {
+        let batch = rows::Batch::new(findings);
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.record(scan, &batch),
+            Backend::Postgres(p) => p.record(scan, &batch),
+        }
+    }
+
+    /// Set the status of the finding whose fingerprint is or starts with `fingerprint`
+    /// (at least 8 hex characters), with a comment and who decided; logged with time.
+    pub fn triage(
+        &mut self,
+        fingerprint: &str,
+        status: Status,
+        comment: Option<&str>,
+        by: &str,
+    ) -> Result<TriageOutcome, StoreError> {
+        let prefix = fingerprint.trim().to_ascii_lowercase();
+        if prefix.len() < 8 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(StoreError::BadFingerprint(fingerprint.to_string()));
+        }
+        let at = rows::now();
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.triage(&prefix, status, comment, by, &at),
+            Backend::Postgres(p) => p.triage(&prefix, status, comment, by, &at),
+        }
+    }
+
+    /// Findings, one per location, with their triage, in path order. Values are masked.
+    pub fn findings(&mut self, filter: &Filter) -> Result<Vec<Finding>, StoreError> {
+        let (sql, params) = rows::select_findings(filter);
+        let mut found = match &mut self.backend {
+            Backend::Sqlite(s) => s.load(&sql, &params)?,
+            Backend::Postgres(p) => p.load(&sql, &params)?,
+        };
+        let latest = self.latest_scan()?.map(|s| s.id);
+        for (finding, first_scan) in &mut found {
+            if let Some(t) = finding.triage.as_deref_mut() {
+                t.new = Some(*first_scan) == latest;
+            }
+        }
+        Ok(found.into_iter().map(|(f, _)| f).collect())
+    }
+
+    /// Scans recorded, newest first.
+    pub fn scans(&mut self, limit: usize) -> Result<Vec<ScanRow>, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.scans(limit),
+            Backend::Postgres(p) => p.scans(limit),
+        }
+    }
+
+    /// The newest scan, if any.
+    pub fn latest_scan(&mut self) -> Result<Option<ScanRow>, StoreError> {
+        Ok(self.scans(1)?.into_iter().next())
+    }
+
+    /// The schema version of the open store.
+    pub fn schema_version(&mut self) -> Result<i64, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.schema_version(),
+            Backend::Postgres(p) => p.schema_version(),
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! PostgreSQL: one store shared by a team or by many scanning machines at once.
+//!
+//! Rows go in as arrays (`INSERT … SELECT FROM UNNEST(…)`), ten thousand per round trip:
+//! row-at-a-time inserts cost a network round trip each and were the bottleneck.
+//! Concurrent writers are safe because every upsert takes its row locks in fingerprint
+//! order (a `Batch` is sorted), and a transaction that still loses a deadlock or
+//! serialisation race is retried whole.
+
+use crate::rows::{self, Batch, Param, Row, Value};
+use crate::schema;
+use crate::sqlite_store::{as_i64, json_list, one_match, rule_of};
+use crate::{Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
+use leakhound_findings::{Finding, Status, Triage};
+use postgres::error::SqlState;
+use postgres::types::{ToSql, Type};
+use postgres::{Client, NoTls, Transaction};
+use std::collections::HashMap;
+
+pub(crate) struct Postgres {
+    client: Client,
+}
+
+/// Rows per statement: big enough that round trips do not matter, small enough that
+/// one statement's parameters stay a few megabytes.
+const CHUNK: usize = 10_000;
+
+/// Attempts at a transaction that lost a deadlock or serialisation race.
+const ATTEMPTS: usize = 8;
+
+/// Key of the advisory lock that serialises migrations between processes.
+const MIGRATION_LOCK: i64 = 0x6c65_616b_686f_756e;
+
+type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
+
+impl Postgres {
+    pub(crate) fn open(url: &str) -> Result<Postgres, StoreError> {
+        let client = Client::connect(url, NoTls)?;
+        let mut store = Postgres { client };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute(schema::VERSION_TABLE)?;
+        let current: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM leakhound_schema",
+                &[],
+            )?
+            .get(0);
+        if current > schema::latest() {
+            return Err(StoreError::TooNew {
+                found: current,
+                known: schema::latest(),
+            });
+        }
+        for v in current + 1..=schema::latest() {
+            if let Some(sql) = schema::migration(v, &schema::POSTGRES) {
+                tx.batch_execute(&sql)?;
+                tx.execute(
+                    "INSERT INTO leakhound_schema (version, applied_at) VALUES ($1, $2)",
+                    &[&v, &rows::now()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn schema_version(&mut self) -> Result<i64, StoreError> {
+        Ok(self
+            .client
+            .query_one("SELECT MAX(version)::BIGINT FROM leakhound_schema", &[])?
+            .get(0))
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        scan: &ScanRecord,
+        batch: &Batch<'_>,
+    ) -> Result<Recorded, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let tx = self.client.transaction()?;
+            match record_in(tx, scan, batch) {
+                Err(StoreError::Postgres(e)) if attempt < ATTEMPTS && retryable(&e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt as u64));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub(crate) fn triage(
+        &mut self,
+        prefix: &str,
+        status: Status,
+        comment: Option<&str>,
+        by: &str,
+        at: &str,
+    ) -> Result<TriageOutcome, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let matches = tx
+            .query(
+                "SELECT fingerprint, status, rule, masked FROM findings \
+                 WHERE fingerprint LIKE $1 ORDER BY fingerprint LIMIT 100 FOR UPDATE",
+                &[&format!("{prefix}%")],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+        let (fingerprint, previous, rule, masked) = one_match(prefix, matches)?;
+        tx.execute(
+            "UPDATE findings SET status = $1, comment = $2, status_at = $3, status_by = $4 \
+             WHERE fingerprint = $5",
+            &[&status.as_str(), &comment, &at, &by, &fingerprint],
+        )?;
+        tx.execute(
+            "INSERT INTO triage (fingerprint, status, comment, at, by_whom) VALUES ($1, $2, $3, $4, $5)",
+            &[&fingerprint, &status.as_str(), &comment, &at, &by],
+        )?;
+        tx.commit()?;
+        Ok(TriageOutcome {
+            fingerprint,
+            previous,
+            rule,
+            masked,
+        })
+    }
+
+    pub(crate) fn load(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Vec<(Finding, i64)>, StoreError> {
+        let bound: Params<'_> = params
+            .iter()
+            .map(|p| match p {
+                Param::Text(s) => s as &(dyn ToSql + Sync),
+                Param::Int(n) => n as &(dyn ToSql + Sync),
+            })
+            .collect();
+        let rows = self.client.query(&numbered(sql), &bound)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut values = Vec::with_capacity(r.len());
+            for (i, column) in r.columns().iter().enumerate() {
+                values.push(if *column.type_() == Type::INT8 {
+                    r.try_get::<_, Option<i64>>(i)?
+                        .map_or(Value::Null, Value::Int)
+                } else {
+                    r.try_get::<_, Option<String>>(i)?
+                        .map_or(Value::Null, Value::Text)
+                });
+            }
+            out.push(Row(values).into_finding()?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn scans(&mut self, limit: usize) -> Result<Vec<ScanRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT id, started_at, finished_at, tool_version, kind, targets, findings, \
+             new_findings, bytes FROM scans ORDER BY id DESC LIMIT $1",
+            &[&as_i64(limit as u64)],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| ScanRow {
+                id: r.get(0),
+                started_at: r.get(1),
+                finished_at: r.get(2),
+                tool_version: r.get(3),
+                kind: r.get(4),
+                targets: r.get(5),
+                findings: r.get(6),
+                new_findings: r.get(7),
+                bytes: r.get(8),
+            })
+            .collect())
+    }
+}
+
+fn record_in(
+    mut tx: Transaction<'_>,
+    scan: &ScanRecord,
+    batch: &Batch<'_>,
+) -> Result<Recorded, StoreError> {
+    let now = rows::now();
+    let started = if scan.started_at.is_empty() {
+        now.clone()
+    } else {
+        scan.started_at.clone()
+    };
+    let scan_id: i64 = tx
+        .query_one(
+            "INSERT INTO scans (started_at, finished_at, tool_version, kind, targets, packs, \
+             rules, files, blobs, bytes, problems) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            &[
+                &started,
+                &now,
+                &scan.tool_version,
+                &scan.kind,
+                &json_list(&scan.targets),
+                &json_list(&scan.packs),
+                &as_i64(scan.rules),
+                &as_i64(scan.files),
+                &as_i64(scan.blobs),
+                &as_i64(scan.bytes),
+                &as_i64(scan.problems),
+            ],
+        )?
+        .get(0);
+    let mut recorded = Recorded {
+        scan_id,
+        findings: batch.findings.len(),
+        ..Recorded::default()
+    };
+    let mut standing: HashMap<String, (i64, Status)> = HashMap::new();
+    for chunk in batch.findings.chunks(CHUNK) {
+        let fps: Vec<&str> = chunk.iter().map(|f| f.fingerprint).collect();
+        let rules: Vec<&str> = chunk.iter().map(|f| f.rule).collect();
+        let names: Vec<&str> = chunk.iter().map(|f| f.name).collect();
+        let cats: Vec<&str> = chunk.iter().map(|f| f.category).collect();
+        let sevs: Vec<&str> = chunk.iter().map(|f| f.severity).collect();
+        let confs: Vec<&str> = chunk.iter().map(|f| f.confidence).collect();
+        let masked: Vec<&str> = chunk.iter().map(|f| f.masked.as_str()).collect();
+        let validators: Vec<Option<&str>> = chunk.iter().map(|f| f.validator).collect();
+        let rows = tx.query(
+            "INSERT INTO findings (fingerprint, rule, name, category, severity, confidence, \
+             masked, validator, first_scan, last_scan, first_seen, last_seen) \
+             SELECT u.fp, u.rule, u.name, u.cat, u.sev, u.conf, u.masked, u.validator, \
+             $9, $9, $10, $10 \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+             $6::text[], $7::text[], $8::text[]) \
+             AS u (fp, rule, name, cat, sev, conf, masked, validator) \
+             ON CONFLICT (fingerprint) DO UPDATE SET last_scan = EXCLUDED.last_scan, \
+             last_seen = EXCLUDED.last_seen, name = EXCLUDED.name, \
+             severity = EXCLUDED.severity, confidence = EXCLUDED.confidence \
+             RETURNING fingerprint, first_scan, status, comment, first_seen",
+            &[
+                &fps,
+                &rules,
+                &names,
+                &cats,
+                &sevs,
+                &confs,
+                &masked,
+                &validators,
+                &scan_id,
+                &now,
+            ],
+        )?;
+        for r in rows {
+            let fp: String = r.get(0);
+            let first_scan: i64 = r.get(1);
+            let status: Status = r.get::<_, String>(2).parse().map_err(
+                |e: leakhound_findings::ParseKindError| StoreError::Corrupt(e.to_string()),
+            )?;
+            if first_scan == scan_id {
+                recorded.new.push(fp.clone());
+            }
+            recorded.triage.insert(
+                fp.clone(),
+                Triage {
+                    status,
+                    comment: r.get(3),
+                    first_seen: r.get(4),
+                    last_seen: now.clone(),
+                    new: first_scan == scan_id,
+                    reappeared: false,
+                },
+            );
+            standing.insert(fp, (first_scan, status));
+        }
+    }
+    recorded.new.sort();
+    let mut flagged = Vec::new();
+    for chunk in batch.locations.chunks(CHUNK) {
+        let fps: Vec<&str> = chunk.iter().map(|l| l.fingerprint).collect();
+        let places: Vec<&str> = chunk.iter().map(|l| l.place.as_str()).collect();
+        let paths: Vec<&str> = chunk.iter().map(|l| l.path.as_ref()).collect();
+        let lines: Vec<i64> = chunk.iter().map(|l| l.line).collect();
+        let cols: Vec<i64> = chunk.iter().map(|l| l.column).collect();
+        let texts: Vec<Option<&str>> = chunk.iter().map(|l| l.line_text.as_deref()).collect();
+        let blobs: Vec<&str> = chunk.iter().map(|l| l.blob).collect();
+        let repos: Vec<Option<&str>> = chunk.iter().map(|l| l.repository).collect();
+        let commit = |f: fn(&leakhound_findings::CommitRef) -> &str| -> Vec<Option<&str>> {
+            chunk.iter().map(|l| l.commit.map(f)).collect()
+        };
+        let ids = commit(|c| &c.id);
+        let authors = commit(|c| &c.author);
+        let emails = commit(|c| &c.email);
+        let dates = commit(|c| &c.date);
+        let cpaths = commit(|c| &c.path);
+        let removed: Vec<Option<&str>> = chunk.iter().map(|l| l.removed).collect();
+        let reach: Vec<Option<&str>> = chunk.iter().map(|l| l.reach).collect();
+        let rows = tx.query(
+            "INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
+             repository, commit_id, author, email, commit_date, commit_path, removed, reach, \
+             first_scan, last_scan) \
+             SELECT u.fp, u.place, u.path, u.line, u.col, u.line_text, u.blob, u.repository, \
+             u.commit_id, u.author, u.email, u.commit_date, u.commit_path, u.removed, u.reach, \
+             $16, $16 \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
+             $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+             $12::text[], $13::text[], $14::text[], $15::text[]) \
+             AS u (fp, place, path, line, col, line_text, blob, repository, commit_id, author, \
+             email, commit_date, commit_path, removed, reach) \
+             ON CONFLICT (fingerprint, place) DO UPDATE SET path = EXCLUDED.path, \
+             line = EXCLUDED.line, col = EXCLUDED.col, line_text = EXCLUDED.line_text, \
+             blob = EXCLUDED.blob, removed = EXCLUDED.removed, last_scan = EXCLUDED.last_scan \
+             RETURNING id, fingerprint, path, first_scan",
+            &[
+                &fps, &places, &paths, &lines, &cols, &texts, &blobs, &repos, &ids, &authors,
+                &emails, &dates, &cpaths, &removed, &reach, &scan_id,
+            ],
+        )?;
+        let mut location_ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: i64 = r.get(0);
+            let fp: String = r.get(1);
+            let first_scan: i64 = r.get(3);
+            location_ids.push(id);
+            if let Some((finding_first, Status::Revoked)) = standing.get(&fp) {
+                if first_scan == scan_id && *finding_first != scan_id {
+                    flagged.push(id);
+                    if let Some(t) = recorded.triage.get_mut(&fp) {
+                        t.reappeared = true;
+                    }
+                    recorded.reappeared.push(Reappeared {
+                        rule: rule_of(batch, &fp),
+                        fingerprint: fp,
+                        path: r.get(2),
+                    });
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO sightings (scan_id, location_id) SELECT $1, UNNEST($2::bigint[]) \
+             ON CONFLICT DO NOTHING",
+            &[&scan_id, &location_ids],
+        )?;
+    }
+    if !flagged.is_empty() {
+        tx.execute(
+            "UPDATE locations SET reappeared = 1 WHERE id = ANY($1)",
+            &[&flagged],
+        )?;
+    }
+    tx.execute(
+        "UPDATE scans SET findings = $1, new_findings = $2, finished_at = $3 WHERE id = $4",
+        &[
+            &as_i64(batch.findings.len() as u64),
+            &as_i64(recorded.new.len() as u64),
+            &rows::now(),
+            &scan_id,
+        ],
+    )?;
+    tx.commit()?;
+    Ok(recorded)
+}
+
+fn retryable(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    )
+}
+
+/// `?` placeholders as PostgreSQL's `$1, $2, …` (our SQL has no other `?`).
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_are_numbered() {
+        assert_eq!(
+            super::numbered("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+    }
+}

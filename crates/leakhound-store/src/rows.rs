@@ -1,0 +1,412 @@
+//! What goes in and comes out of a store, independent of the database behind it.
+
+use leakhound_findings::{
+    Category, CommitRef, Finding, GitOrigin, LineValues, Location, Reach, Status, Triage,
+};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One scan as the store records it.
+#[derive(Debug, Clone, Default)]
+pub struct ScanRecord {
+    /// When it started (RFC 3339 UTC); empty means now.
+    pub started_at: String,
+    /// leakhound's version.
+    pub tool_version: String,
+    /// `files`, `history` or `staged`.
+    pub kind: String,
+    /// What was scanned, as given.
+    pub targets: Vec<String>,
+    /// Rule packs enabled (empty: all).
+    pub packs: Vec<String>,
+    /// Number of rules enabled.
+    pub rules: u64,
+    /// Files read.
+    pub files: u64,
+    /// Blobs scanned.
+    pub blobs: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    /// Files that could not be read or were skipped.
+    pub problems: u64,
+}
+
+/// A scan as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanRow {
+    /// Store-wide scan number, increasing.
+    pub id: i64,
+    /// Start time, RFC 3339 UTC.
+    pub started_at: String,
+    /// End of recording, RFC 3339 UTC.
+    pub finished_at: String,
+    /// leakhound's version.
+    pub tool_version: String,
+    /// `files`, `history` or `staged`.
+    pub kind: String,
+    /// What was scanned (JSON array of strings).
+    pub targets: String,
+    /// Distinct findings seen in this scan.
+    pub findings: i64,
+    /// Of those, first seen in this scan.
+    pub new_findings: i64,
+    /// Bytes scanned.
+    pub bytes: i64,
+}
+
+/// What recording a scan changed.
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// The new scan's id.
+    pub scan_id: i64,
+    /// Distinct findings (fingerprints) in the scan.
+    pub findings: usize,
+    /// Fingerprints first recorded by this scan.
+    pub new: Vec<String>,
+    /// Revoked values seen in a place they had not been before.
+    pub reappeared: Vec<Reappeared>,
+    /// The stored standing of every fingerprint of the scan, to annotate its output.
+    pub triage: BTreeMap<String, Triage>,
+}
+
+/// A revoked value found somewhere new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reappeared {
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// Its rule.
+    pub rule: String,
+    /// The new place.
+    pub path: String,
+}
+
+/// What `triage` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriageOutcome {
+    /// The full fingerprint the prefix resolved to.
+    pub fingerprint: String,
+    /// Status before.
+    pub previous: Status,
+    /// Rule of the finding.
+    pub rule: String,
+    /// Its masked value.
+    pub masked: String,
+}
+
+/// Which findings a report wants.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only these statuses (empty: all).
+    pub statuses: Vec<Status>,
+    /// Only these categories (empty: all).
+    pub categories: Vec<Category>,
+    /// Only findings first seen at or after this time (RFC 3339 UTC).
+    pub since: Option<String>,
+    /// Only locations seen by this scan.
+    pub scan: Option<i64>,
+}
+
+/// A query parameter: the two types our SQL binds.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// Now, RFC 3339 UTC with milliseconds (sorts as text).
+pub(crate) fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// One distinct finding of a scan.
+pub(crate) struct FindingRow<'a> {
+    pub fingerprint: &'a str,
+    pub rule: &'a str,
+    pub name: &'a str,
+    pub category: &'static str,
+    pub severity: &'static str,
+    pub confidence: &'static str,
+    pub masked: String,
+    pub validator: Option<&'a str>,
+}
+
+/// One place a finding was seen. `place` is the key: repository and path, not the line,
+/// so a value that moves within its file keeps its location.
+pub(crate) struct LocationRow<'a> {
+    pub fingerprint: &'a str,
+    pub place: String,
+    pub path: Cow<'a, str>,
+    pub line: i64,
+    pub column: i64,
+    pub line_text: Option<String>,
+    pub blob: &'a str,
+    pub repository: Option<&'a str>,
+    pub commit: Option<&'a CommitRef>,
+    pub removed: Option<&'a str>,
+    pub reach: Option<&'static str>,
+}
+
+/// A scan's findings as rows: one per fingerprint, one per (fingerprint, place), both
+/// sorted, so concurrent writers take row locks in the same order and cannot deadlock.
+pub(crate) struct Batch<'a> {
+    pub findings: Vec<FindingRow<'a>>,
+    pub locations: Vec<LocationRow<'a>>,
+}
+
+impl<'a> Batch<'a> {
+    pub(crate) fn new(findings: &'a [Finding]) -> Batch<'a> {
+        let lines = LineValues::new(findings);
+        let mut by_fp: BTreeMap<&str, FindingRow<'a>> = BTreeMap::new();
+        let mut by_place: BTreeMap<(&str, String), LocationRow<'a>> = BTreeMap::new();
+        for f in findings {
+            by_fp.entry(&f.fingerprint).or_insert_with(|| FindingRow {
+                fingerprint: &f.fingerprint,
+                rule: &f.rule,
+                name: &f.name,
+                category: f.category.as_str(),
+                severity: f.severity.as_str(),
+                confidence: f.confidence.as_str(),
+                masked: text(&f.shown_value(false)).into_owned(),
+                validator: f.validator.as_deref(),
+            });
+            let repository = f.git.as_ref().map(|g| g.repository.as_str());
+            let path = text(&f.location.path);
+            // U+001F (unit separator) cannot clash with a path anyone types.
+            let place = match repository {
+                Some(r) => format!("{}\u{1f}{path}", text(r)),
+                None => path.to_string(),
+            };
+            // The first (lowest) occurrence in a file stands for the place.
+            by_place
+                .entry((&f.fingerprint, place.clone()))
+                .or_insert_with(|| LocationRow {
+                    fingerprint: &f.fingerprint,
+                    place,
+                    path,
+                    line: i64::try_from(f.location.line).unwrap_or(i64::MAX),
+                    column: i64::try_from(f.location.column).unwrap_or(i64::MAX),
+                    line_text: lines.shown_line(f, false).map(|l| text(&l).into_owned()),
+                    blob: &f.blob,
+                    repository,
+                    commit: f.git.as_ref().and_then(|g| g.commit.as_ref()),
+                    removed: f.git.as_ref().and_then(|g| g.removed.as_deref()),
+                    reach: f.git.as_ref().map(|g| reach_word(g.reach)),
+                });
+        }
+        Batch {
+            findings: by_fp.into_values().collect(),
+            locations: by_place.into_values().collect(),
+        }
+    }
+}
+
+/// Text as both databases take it: PostgreSQL refuses NUL in text, and names from
+/// archives or binary files can hold one.
+fn text(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{fffd}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn reach_word(r: Reach) -> &'static str {
+    match r {
+        Reach::Ref => "ref",
+        Reach::UnreachableCommit => "unreachable-commit",
+        Reach::LooseObject => "loose-object",
+        Reach::Staged => "staged",
+    }
+}
+
+fn parse_reach(s: &str) -> Reach {
+    match s {
+        "unreachable-commit" => Reach::UnreachableCommit,
+        "loose-object" => Reach::LooseObject,
+        "staged" => Reach::Staged,
+        _ => Reach::Ref,
+    }
+}
+
+/// The columns `select_findings` returns, in order, as both backends read them.
+pub(crate) const SELECT_COLUMNS: &str = "f.fingerprint, f.rule, f.name, f.category, \
+     f.severity, f.confidence, f.masked, f.validator, f.first_seen, f.last_seen, \
+     f.first_scan, f.status, f.comment, l.path, l.line, l.col, l.line_text, l.blob, \
+     l.repository, l.commit_id, l.author, l.email, l.commit_date, l.commit_path, \
+     l.removed, l.reach, l.first_scan, l.reappeared";
+
+/// The query for `filter`, with `?` placeholders (PostgreSQL numbers them).
+pub(crate) fn select_findings(filter: &Filter) -> (String, Vec<Param>) {
+    let mut sql = format!(
+        "SELECT {SELECT_COLUMNS} FROM findings f JOIN locations l ON l.fingerprint = f.fingerprint"
+    );
+    let mut wheres = Vec::new();
+    let mut params = Vec::new();
+    if let Some(scan) = filter.scan {
+        sql.push_str(" JOIN sightings s ON s.location_id = l.id");
+        wheres.push("s.scan_id = ?".to_string());
+        params.push(Param::Int(scan));
+    }
+    if !filter.statuses.is_empty() {
+        let marks = vec!["?"; filter.statuses.len()].join(", ");
+        wheres.push(format!("f.status IN ({marks})"));
+        params.extend(
+            filter
+                .statuses
+                .iter()
+                .map(|s| Param::Text(s.as_str().into())),
+        );
+    }
+    if !filter.categories.is_empty() {
+        let marks = vec!["?"; filter.categories.len()].join(", ");
+        wheres.push(format!("f.category IN ({marks})"));
+        params.extend(
+            filter
+                .categories
+                .iter()
+                .map(|c| Param::Text(c.as_str().into())),
+        );
+    }
+    if let Some(since) = &filter.since {
+        wheres.push("f.first_seen >= ?".to_string());
+        params.push(Param::Text(since.clone()));
+    }
+    if !wheres.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&wheres.join(" AND "));
+    }
+    sql.push_str(" ORDER BY l.path, l.line, l.col, f.rule, f.fingerprint");
+    (sql, params)
+}
+
+/// One column value, as both backends read it.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+/// A row of `select_findings`, column by column (see `SELECT_COLUMNS`).
+pub(crate) struct Row(pub Vec<Value>);
+
+impl Row {
+    fn text(&mut self, i: usize) -> Option<String> {
+        match self.0.get_mut(i).map(|v| std::mem::replace(v, Value::Null)) {
+            Some(Value::Text(s)) => Some(s),
+            Some(Value::Int(n)) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    fn need(&mut self, i: usize, what: &str) -> Result<String, crate::StoreError> {
+        self.text(i)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("{what} is empty")))
+    }
+
+    fn int(&self, i: usize) -> i64 {
+        match self.0.get(i) {
+            Some(Value::Int(n)) => *n,
+            Some(Value::Text(s)) => s.parse().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    fn kind<T>(&mut self, i: usize, what: &str) -> Result<T, crate::StoreError>
+    where
+        T: std::str::FromStr<Err = leakhound_findings::ParseKindError>,
+    {
+        self.need(i, what)?
+            .parse()
+            .map_err(|e: leakhound_findings::ParseKindError| {
+                crate::StoreError::Corrupt(e.to_string())
+            })
+    }
+
+    /// The finding this row describes, and the scan that first recorded its value.
+    pub(crate) fn into_finding(mut self) -> Result<(Finding, i64), crate::StoreError> {
+        let first_scan = self.int(10);
+        let line = u64::try_from(self.int(14)).unwrap_or(0);
+        let column = u64::try_from(self.int(15)).unwrap_or(0);
+        let reappeared = self.int(27) != 0;
+        let blob = self.text(17).unwrap_or_default();
+        let commit_id = self.text(19);
+        let commit = commit_id.map(|id| CommitRef {
+            id,
+            author: self.text(20).unwrap_or_default(),
+            email: self.text(21).unwrap_or_default(),
+            date: self.text(22).unwrap_or_default(),
+            path: self.text(23).unwrap_or_default(),
+        });
+        let removed = self.text(24);
+        let reach = self.text(25);
+        let git = self.text(18).map(|repository| {
+            Box::new(GitOrigin {
+                repository,
+                blob: blob.clone(),
+                commit,
+                removed,
+                reach: reach.as_deref().map_or(Reach::Ref, parse_reach),
+            })
+        });
+        let finding = Finding {
+            fingerprint: self.need(0, "fingerprint")?,
+            rule: Arc::from(self.need(1, "rule")?),
+            name: Arc::from(self.need(2, "name")?),
+            category: self.kind(3, "category")?,
+            severity: self.kind(4, "severity")?,
+            confidence: self.kind(5, "confidence")?,
+            value: self.need(6, "value")?,
+            validator: self.text(7).map(Cow::Owned),
+            location: Location {
+                path: self.need(13, "path")?,
+                line,
+                column,
+                offset: 0,
+            },
+            line_text: self.text(16),
+            count: None,
+            blob,
+            binary: false,
+            git,
+            triage: Some(Box::new(Triage {
+                first_seen: self.text(8).unwrap_or_default(),
+                last_seen: self.text(9).unwrap_or_default(),
+                status: self.kind(11, "status")?,
+                comment: self.text(12),
+                new: false,
+                reappeared,
+            })),
+        };
+        Ok((finding, first_scan))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_become_placeholders_in_order() {
+        let (sql, params) = select_findings(&Filter {
+            statuses: vec![Status::Open, Status::Revoked],
+            categories: vec![Category::Secret],
+            since: Some("2026-01-01T00:00:00.000Z".into()),
+            scan: Some(7),
+        });
+        assert_eq!(sql.matches('?').count(), 5);
+        assert!(matches!(params[0], Param::Int(7)));
+        assert!(matches!(&params[3], Param::Text(c) if c == "secret"));
+        assert!(sql.contains("f.first_seen >= ?"));
+    }
+
+    #[test]
+    fn now_sorts_as_text() {
+        let a = now();
+        assert_eq!(a.len(), "2026-11-26T06:28:23.123Z".len());
+        assert!(a.ends_with('Z'));
+    }
+}

@@ -1,0 +1,426 @@
+//! SQLite: the default store, one file next to the user, nothing to run.
+
+use crate::rows::{self, Batch, Param, Row, Value};
+use crate::schema;
+use crate::{Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
+use leakhound_findings::{Finding, Status, Triage};
+use rusqlite::{params, Connection, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+pub(crate) struct Sqlite {
+    conn: Connection,
+    path: String,
+}
+
+/// Long enough for another scan on the same machine to finish writing; writers wait
+/// rather than fail.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl Sqlite {
+    pub(crate) fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        let shown = path.display().to_string();
+        let err = |source| StoreError::Sqlite {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        // WAL lets reports read while a scan writes; NORMAL is durable across crashes
+        // of the process (not of the OS), enough for a findings log.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(err)?;
+        let mut store = Sqlite { conn, path: shown };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        tx.execute_batch(schema::VERSION_TABLE).map_err(&err)?;
+        let current: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM leakhound_schema",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&err)?;
+        if current > schema::latest() {
+            return Err(StoreError::TooNew {
+                found: current,
+                known: schema::latest(),
+            });
+        }
+        for v in current + 1..=schema::latest() {
+            if let Some(sql) = schema::migration(v, &schema::SQLITE) {
+                tx.execute_batch(&sql).map_err(&err)?;
+                tx.execute(
+                    "INSERT INTO leakhound_schema (version, applied_at) VALUES (?1, ?2)",
+                    params![v, rows::now()],
+                )
+                .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)
+    }
+
+    pub(crate) fn schema_version(&mut self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT MAX(version) FROM leakhound_schema", [], |r| {
+                r.get(0)
+            })
+            .map_err(self.err())
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        scan: &ScanRecord,
+        batch: &Batch<'_>,
+    ) -> Result<Recorded, StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let now = rows::now();
+        let started = if scan.started_at.is_empty() {
+            now.clone()
+        } else {
+            scan.started_at.clone()
+        };
+        tx.execute(
+            "INSERT INTO scans (started_at, finished_at, tool_version, kind, targets, packs, \
+             rules, files, blobs, bytes, problems) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                started,
+                now,
+                scan.tool_version,
+                scan.kind,
+                json_list(&scan.targets),
+                json_list(&scan.packs),
+                as_i64(scan.rules),
+                as_i64(scan.files),
+                as_i64(scan.blobs),
+                as_i64(scan.bytes),
+                as_i64(scan.problems),
+            ],
+        )
+        .map_err(&err)?;
+        let scan_id = tx.last_insert_rowid();
+        let mut recorded = Recorded {
+            scan_id,
+            findings: batch.findings.len(),
+            ..Recorded::default()
+        };
+        // fingerprint -> (first scan, status)
+        let mut standing = std::collections::HashMap::new();
+        {
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO findings (fingerprint, rule, name, category, severity, \
+                     confidence, masked, validator, first_scan, last_scan, first_seen, last_seen) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?10) \
+                     ON CONFLICT (fingerprint) DO UPDATE SET last_scan = excluded.last_scan, \
+                     last_seen = excluded.last_seen, name = excluded.name, \
+                     severity = excluded.severity, confidence = excluded.confidence \
+                     RETURNING first_scan, status, comment, first_seen",
+                )
+                .map_err(&err)?;
+            for f in &batch.findings {
+                let (first_scan, status, comment, first_seen): (
+                    i64,
+                    String,
+                    Option<String>,
+                    String,
+                ) = upsert
+                    .query_row(
+                        params![
+                            f.fingerprint,
+                            f.rule,
+                            f.name,
+                            f.category,
+                            f.severity,
+                            f.confidence,
+                            f.masked,
+                            f.validator,
+                            scan_id,
+                            now,
+                        ],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    )
+                    .map_err(&err)?;
+                let status: Status =
+                    status
+                        .parse()
+                        .map_err(|e: leakhound_findings::ParseKindError| {
+                            StoreError::Corrupt(e.to_string())
+                        })?;
+                if first_scan == scan_id {
+                    recorded.new.push(f.fingerprint.to_string());
+                }
+                standing.insert(f.fingerprint, (first_scan, status));
+                recorded.triage.insert(
+                    f.fingerprint.to_string(),
+                    Triage {
+                        status,
+                        comment,
+                        first_seen,
+                        last_seen: now.clone(),
+                        new: first_scan == scan_id,
+                        reappeared: false,
+                    },
+                );
+            }
+            let mut place = tx
+                .prepare_cached(
+                    "INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
+                     repository, commit_id, author, email, commit_date, commit_path, removed, \
+                     reach, first_scan, last_scan) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16) \
+                     ON CONFLICT (fingerprint, place) DO UPDATE SET path = excluded.path, \
+                     line = excluded.line, col = excluded.col, line_text = excluded.line_text, \
+                     blob = excluded.blob, removed = excluded.removed, last_scan = excluded.last_scan \
+                     RETURNING id, first_scan",
+                )
+                .map_err(&err)?;
+            let mut sighting = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO sightings (scan_id, location_id) VALUES (?1, ?2)",
+                )
+                .map_err(&err)?;
+            let mut flag = tx
+                .prepare_cached("UPDATE locations SET reappeared = 1 WHERE id = ?1")
+                .map_err(&err)?;
+            for l in &batch.locations {
+                let c = l.commit;
+                let (id, first_scan): (i64, i64) = place
+                    .query_row(
+                        params![
+                            l.fingerprint,
+                            l.place,
+                            l.path,
+                            l.line,
+                            l.column,
+                            l.line_text,
+                            l.blob,
+                            l.repository,
+                            c.map(|c| &c.id),
+                            c.map(|c| &c.author),
+                            c.map(|c| &c.email),
+                            c.map(|c| &c.date),
+                            c.map(|c| &c.path),
+                            l.removed,
+                            l.reach,
+                            scan_id,
+                        ],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .map_err(&err)?;
+                sighting.execute(params![scan_id, id]).map_err(&err)?;
+                if let Some((finding_first, Status::Revoked)) = standing.get(l.fingerprint) {
+                    if first_scan == scan_id && *finding_first != scan_id {
+                        flag.execute(params![id]).map_err(&err)?;
+                        recorded.reappeared.push(Reappeared {
+                            fingerprint: l.fingerprint.to_string(),
+                            rule: rule_of(batch, l.fingerprint),
+                            path: l.path.to_string(),
+                        });
+                        if let Some(t) = recorded.triage.get_mut(l.fingerprint) {
+                            t.reappeared = true;
+                        }
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE scans SET findings = ?1, new_findings = ?2, finished_at = ?3 WHERE id = ?4",
+            params![
+                as_i64(batch.findings.len() as u64),
+                as_i64(recorded.new.len() as u64),
+                rows::now(),
+                scan_id
+            ],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        Ok(recorded)
+    }
+
+    pub(crate) fn triage(
+        &mut self,
+        prefix: &str,
+        status: Status,
+        comment: Option<&str>,
+        by: &str,
+        at: &str,
+    ) -> Result<TriageOutcome, StoreError> {
+        let path = self.path.clone();
+        let err = move |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let matches: Vec<(String, String, String, String)> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT fingerprint, status, rule, masked FROM findings \
+                     WHERE fingerprint LIKE ?1 ORDER BY fingerprint LIMIT 100",
+                )
+                .map_err(&err)?;
+            let rows = stmt
+                .query_map(params![format!("{prefix}%")], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .map_err(&err)?;
+            rows.collect::<Result<_, _>>().map_err(&err)?
+        };
+        let (fingerprint, previous, rule, masked) = one_match(prefix, matches)?;
+        tx.execute(
+            "UPDATE findings SET status = ?1, comment = ?2, status_at = ?3, status_by = ?4 \
+             WHERE fingerprint = ?5",
+            params![status.as_str(), comment, at, by, fingerprint],
+        )
+        .map_err(&err)?;
+        tx.execute(
+            "INSERT INTO triage (fingerprint, status, comment, at, by_whom) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![fingerprint, status.as_str(), comment, at, by],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        Ok(TriageOutcome {
+            fingerprint,
+            previous,
+            rule,
+            masked,
+        })
+    }
+
+    pub(crate) fn load(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Vec<(Finding, i64)>, StoreError> {
+        let err = self.err();
+        let mut stmt = self.conn.prepare(sql).map_err(&err)?;
+        let bound: Vec<&dyn rusqlite::ToSql> = params
+            .iter()
+            .map(|p| match p {
+                Param::Text(s) => s as &dyn rusqlite::ToSql,
+                Param::Int(n) => n as &dyn rusqlite::ToSql,
+            })
+            .collect();
+        let width = stmt.column_count();
+        let mut rows = stmt.query(bound.as_slice()).map_err(&err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&err)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(match r.get_ref(i).map_err(&err)? {
+                    rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                    rusqlite::types::ValueRef::Real(x) => Value::Int(x as i64),
+                    _ => Value::Null,
+                });
+            }
+            out.push(Row(values).into_finding()?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn scans(&mut self, limit: usize) -> Result<Vec<ScanRow>, StoreError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, started_at, finished_at, tool_version, kind, targets, findings, \
+                 new_findings, bytes FROM scans ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map(params![as_i64(limit as u64)], |r| {
+                Ok(ScanRow {
+                    id: r.get(0)?,
+                    started_at: r.get(1)?,
+                    finished_at: r.get(2)?,
+                    tool_version: r.get(3)?,
+                    kind: r.get(4)?,
+                    targets: r.get(5)?,
+                    findings: r.get(6)?,
+                    new_findings: r.get(7)?,
+                    bytes: r.get(8)?,
+                })
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+    }
+}
+
+/// The one finding a fingerprint prefix names, or why not.
+pub(crate) fn one_match(
+    prefix: &str,
+    mut matches: Vec<(String, String, String, String)>,
+) -> Result<(String, Status, String, String), StoreError> {
+    match matches.len() {
+        0 => Err(StoreError::UnknownFingerprint(prefix.to_string())),
+        1 => {
+            let (fp, status, rule, masked) = matches.remove(0);
+            let status = status
+                .parse()
+                .map_err(|e: leakhound_findings::ParseKindError| {
+                    StoreError::Corrupt(e.to_string())
+                })?;
+            Ok((fp, status, rule, masked))
+        }
+        count => Err(StoreError::AmbiguousFingerprint {
+            prefix: prefix.to_string(),
+            count,
+        }),
+    }
+}
+
+pub(crate) fn rule_of(batch: &Batch<'_>, fingerprint: &str) -> String {
+    batch
+        .findings
+        .binary_search_by(|f| f.fingerprint.cmp(fingerprint))
+        .ok()
+        .and_then(|i| batch.findings.get(i))
+        .map(|f| f.rule.to_string())
+        .unwrap_or_default()
+}
+
+pub(crate) fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}

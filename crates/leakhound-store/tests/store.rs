@@ -1,0 +1,484 @@
+//! The same behaviour on both stores: every test runs on SQLite and on the PostgreSQL
+//! server of the machine (a scratch database each, dropped afterwards).
+//!
+//! PostgreSQL is found at `LEAKHOUND_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); `.ci/run` makes sure it answers. Set
+//! `LEAKHOUND_SKIP_POSTGRES=1` to run the SQLite half alone on a machine without it.
+
+use leakhound_findings::{
+    fingerprint, Category, CommitRef, Confidence, Finding, GitOrigin, Location, Reach, Severity,
+    Status,
+};
+use leakhound_store::{Filter, ScanRecord, Store, StoreError};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+fn finding(rule: &str, value: &str, path: &str, line: u64) -> Finding {
+    Finding {
+        rule: Arc::from(rule),
+        name: Arc::from(rule),
+        category: if rule == "cn-mobile" {
+            Category::Personal
+        } else {
+            Category::Secret
+        },
+        severity: Severity::High,
+        confidence: Confidence::High,
+        location: Location {
+            path: path.into(),
+            line,
+            column: 5,
+            offset: 0,
+        },
+        value: value.into(),
+        fingerprint: fingerprint(rule, value),
+        validator: None,
+        line_text: Some(format!("key={value} # note")),
+        count: None,
+        blob: "b1".into(),
+        binary: false,
+        git: None,
+        triage: None,
+    }
+}
+
+const TOKEN: &str = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+const PHONE: &str = "13912345678";
+
+fn scan() -> ScanRecord {
+    ScanRecord {
+        tool_version: "test".into(),
+        kind: "files".into(),
+        targets: vec![".".into()],
+        ..ScanRecord::default()
+    }
+}
+
+/// A fresh store of each kind; the guard drops the PostgreSQL database.
+struct Scratch {
+    spec: String,
+    _dir: Option<tempfile::TempDir>,
+    drop_db: Option<(String, String)>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.drop_db {
+            if let Ok(mut c) = postgres::Client::connect(admin, postgres::NoTls) {
+                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn sqlite() -> Scratch {
+    let dir = tempfile::tempdir().expect("temp dir");
+    Scratch {
+        spec: dir.path().join("findings.db").display().to_string(),
+        _dir: Some(dir),
+        drop_db: None,
+    }
+}
+
+fn postgres() -> Option<Scratch> {
+    if std::env::var_os("LEAKHOUND_SKIP_POSTGRES").is_some() {
+        return None;
+    }
+    static N: AtomicU32 = AtomicU32::new(0);
+    let admin = std::env::var("LEAKHOUND_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!(
+        "leakhound_t{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap_or_else(|e| {
+        panic!("PostgreSQL at {admin} does not answer ({e}); start it or set LEAKHOUND_SKIP_POSTGRES=1")
+    });
+    c.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create scratch database");
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Some(Scratch {
+        spec: format!("{base}/{name}"),
+        _dir: None,
+        drop_db: Some((admin.clone(), name)),
+    })
+}
+
+/// Run `test` on SQLite and on PostgreSQL.
+fn both(test: impl Fn(&str)) {
+    let s = sqlite();
+    test(&s.spec);
+    if let Some(p) = postgres() {
+        test(&p.spec);
+    }
+}
+
+fn count(store: &mut Store) -> (usize, usize) {
+    let all = store.findings(&Filter::default()).expect("load");
+    let mut fps: Vec<&str> = all.iter().map(|f| f.fingerprint.as_str()).collect();
+    fps.sort();
+    fps.dedup();
+    (fps.len(), all.len())
+}
+
+#[test]
+fn scanning_twice_records_no_duplicates() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let found = vec![
+            finding("github-pat", TOKEN, "app/.env", 3),
+            finding("cn-mobile", PHONE, "crm.csv", 2),
+        ];
+        let first = store.record(&scan(), &found).expect("record");
+        assert_eq!(first.new.len(), 2);
+        let second = store.record(&scan(), &found).expect("record");
+        assert_eq!(second.scan_id, first.scan_id + 1);
+        assert!(second.new.is_empty(), "{:?}", second.new);
+        assert_eq!(count(&mut store), (2, 2));
+        let scans = store.scans(10).expect("scans");
+        assert_eq!(scans.len(), 2);
+        assert_eq!((scans[0].findings, scans[0].new_findings), (2, 0));
+        assert_eq!((scans[1].findings, scans[1].new_findings), (2, 2));
+    });
+}
+
+#[test]
+fn a_value_that_moves_lines_is_the_same_finding() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        store
+            .record(&scan(), &[finding("github-pat", TOKEN, "app/.env", 3)])
+            .expect("record");
+        let moved = store
+            .record(&scan(), &[finding("github-pat", TOKEN, "app/.env", 40)])
+            .expect("record");
+        assert!(moved.new.is_empty());
+        let all = store.findings(&Filter::default()).expect("load");
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].location.line, 40, "the place keeps the latest line");
+        // Another file: the same finding, one more place.
+        store
+            .record(&scan(), &[finding("github-pat", TOKEN, "docs/setup.md", 1)])
+            .expect("record");
+        assert_eq!(count(&mut store), (1, 2));
+    });
+}
+
+#[test]
+fn triage_survives_rescans_and_a_revoked_value_in_a_new_place_is_flagged() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let fp = fingerprint("github-pat", TOKEN);
+        store
+            .record(&scan(), &[finding("github-pat", TOKEN, "app/.env", 3)])
+            .expect("record");
+        let outcome = store
+            .triage(
+                &fp[..10],
+                Status::Revoked,
+                Some("rotated 2026-11-20"),
+                "alice",
+            )
+            .expect("triage");
+        assert_eq!(outcome.fingerprint, fp);
+        assert_eq!(outcome.previous, Status::Open);
+        assert!(!outcome.masked.contains(TOKEN));
+
+        // Same place again: revoked, not flagged.
+        let again = store
+            .record(&scan(), &[finding("github-pat", TOKEN, "app/.env", 3)])
+            .expect("record");
+        let t = &again.triage[&fp];
+        assert_eq!(t.status, Status::Revoked);
+        assert_eq!(t.comment.as_deref(), Some("rotated 2026-11-20"));
+        assert!(again.reappeared.is_empty());
+
+        // A new place: flagged.
+        let spread = store
+            .record(
+                &scan(),
+                &[
+                    finding("github-pat", TOKEN, "app/.env", 3),
+                    finding("github-pat", TOKEN, "backup/old.env", 9),
+                ],
+            )
+            .expect("record");
+        assert_eq!(spread.reappeared.len(), 1);
+        assert_eq!(spread.reappeared[0].path, "backup/old.env");
+        assert!(spread.triage[&fp].reappeared);
+        let flagged: Vec<_> = store
+            .findings(&Filter::default())
+            .expect("load")
+            .into_iter()
+            .filter(|f| f.triage.as_ref().is_some_and(|t| t.reappeared))
+            .map(|f| f.location.path)
+            .collect();
+        assert_eq!(flagged, vec!["backup/old.env".to_string()]);
+    });
+}
+
+#[test]
+fn triage_needs_one_known_fingerprint() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        store
+            .record(&scan(), &[finding("github-pat", TOKEN, "a", 1)])
+            .expect("record");
+        assert!(matches!(
+            store.triage("abc", Status::Confirmed, None, "bob"),
+            Err(StoreError::BadFingerprint(_))
+        ));
+        assert!(matches!(
+            store.triage("0000000000", Status::Confirmed, None, "bob"),
+            Err(StoreError::UnknownFingerprint(_))
+        ));
+        // 300 findings: some 8-character prefixes... use a 1-character-longer shared one.
+        let many: Vec<Finding> = (0..300)
+            .map(|i| finding("cn-mobile", &format!("139{i:08}"), "m.csv", i + 1))
+            .collect();
+        store.record(&scan(), &many).expect("record");
+        let first = &many[0].fingerprint;
+        let shared = many
+            .iter()
+            .skip(1)
+            .map(|f| {
+                f.fingerprint
+                    .bytes()
+                    .zip(first.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        if shared >= 8 {
+            assert!(matches!(
+                store.triage(&first[..shared], Status::Confirmed, None, "bob"),
+                Err(StoreError::AmbiguousFingerprint { .. })
+            ));
+        }
+        store
+            .triage(first, Status::FalsePositive, None, "bob")
+            .expect("full fingerprint");
+    });
+}
+
+#[test]
+fn filters_select_by_status_category_time_and_scan() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let before = store
+            .record(&scan(), &[finding("github-pat", TOKEN, "a.env", 1)])
+            .expect("record");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let since = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let later = store
+            .record(&scan(), &[finding("cn-mobile", PHONE, "b.csv", 1)])
+            .expect("record");
+        store
+            .triage(
+                &fingerprint("github-pat", TOKEN),
+                Status::Confirmed,
+                None,
+                "carol",
+            )
+            .expect("triage");
+        let rules = |f: &Filter, store: &mut Store| -> Vec<String> {
+            store
+                .findings(f)
+                .expect("load")
+                .iter()
+                .map(|x| x.rule.to_string())
+                .collect()
+        };
+        let by_status = Filter {
+            statuses: vec![Status::Confirmed],
+            ..Filter::default()
+        };
+        assert_eq!(rules(&by_status, &mut store), ["github-pat"]);
+        let by_category = Filter {
+            categories: vec![Category::Personal],
+            ..Filter::default()
+        };
+        assert_eq!(rules(&by_category, &mut store), ["cn-mobile"]);
+        let by_time = Filter {
+            since: Some(since),
+            ..Filter::default()
+        };
+        assert_eq!(rules(&by_time, &mut store), ["cn-mobile"]);
+        let by_scan = Filter {
+            scan: Some(before.scan_id),
+            ..Filter::default()
+        };
+        assert_eq!(rules(&by_scan, &mut store), ["github-pat"]);
+        // New means first seen by the latest scan.
+        let all = store.findings(&Filter::default()).expect("load");
+        let new: Vec<&str> = all
+            .iter()
+            .filter(|f| f.triage.as_ref().is_some_and(|t| t.new))
+            .map(|f| &*f.rule)
+            .collect();
+        assert_eq!(new, ["cn-mobile"]);
+        assert_eq!(later.new.len(), 1);
+    });
+}
+
+#[test]
+fn stored_values_and_lines_are_masked() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        store
+            .record(&scan(), &[finding("github-pat", TOKEN, "a.env", 1)])
+            .expect("record");
+        let all = store.findings(&Filter::default()).expect("load");
+        assert_eq!(all[0].value, leakhound_findings::mask(TOKEN));
+        let line = all[0].line_text.as_deref().unwrap_or_default();
+        assert!(
+            line.starts_with("key=ghp_aB") && !line.contains(TOKEN),
+            "{line}"
+        );
+    });
+}
+
+#[test]
+fn the_sqlite_file_never_holds_a_raw_value() {
+    let s = sqlite();
+    {
+        let mut store = Store::open(&s.spec).expect("open");
+        store
+            .record(
+                &scan(),
+                &[
+                    finding("github-pat", TOKEN, "a.env", 1),
+                    finding("cn-mobile", PHONE, "b.csv", 1),
+                ],
+            )
+            .expect("record");
+    }
+    let mut bytes = std::fs::read(&s.spec).expect("db");
+    if let Ok(wal) = std::fs::read(format!("{}-wal", s.spec)) {
+        bytes.extend(wal);
+    }
+    let has = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(has("a.env"), "the store holds the path");
+    assert!(!has(TOKEN) && !has(PHONE), "a raw value reached the file");
+}
+
+#[test]
+fn git_origin_round_trips() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let mut f = finding("github-pat", TOKEN, "src/config.rs", 7);
+        f.git = Some(Box::new(GitOrigin {
+            repository: "/repos/app".into(),
+            blob: "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391".into(),
+            commit: Some(CommitRef {
+                id: "1111111111111111111111111111111111111111".into(),
+                author: "Dev One".into(),
+                email: "dev@example.com".into(),
+                date: "2021-03-04T05:06:07+08:00".into(),
+                path: "src/config.rs".into(),
+            }),
+            removed: Some("2222222222222222222222222222222222222222".into()),
+            reach: Reach::Ref,
+        }));
+        store.record(&scan(), &[f.clone()]).expect("record");
+        let back = store.findings(&Filter::default()).expect("load");
+        let g = back[0].git.as_deref().expect("git origin");
+        assert_eq!(g.repository, "/repos/app");
+        assert_eq!(g.commit, f.git.as_ref().and_then(|g| g.commit.clone()));
+        assert_eq!(
+            g.removed.as_deref(),
+            f.git.as_ref().and_then(|g| g.removed.as_deref())
+        );
+    });
+}
+
+#[test]
+fn a_store_from_a_newer_leakhound_is_refused_and_reopening_keeps_data() {
+    let s = sqlite();
+    {
+        let mut store = Store::open(&s.spec).expect("open");
+        store
+            .record(&scan(), &[finding("github-pat", TOKEN, "a.env", 1)])
+            .expect("record");
+    }
+    let mut store = Store::open(&s.spec).expect("reopen");
+    assert_eq!(count(&mut store), (1, 1));
+    let version = store.schema_version().expect("version");
+    drop(store);
+    let c = write_schema_version(&s.spec, version + 40);
+    assert!(c, "could not fake a newer schema");
+    match Store::open(&s.spec) {
+        Err(StoreError::TooNew { found, .. }) => assert_eq!(found, version + 40),
+        Err(e) => panic!("wrong error {e}"),
+        Ok(_) => panic!("a newer schema was accepted"),
+    }
+}
+
+/// Pretend a newer leakhound migrated the file.
+fn write_schema_version(path: &str, version: i64) -> bool {
+    let Ok(c) = rusqlite::Connection::open(path) else {
+        return false;
+    };
+    c.execute(
+        "INSERT INTO leakhound_schema (version, applied_at) VALUES (?1, 'later')",
+        [version],
+    )
+    .is_ok()
+}
+
+#[test]
+fn two_writers_at_once_lose_nothing() {
+    let run = |spec: &str| {
+        // Two scans sharing half their values, written at the same moment.
+        let make = |from: u64| -> Vec<Finding> {
+            (from..from + 4_000)
+                .map(|i| {
+                    finding(
+                        "cn-mobile",
+                        &format!("139{i:08}"),
+                        &format!("f{}.csv", i % 7),
+                        i,
+                    )
+                })
+                .collect()
+        };
+        let a = make(0);
+        let b = make(2_000);
+        std::thread::scope(|s| {
+            for batch in [&a, &b] {
+                s.spawn(move || {
+                    let mut store = Store::open(spec).expect("open");
+                    store.record(&scan(), batch).expect("record");
+                });
+            }
+        });
+        let mut store = Store::open(spec).expect("open");
+        assert_eq!(count(&mut store), (6_000, 6_000));
+        let scans = store.scans(10).expect("scans");
+        assert_eq!(scans.len(), 2);
+        let new: i64 = scans.iter().map(|s| s.new_findings).sum();
+        assert_eq!(new, 6_000, "each value is new to exactly one scan");
+    };
+    let s = sqlite();
+    run(&s.spec);
+    if let Some(p) = postgres() {
+        run(&p.spec);
+    }
+}
+
+#[test]
+fn nul_bytes_from_binary_files_are_stored() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let mut f = finding("github-pat", TOKEN, "fw.zip!bin\0ary", 1);
+        f.line_text = Some(format!("\0\0{TOKEN}\0"));
+        store.record(&scan(), &[f]).expect("record");
+        let back = store.findings(&Filter::default()).expect("load");
+        assert_eq!(back[0].location.path, "fw.zip!bin\u{fffd}ary");
+    });
+}
