@@ -1,18 +1,21 @@
 //! `leakhound scan`.
 
 use crate::args::{load_rules, parse_pack, parse_size};
-use crate::exit;
+use crate::datastore::DatastoreArg;
 use crate::progress::Progress;
+use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
-use leakhound_findings::Category;
+use leakhound_findings::{Category, Finding, Status};
 use leakhound_inputs::walk::WalkOptions;
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use leakhound_matcher::Matcher;
 use leakhound_reports::{write_report, Format, ReportOptions};
 use leakhound_scan::{HistoryScanOptions, ScanOptions, Scanner};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use leakhound_store::ScanRecord;
+use leakhound_suppress::{Baseline, Policy};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ScanArgs {
@@ -25,7 +28,7 @@ pub struct ScanArgs {
     #[arg(long = "rules-file", value_name = "FILE")]
     rules_files: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, default_value = "human", value_parser = ["human", "json", "jsonl", "sarif"])]
+    #[arg(long, default_value = "human", value_parser = Format::NAMES.to_vec())]
     format: String,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
@@ -77,11 +80,51 @@ pub struct ScanArgs {
     /// Colour human output: auto, always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
+    /// Project policy (allowlists, rules turned off, severities). Default:
+    /// leakhound.toml or .leakhound.toml in the current folder, if there is one.
+    #[arg(long, value_name = "FILE", help_heading = "Suppression")]
+    config: Option<PathBuf>,
+    /// Ignore leakhound.toml in the current folder.
+    #[arg(long, conflicts_with = "config", help_heading = "Suppression")]
+    no_config: bool,
+    /// Report only findings not in this earlier report (json, jsonl or sarif; also
+    /// `leakhound report --format json` from a datastore). Lines may move.
+    #[arg(long, value_name = "FILE", help_heading = "Suppression")]
+    baseline: Option<PathBuf>,
+    /// Report findings even on lines marked `leakhound:allow`.
+    #[arg(long, help_heading = "Suppression")]
+    no_inline_allow: bool,
+    #[command(flatten)]
+    store: DatastoreArg,
 }
 
 pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     let format: Format = a.format.parse().map_err(anyhow::Error::msg)?;
-    let rules = load_rules(&a.rules, &a.rules_files)?;
+    let mut rules = load_rules(&a.rules, &a.rules_files)?;
+    let policy = load_policy(&a)?;
+    if let Some(p) = &policy {
+        let mut unknown = rules.disable(&p.rules.disable);
+        unknown
+            .extend(rules.set_severities(p.rules.severity.iter().map(|(id, s)| (id.as_str(), *s))));
+        if !unknown.is_empty() && !a.quiet {
+            eprintln!(
+                "leakhound: warning: {} names rules that are not loaded: {}",
+                p.origin,
+                unknown.join(", ")
+            );
+        }
+    }
+    let allowlist = match &policy {
+        Some(p) => Some(Arc::new(p.allowlist()?)),
+        None => None,
+    };
+    let baseline = match &a.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    // Open the datastore before scanning: a wrong URL should fail in a second, not
+    // after an hour of history.
+    let mut store = a.store.open()?;
     if rules.rules().is_empty() {
         anyhow::bail!("no rules selected");
     }
@@ -97,9 +140,15 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             respect_gitignore: a.respect_gitignore,
             exclude: a.exclude.clone(),
             threads: a.threads,
+            skip_files: store.as_ref().map(|s| s.files()).unwrap_or_default(),
         },
+        allowlist,
+        inline_allow: !a.no_inline_allow,
         ..ScanOptions::default()
     };
+    let started_at = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
     let scanner = Scanner::new(matcher, options);
     let paths = if a.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -116,7 +165,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             eprintln!("leakhound: {what}: {p}");
         }
     };
-    let (findings, summary) = {
+    let (mut findings, mut summary) = {
         let _progress = Progress::start(scanner.counters(), !a.quiet);
         if a.history || a.staged {
             let options = HistoryScanOptions {
@@ -138,24 +187,74 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
                 .context("scanning")?
         }
     };
-    let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
+    if let Some(store) = store.as_mut() {
+        let record = ScanRecord {
+            started_at,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: if a.staged {
+                "staged"
+            } else if a.history {
+                "history"
+            } else {
+                "files"
+            }
+            .to_string(),
+            targets: paths.iter().map(|p| p.display().to_string()).collect(),
+            packs: a.rules.iter().map(|c| c.to_string()).collect(),
+            rules: summary.rules as u64,
+            files: summary.files,
+            blobs: summary.blobs,
+            bytes: summary.bytes,
+            problems: summary.problems.len() as u64,
+        };
+        let recorded = store
+            .record(&record, &findings)
+            .with_context(|| format!("recording the scan in {}", a.store.shown()))?;
+        // Flag the new place only, not every place of a revoked value.
+        let new_places: std::collections::HashSet<(&str, &str)> = recorded
+            .reappeared
+            .iter()
+            .map(|r| (r.fingerprint.as_str(), r.path.as_str()))
+            .collect();
+        for f in &mut findings {
+            if let Some(t) = recorded.triage.get(&f.fingerprint) {
+                let mut t = t.clone();
+                t.reappeared =
+                    new_places.contains(&(f.fingerprint.as_str(), f.location.path.as_str()));
+                f.triage = Some(Box::new(t));
+            }
+        }
+        if !a.quiet {
+            eprintln!(
+                "leakhound: recorded scan {} in {}: {} distinct values, {} new",
+                recorded.scan_id,
+                a.store.shown(),
+                recorded.findings,
+                recorded.new.len()
+            );
+            for r in &recorded.reappeared {
+                eprintln!(
+                    "leakhound: warning: {} {} was marked revoked and is now also in {}",
+                    r.rule,
+                    &r.fingerprint[..12.min(r.fingerprint.len())],
+                    r.path
+                );
+            }
+        }
+    }
+    if let Some(b) = &baseline {
+        summary.drop_baselined(&mut findings, |f| {
+            b.contains(&f.fingerprint, &f.location.path)
+        });
+    }
     let options = ReportOptions {
         reveal: a.reveal,
-        color: match a.color.as_str() {
-            "always" => true,
-            "never" => false,
-            _ => to_terminal && std::env::var_os("NO_COLOR").is_none(),
-        },
+        color: output::colour(&a.color, a.output.is_some()),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         no_summary: a.quiet,
+        datastore: None,
     };
-    let mut out: Box<dyn Write> = match &a.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("creating --output {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output::open(a.output.as_deref())?;
     write_report(&mut out, format, &findings, &summary, &options).context("writing the report")?;
     if summary.nothing_readable() {
         anyhow::bail!(
@@ -163,9 +262,30 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             summary.unreadable()
         );
     }
-    Ok(if findings.is_empty() {
-        exit::CLEAN
-    } else {
+    Ok(if findings.iter().any(fails) {
         exit::FINDINGS
+    } else {
+        exit::CLEAN
     })
+}
+
+/// Whether a finding fails the scan (exit 1). A decision recorded in the datastore
+/// (false positive, accepted, revoked) stops it failing CI again, unless a revoked
+/// value has turned up somewhere new.
+fn fails(f: &Finding) -> bool {
+    match f.triage.as_deref() {
+        None => true,
+        Some(t) => t.reappeared || matches!(t.status, Status::Open | Status::Confirmed),
+    }
+}
+
+/// `--config FILE`, else leakhound.toml in the current folder, unless `--no-config`.
+fn load_policy(a: &ScanArgs) -> anyhow::Result<Option<Policy>> {
+    if let Some(path) = &a.config {
+        return Ok(Some(Policy::load(path)?));
+    }
+    if a.no_config {
+        return Ok(None);
+    }
+    Ok(Policy::find(Path::new("."))?)
 }

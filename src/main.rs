@@ -2,8 +2,12 @@
 //! library crates; each subcommand lives in its own `cmd_*.rs`.
 
 mod args;
+mod cmd_report;
 mod cmd_rules;
 mod cmd_scan;
+mod cmd_triage;
+mod datastore;
+mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +25,10 @@ struct Cli {
 enum Command {
     /// Scan files, folders, archives or standard input (`-`); or git history.
     Scan(Box<cmd_scan::ScanArgs>),
+    /// Record a decision about a finding in the datastore (false positive, revoked…).
+    Triage(cmd_triage::TriageArgs),
+    /// Report the findings of a datastore: human, json, jsonl, sarif, csv, html, markdown.
+    Report(cmd_report::ReportArgs),
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(cmd_rules::RulesCommand),
@@ -40,6 +48,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(a) => cmd_scan::run(*a),
+        Command::Triage(a) => cmd_triage::run(a),
+        Command::Report(a) => cmd_report::run(a),
         Command::Rules(c) => cmd_rules::run(c),
     };
     match result {

@@ -14,6 +14,9 @@ pub struct WalkOptions {
     pub exclude: Vec<String>,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Files never scanned, wherever the walk meets them: leakhound's own datastore
+    /// (and its journal) when it sits inside the scanned tree. Canonical paths.
+    pub skip_files: Vec<PathBuf>,
 }
 
 /// Why a walk could not start.
@@ -58,7 +61,10 @@ pub fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkParallel, Wal
         .require_git(false)
         .follow_links(false)
         .threads(opts.threads)
-        .filter_entry(|e| e.file_name() != ".git");
+        .filter_entry({
+            let skip = opts.skip_files.clone();
+            move |e| e.file_name() != ".git" && !is_skipped(&skip, e.path())
+        });
     if !opts.exclude.is_empty() {
         let mut ob = OverrideBuilder::new(first);
         for g in &opts.exclude {
@@ -74,6 +80,13 @@ pub fn walker(roots: &[PathBuf], opts: &WalkOptions) -> Result<WalkParallel, Wal
         b.overrides(ov);
     }
     Ok(b.build_parallel())
+}
+
+/// Cheap name test first; only a file named like a skipped one is canonicalised.
+fn is_skipped(skip: &[PathBuf], path: &Path) -> bool {
+    let name = path.file_name();
+    skip.iter()
+        .any(|s| s.file_name() == name && std::fs::canonicalize(path).is_ok_and(|c| &c == s))
 }
 
 /// Walk `roots` in parallel, calling `visit` from worker threads for every file and

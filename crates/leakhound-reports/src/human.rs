@@ -87,6 +87,11 @@ pub(crate) fn write(
                 paint(o, "2", &format!("              {}", git_line(git)))
             )?;
         }
+        if let Some(t) = &f.triage {
+            let line = format!("              {}", triage_line(&f.fingerprint, t));
+            let colour = if t.reappeared { "1;31" } else { "2" };
+            writeln!(out, "{}", paint(o, colour, &line))?;
+        }
     }
     if o.no_summary {
         return Ok(());
@@ -104,6 +109,19 @@ pub(crate) fn write(
         s.repositories,
         if s.repositories == 1 { "y" } else { "ies" }
     );
+    if let Some(source) = &o.datastore {
+        if findings.is_empty() {
+            writeln!(out, "No findings in {source} match.")?;
+        } else {
+            writeln!(
+                out,
+                "{} findings in {source}: {}.",
+                s.findings,
+                by_cat.join(", ")
+            )?;
+        }
+        return Ok(());
+    }
     let what = if s.repositories > 0 && s.commits > 0 {
         format!("{} commits in {repositories}", s.commits)
     } else if s.repositories > 0 {
@@ -126,6 +144,13 @@ pub(crate) fn write(
     } else {
         writeln!(out, "{} findings: {}.", s.findings, by_cat.join(", "))?;
     }
+    if s.suppressed > 0 || s.baselined > 0 {
+        writeln!(
+            out,
+            "Not shown: {} allowed (leakhound.toml, leakhound:allow), {} already in the baseline.",
+            s.suppressed, s.baselined
+        )?;
+    }
     if !s.problems.is_empty() {
         writeln!(
             out,
@@ -135,6 +160,28 @@ pub(crate) fn write(
         )?;
     }
     Ok(())
+}
+
+/// The datastore's word on a finding: its fingerprint (to triage it), status, news.
+fn triage_line(fingerprint: &str, t: &leakhound_findings::Triage) -> String {
+    let mut parts = vec![format!(
+        "fingerprint {}",
+        fingerprint.chars().take(12).collect::<String>()
+    )];
+    let status = match &t.comment {
+        Some(c) if !c.is_empty() => format!("{} ({c})", t.status),
+        _ => t.status.to_string(),
+    };
+    parts.push(status);
+    if t.reappeared {
+        parts.push("REVOKED VALUE SEEN IN A NEW PLACE".into());
+    }
+    if t.new {
+        parts.push("new".into());
+    } else if !t.first_seen.is_empty() {
+        parts.push(format!("first seen {}", t.first_seen));
+    }
+    parts.join(" · ")
 }
 
 /// Who put it there and whether it is still there, in one line.

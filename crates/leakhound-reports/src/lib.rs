@@ -9,9 +9,15 @@
 //! ```
 #![deny(missing_docs)]
 
+mod csv_report;
+mod exposure;
+mod html;
 mod human;
 mod json;
+mod markdown;
 mod sarif;
+
+pub use exposure::{exposure, Exposure};
 
 use leakhound_findings::Finding;
 use leakhound_scan::Summary;
@@ -29,6 +35,18 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
+    /// One row per finding, for spreadsheets.
+    Csv,
+    /// One self-contained page with charts and a filterable table.
+    Html,
+    /// Tables to paste into tickets and merge requests.
+    Markdown,
+}
+
+impl Format {
+    /// Every format's name, as `--format` takes it.
+    pub const NAMES: &'static [&'static str] =
+        &["human", "json", "jsonl", "sarif", "csv", "html", "markdown"];
 }
 
 impl FromStr for Format {
@@ -39,8 +57,12 @@ impl FromStr for Format {
             "json" => Ok(Format::Json),
             "jsonl" => Ok(Format::Jsonl),
             "sarif" => Ok(Format::Sarif),
+            "csv" => Ok(Format::Csv),
+            "html" => Ok(Format::Html),
+            "markdown" | "md" => Ok(Format::Markdown),
             other => Err(format!(
-                "unknown format `{other}` (human, json, jsonl, sarif)"
+                "unknown format `{other}` ({})",
+                Format::NAMES.join(", ")
             )),
         }
     }
@@ -58,6 +80,9 @@ pub struct ReportOptions {
     /// Leave the closing summary out of human output (`--quiet`: a pre-commit hook
     /// shows the findings and nothing else).
     pub no_summary: bool,
+    /// Set when the findings come from a datastore (`leakhound report`), named here:
+    /// there was no scan to sum up.
+    pub datastore: Option<String>,
 }
 
 /// Why a report could not be written.
@@ -69,6 +94,9 @@ pub enum ReportError {
     /// Serialising failed.
     #[error("cannot serialise report: {0}")]
     Json(#[from] serde_json::Error),
+    /// Writing CSV failed.
+    #[error("cannot write CSV: {0}")]
+    Csv(#[from] csv::Error),
 }
 
 /// Write `findings` and `summary` in `format`.
@@ -84,6 +112,9 @@ pub fn write_report(
         Format::Json => json::write_document(out, findings, summary, options)?,
         Format::Jsonl => json::write_lines(out, findings, options)?,
         Format::Sarif => sarif::write(out, findings, options)?,
+        Format::Csv => csv_report::write(out, findings, options)?,
+        Format::Html => html::write(out, findings, summary, options)?,
+        Format::Markdown => markdown::write(out, findings, summary, options)?,
     }
     out.flush()?;
     Ok(())

@@ -19,7 +19,7 @@ mod model;
 pub use builtin::BUILTIN_FILES;
 pub use model::{Filters, Rule, RuleFile};
 
-use leakhound_findings::Category;
+use leakhound_findings::{Category, Severity};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -116,6 +116,35 @@ impl RuleSet {
         self.rules.retain(|r| keep.contains(&r.category));
     }
 
+    /// Turn rules off by id (a project's `leakhound.toml`). Returns the ids that name
+    /// no rule, so a typo is reported instead of silently disabling nothing.
+    pub fn disable(&mut self, ids: &[String]) -> Vec<String> {
+        let unknown = self.unknown_ids(ids.iter().map(String::as_str));
+        self.rules.retain(|r| !ids.contains(&r.id));
+        unknown
+    }
+
+    /// Override the severity of rules by id. Returns the ids that name no rule.
+    pub fn set_severities<'a>(
+        &mut self,
+        severities: impl IntoIterator<Item = (&'a str, Severity)>,
+    ) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for (id, severity) in severities {
+            match self.rules.iter_mut().find(|r| r.id == id) {
+                Some(rule) => rule.severity = severity,
+                None => unknown.push(id.to_string()),
+            }
+        }
+        unknown
+    }
+
+    fn unknown_ids<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+        ids.filter(|id| !self.rules.iter().any(|r| r.id == *id))
+            .map(str::to_string)
+            .collect()
+    }
+
     /// All rules, in file order.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
@@ -130,6 +159,21 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_can_be_disabled_and_reweighted_by_id() {
+        let mut set = RuleSet::builtin().unwrap_or_default();
+        let before = set.rules().len();
+        assert!(set.disable(&["email-address".into()]).is_empty());
+        assert_eq!(set.rules().len(), before - 1);
+        assert_eq!(set.disable(&["no-such-rule".into()]), ["no-such-rule"]);
+        assert!(set
+            .set_severities([("cn-mobile", Severity::Critical)])
+            .is_empty());
+        let mobile = set.rules().iter().find(|r| r.id == "cn-mobile");
+        assert_eq!(mobile.map(|r| r.severity), Some(Severity::Critical));
+        assert_eq!(set.set_severities([("nope", Severity::Low)]), ["nope"]);
+    }
 
     #[test]
     fn builtin_packs_load_and_cover_every_category() {

@@ -45,6 +45,8 @@ struct BlobFinding {
     line_text: String,
     confidence: Confidence,
     count: Option<u64>,
+    /// The line carries `leakhound:allow`.
+    inline_allowed: bool,
 }
 
 #[derive(Debug)]
@@ -139,8 +141,18 @@ impl Scanner {
         offset_shift: u64,
         report: &mut dyn FnMut(Finding),
     ) {
+        let allowlist = self.options.allowlist.as_deref().filter(|a| !a.is_empty());
         for bf in &result.findings {
             let info = self.matcher.rule(bf.rule);
+            if bf.inline_allowed && self.options.inline_allow {
+                self.counters.add_suppressed();
+                continue;
+            }
+            let fingerprint = fingerprint(&info.id, &bf.value);
+            if allowlist.is_some_and(|a| a.allows(path, &bf.value, &fingerprint)) {
+                self.counters.add_suppressed();
+                continue;
+            }
             self.counters.add_finding();
             report(Finding {
                 rule: Arc::clone(&info.id),
@@ -154,7 +166,7 @@ impl Scanner {
                     column: bf.column,
                     offset: bf.offset + offset_shift,
                 },
-                fingerprint: fingerprint(&info.id, &bf.value),
+                fingerprint,
                 value: bf.value.clone(),
                 validator: info.validator.map(std::borrow::Cow::Borrowed),
                 line_text: Some(bf.line_text.clone()),

@@ -13,6 +13,9 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
     let mut pos = 0usize;
     let mut line = 1u64;
     let mut line_start = 0usize;
+    // (line start, marked): the marker check runs once per line, not once per finding,
+    // so a megabyte-long minified line with many findings is searched once.
+    let mut inline: Option<(usize, bool)> = None;
     for m in matches {
         let start = m.start.min(text.len());
         if start >= pos {
@@ -38,6 +41,16 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             .filter(|&&b| (b & 0xC0) != 0x80)
             .count() as u64;
         let end = m.end.min(text.len());
+        let inline_allowed = match inline {
+            Some((at, marked)) if at == ls => marked,
+            _ => {
+                let line_end =
+                    memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+                let marked = leakhound_suppress::inline_allowed(&text[ls..line_end]);
+                inline = Some((ls, marked));
+                marked
+            }
+        };
         out.push(BlobFinding {
             rule: m.rule,
             line: l,
@@ -47,6 +60,7 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             line_text: excerpt(text, ls, start, end),
             confidence: m.confidence,
             count: m.count,
+            inline_allowed,
         });
     }
     out

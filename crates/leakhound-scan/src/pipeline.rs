@@ -22,6 +22,10 @@ pub struct ScanOptions {
     /// GBK/UTF-16 content larger than this is decoded and matched in windows of about
     /// this many source bytes, so a multi-gigabyte export is never copied whole.
     pub transcode_chunk: usize,
+    /// Values and paths not to report (a project's `leakhound.toml`).
+    pub allowlist: Option<std::sync::Arc<leakhound_suppress::Allowlist>>,
+    /// Honour inline `leakhound:allow` comments.
+    pub inline_allow: bool,
 }
 
 impl Default for ScanOptions {
@@ -31,6 +35,8 @@ impl Default for ScanOptions {
             walk: WalkOptions::default(),
             max_binary_findings: 20,
             transcode_chunk: 16 << 20,
+            allowlist: None,
+            inline_allow: true,
         }
     }
 }

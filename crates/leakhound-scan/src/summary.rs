@@ -17,6 +17,7 @@ pub struct Counters {
     findings: AtomicU64,
     commits: AtomicU64,
     repositories: AtomicU64,
+    suppressed: AtomicU64,
 }
 
 impl Counters {
@@ -32,6 +33,9 @@ impl Counters {
     }
     pub(crate) fn add_finding(&self) {
         self.findings.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_suppressed(&self) {
+        self.suppressed.fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn add_commits(&self, n: u64) {
         self.commits.fetch_add(n, Ordering::Relaxed);
@@ -78,6 +82,10 @@ pub struct Summary {
     pub repositories: u64,
     /// Commits walked (history scans).
     pub commits: u64,
+    /// Findings left out by the allowlist or inline `leakhound:allow` comments.
+    pub suppressed: u64,
+    /// Findings left out because a baseline already had them.
+    pub baselined: u64,
     /// Findings per category.
     pub by_category: BTreeMap<Category, u64>,
     /// Findings per severity.
@@ -98,26 +106,58 @@ impl Summary {
         elapsed: Duration,
         rules: usize,
     ) -> Summary {
-        let mut by_category = BTreeMap::new();
-        let mut by_severity = BTreeMap::new();
-        for f in findings {
-            *by_category.entry(f.category).or_insert(0) += 1;
-            *by_severity.entry(f.severity).or_insert(0) += 1;
-        }
-        Summary {
+        let mut summary = Summary {
             files: counters.files.load(Ordering::Relaxed),
             blobs: counters.blobs.load(Ordering::Relaxed),
             bytes: counters.bytes.load(Ordering::Relaxed),
             duplicate_blobs: counters.duplicates.load(Ordering::Relaxed),
-            findings: findings.len() as u64,
+            findings: 0,
             repositories: counters.repositories.load(Ordering::Relaxed),
             commits: counters.commits.load(Ordering::Relaxed),
-            by_category,
-            by_severity,
+            suppressed: counters.suppressed.load(Ordering::Relaxed),
+            baselined: 0,
+            by_category: BTreeMap::new(),
+            by_severity: BTreeMap::new(),
             problems,
             elapsed,
             rules,
+        };
+        summary.recount(findings);
+        summary
+    }
+
+    /// A summary of findings alone (a report from a datastore: nothing was scanned).
+    pub fn of_findings(findings: &[Finding]) -> Summary {
+        Summary::new(
+            &Counters::default(),
+            findings,
+            Vec::new(),
+            Duration::ZERO,
+            0,
+        )
+    }
+
+    /// Leave out findings a baseline already had, and count them.
+    pub fn drop_baselined(
+        &mut self,
+        findings: &mut Vec<Finding>,
+        known: impl Fn(&Finding) -> bool,
+    ) {
+        let before = findings.len();
+        findings.retain(|f| !known(f));
+        self.baselined += (before - findings.len()) as u64;
+        self.recount(findings);
+    }
+
+    /// Recompute the per-category and per-severity counts after findings changed.
+    pub fn recount(&mut self, findings: &[Finding]) {
+        self.by_category.clear();
+        self.by_severity.clear();
+        for f in findings {
+            *self.by_category.entry(f.category).or_insert(0) += 1;
+            *self.by_severity.entry(f.severity).or_insert(0) += 1;
         }
+        self.findings = findings.len() as u64;
     }
 
     /// Scan throughput in MB/s (10^6 bytes), 0 for an instant scan.

@@ -91,6 +91,16 @@ impl Store {
         Ok(Store { backend })
     }
 
+    /// The files of an SQLite store (database, write-ahead log, shared memory), so a
+    /// scan of the folder holding it does not scan its own findings. Empty for
+    /// PostgreSQL.
+    pub fn files(&self) -> Vec<std::path::PathBuf> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.files(),
+            Backend::Postgres(_) => Vec::new(),
+        }
+    }
+
     /// Which kind of store this is, for messages: `sqlite` or `postgres`.
     pub fn kind(&self) -> &'static str {
         match self.backend {

@@ -39,6 +39,19 @@ impl Sqlite {
         Ok(store)
     }
 
+    pub(crate) fn files(&self) -> Vec<std::path::PathBuf> {
+        let Ok(db) = std::fs::canonicalize(&self.path) else {
+            return Vec::new();
+        };
+        let mut files = vec![db.clone()];
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = db.clone().into_os_string();
+            name.push(suffix);
+            files.push(name.into());
+        }
+        files
+    }
+
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         move |source| StoreError::Sqlite {
             path: self.path.clone(),

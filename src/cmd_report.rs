@@ -1,0 +1,135 @@
+//! `leakhound report`: what a datastore holds, in any output format.
+
+use crate::args::parse_pack;
+use crate::datastore::DatastoreArg;
+use crate::{exit, output};
+use anyhow::Context;
+use clap::Args;
+use leakhound_findings::{Category, Status};
+use leakhound_reports::{write_report, Format, ReportOptions};
+use leakhound_scan::Summary;
+use leakhound_store::Filter;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    store: DatastoreArg,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = Format::NAMES.to_vec())]
+    format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only findings with these statuses: open, false-positive, confirmed, revoked, accepted.
+    #[arg(long, value_delimiter = ',', value_parser = parse_status)]
+    status: Vec<Status>,
+    /// Only these categories: secret, personal, vehicle, organisation, mining.
+    #[arg(long, value_delimiter = ',', value_parser = parse_pack)]
+    category: Vec<Category>,
+    /// Only findings first seen since: a date (2026-11-01), a time (RFC 3339) or an
+    /// age (7d, 12h, 30m).
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    since: Option<String>,
+    /// Only what one scan saw: its number, or `latest`.
+    #[arg(long, value_name = "N|latest")]
+    scan: Option<String>,
+    /// Colour human output: auto, always, never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+fn parse_status(s: &str) -> Result<Status, String> {
+    s.parse::<Status>().map_err(|e| e.to_string())
+}
+
+/// A point in time as the store compares it (RFC 3339 UTC, milliseconds).
+pub fn parse_since(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let stamp = if let Some(age) = parse_age(t) {
+        jiff::Timestamp::now()
+            .checked_sub(age)
+            .map_err(|e| e.to_string())?
+    } else if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        ts
+    } else if let Ok(date) = t.parse::<jiff::civil::Date>() {
+        date.to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|e| e.to_string())?
+            .timestamp()
+    } else {
+        return Err(format!(
+            "`{s}` is not a date (2026-11-01), a time (2026-11-01T08:00:00Z) or an age (7d, 12h)"
+        ));
+    };
+    Ok(stamp.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
+
+fn parse_age(s: &str) -> Option<jiff::SignedDuration> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = n.parse().ok()?;
+    let secs = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    Some(jiff::SignedDuration::from_secs(n.checked_mul(secs)?))
+}
+
+pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
+    let format: Format = a.format.parse().map_err(anyhow::Error::msg)?;
+    let mut store = a.store.require()?;
+    let scan =
+        match a.scan.as_deref() {
+            None => None,
+            Some("latest") => Some(
+                store
+                    .latest_scan()?
+                    .map(|s| s.id)
+                    .context("the datastore has no scans yet")?,
+            ),
+            Some(n) => Some(n.parse::<i64>().map_err(|_| {
+                anyhow::anyhow!("--scan takes a scan number or `latest`, not `{n}`")
+            })?),
+        };
+    let filter = Filter {
+        statuses: a.status.clone(),
+        categories: a.category.clone(),
+        since: a.since.clone(),
+        scan,
+    };
+    let findings = store.findings(&filter).context("reading the datastore")?;
+    let summary = Summary::of_findings(&findings);
+    let options = ReportOptions {
+        reveal: false,
+        color: output::colour(&a.color, a.output.is_some()),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        no_summary: false,
+        datastore: Some(a.store.shown()),
+    };
+    let mut out = output::open(a.output.as_deref())?;
+    write_report(&mut out, format, &findings, &summary, &options).context("writing the report")?;
+    Ok(exit::CLEAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_takes_dates_times_and_ages() {
+        assert_eq!(
+            parse_since("2026-11-01").as_deref(),
+            Ok("2026-11-01T00:00:00.000Z")
+        );
+        assert_eq!(
+            parse_since("2026-11-01T08:30:00+08:00").as_deref(),
+            Ok("2026-11-01T00:30:00.000Z")
+        );
+        let week = parse_since("7d").unwrap_or_default();
+        assert!(week.ends_with('Z') && week.len() == 24, "{week}");
+        assert!(parse_since("last tuesday").is_err());
+        assert!(parse_since("99999999999999d").is_err());
+    }
+}
