@@ -2,10 +2,13 @@
 //! One test binary, one module per feature (ripgrep's layout).
 
 mod archives;
+mod datastore;
 mod decoys;
 mod encodings;
 mod formats;
 mod history;
+mod html_report;
 mod rules_cmd;
 mod scan_files;
+mod suppress;
 mod tree;

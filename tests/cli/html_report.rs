@@ -1,0 +1,173 @@
+//! The HTML report as a browser renders it: headless Chromium loads the page, runs its
+//! script, and we read the resulting DOM (not the HTML text leakhound wrote).
+//!
+//! Chromium is found at `LEAKHOUND_CHROMIUM` or as `chromium` / `chromium-browser` /
+//! `google-chrome` on PATH; `.ci/run` installs Debian's. Set `LEAKHOUND_SKIP_BROWSER=1`
+//! to leave this test out on a machine without one.
+
+use crate::tree::{run_in, values::*, Tree};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chromium() -> Option<PathBuf> {
+    if std::env::var_os("LEAKHOUND_SKIP_BROWSER").is_some() {
+        return None;
+    }
+    if let Some(p) = std::env::var_os("LEAKHOUND_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Some(dir) = std::env::var_os("PATH") {
+            for d in std::env::split_paths(&dir) {
+                let p = d.join(name);
+                if p.is_file() {
+                    return Some(p);
+                }
+            }
+        }
+    }
+    panic!("no Chromium found: install Debian's `chromium`, set LEAKHOUND_CHROMIUM, or set LEAKHOUND_SKIP_BROWSER=1");
+}
+
+fn headless(browser: &Path, args: &[&str]) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            &format!("--user-data-dir={}", profile.path().display()),
+        ])
+        .args(args)
+        .output()
+        .expect("run chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_html_report_renders_summary_charts_exposure_and_findings_in_a_browser() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let t = Tree::new();
+    let db = t.join("store.db").display().to_string();
+    t.file(
+        "crm.csv",
+        format!("name,id,phone\nZhang,{ID1},{MOBILE}\nLi,{ID2},{MOBILE}\n"),
+    );
+    t.file("app/.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    // A file name crafted as HTML must show as text, never become an element.
+    t.file(
+        "<img src=x onerror=alert(1)>.env",
+        format!("AWS_ACCESS_KEY_ID={AWS_ID}\n"),
+    );
+    let scan = |t: &Tree| {
+        run_in(
+            t.path(),
+            &["scan", "--no-config", "--quiet", "--datastore", &db, "."],
+        )
+    };
+    scan(&t);
+    let stored = crate::datastore::report(&t, &db, &[]);
+    let token = stored
+        .iter()
+        .find(|f| f["rule"] == "github-pat-classic")
+        .and_then(|f| f["fingerprint"].as_str())
+        .expect("token stored")
+        .to_string();
+    let triaged = run_in(
+        t.path(),
+        &["triage", &token, "--status", "revoked", "--datastore", &db],
+    );
+    assert_eq!(triaged.code, 0, "{}", triaged.stderr);
+    t.file("backup/app.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    scan(&t);
+    let stored = crate::datastore::report(&t, &db, &[]);
+    let page = t.join("report.html");
+    let run = run_in(
+        t.path(),
+        &[
+            "report",
+            "--datastore",
+            &db,
+            "--format",
+            "html",
+            "-o",
+            "report.html",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let written = std::fs::read_to_string(&page).expect("report written");
+    assert!(
+        !written.contains("src=\"http") && !written.contains("href=\"http"),
+        "the page loads nothing from a network"
+    );
+
+    let url = format!("file://{}", page.display());
+    let dom = headless(&browser, &["--dump-dom", &url]);
+    assert!(
+        dom.contains("data-rendered=\"true\""),
+        "the script did not finish:\n{dom}"
+    );
+
+    // One table row per stored finding.
+    assert_eq!(
+        dom.matches("<tr class=\"finding\"").count(),
+        stored.len(),
+        "rows in the DOM vs findings in the store"
+    );
+    // The cards carry the store's numbers.
+    let card = |id: &str| -> String {
+        let at = dom
+            .find(&format!("id=\"card-{id}\""))
+            .unwrap_or_else(|| panic!("card {id} missing"));
+        let rest = &dom[at..];
+        let n = rest.find("class=\"n\">").map(|i| i + 10).unwrap_or(0);
+        rest[n..].split('<').next().unwrap_or("").to_string()
+    };
+    assert_eq!(card("findings"), stored.len().to_string());
+    assert_eq!(card("reappeared"), "1");
+    // Exposure: two distinct ID numbers, one phone number (seen twice).
+    let exposure = &dom[dom.find("id=\"exposure-table\"").expect("exposure table")..];
+    assert!(
+        exposure.contains("<td>Chinese resident identity card number</td><td>2</td>"),
+        "{exposure}"
+    );
+    assert!(exposure.contains("<td>Chinese mobile phone number</td><td>1</td>"));
+    // One bar per category with findings.
+    assert_eq!(
+        dom.matches("<rect").count(),
+        2 + 3,
+        "category bars + severity bars"
+    );
+    assert!(dom.contains("revoked value in a new place"));
+    // Masked values only, and the hostile name is text.
+    for raw in [ID1, ID2, MOBILE, GITHUB, AWS_ID] {
+        assert!(!dom.contains(raw), "{raw} shown in clear");
+    }
+    assert!(
+        dom.contains("&lt;img src=x onerror=alert(1)&gt;.env"),
+        "file name not shown as text"
+    );
+    assert!(!dom.contains("<img"), "a file name became an element");
+
+    // And it draws: a screenshot of a rendered page is far from blank.
+    let shot = t.join("report.png");
+    headless(
+        &browser,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,900",
+            &url,
+        ],
+    );
+    let png = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(png > 20_000, "screenshot of {png} bytes looks blank");
+}
