@@ -8,13 +8,12 @@
 
 use crate::rows::{self, Batch, Param, Row, Value};
 use crate::schema;
-use crate::sqlite_store::{as_i64, json_list, one_match, rule_of};
+use crate::sqlite_store::{as_i64, json_list, one_match, rule_of, FLAGGED, REAPPEARED};
 use crate::{Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
 use leakhound_findings::{Finding, Status, Triage};
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Transaction};
-use std::collections::HashMap;
 
 pub(crate) struct Postgres {
     client: Client,
@@ -220,7 +219,6 @@ fn record_in(
         findings: batch.findings.len(),
         ..Recorded::default()
     };
-    let mut standing: HashMap<String, (i64, Status)> = HashMap::new();
     for chunk in batch.findings.chunks(CHUNK) {
         let fps: Vec<&str> = chunk.iter().map(|f| f.fingerprint).collect();
         let rules: Vec<&str> = chunk.iter().map(|f| f.rule).collect();
@@ -265,7 +263,7 @@ fn record_in(
                 recorded.new.push(fp.clone());
             }
             recorded.triage.insert(
-                fp.clone(),
+                fp,
                 Triage {
                     status,
                     comment: r.get(3),
@@ -275,11 +273,9 @@ fn record_in(
                     reappeared: false,
                 },
             );
-            standing.insert(fp, (first_scan, status));
         }
     }
     recorded.new.sort();
-    let mut flagged = Vec::new();
     for chunk in batch.locations.chunks(CHUNK) {
         let fps: Vec<&str> = chunk.iter().map(|l| l.fingerprint).collect();
         let places: Vec<&str> = chunk.iter().map(|l| l.place.as_str()).collect();
@@ -299,8 +295,11 @@ fn record_in(
         let cpaths = commit(|c| &c.path);
         let removed: Vec<Option<&str>> = chunk.iter().map(|l| l.removed).collect();
         let reach: Vec<Option<&str>> = chunk.iter().map(|l| l.reach).collect();
-        let rows = tx.query(
-            "INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
+        // Places and this scan's sightings of them in one statement: no row travels
+        // back to the client.
+        tx.execute(
+            "WITH placed AS (\
+             INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
              repository, commit_id, author, email, commit_date, commit_path, removed, reach, \
              first_scan, last_scan) \
              SELECT u.fp, u.place, u.path, u.line, u.col, u.line_text, u.blob, u.repository, \
@@ -314,43 +313,26 @@ fn record_in(
              ON CONFLICT (fingerprint, place) DO UPDATE SET path = EXCLUDED.path, \
              line = EXCLUDED.line, col = EXCLUDED.col, line_text = EXCLUDED.line_text, \
              blob = EXCLUDED.blob, removed = EXCLUDED.removed, last_scan = EXCLUDED.last_scan \
-             RETURNING id, fingerprint, path, first_scan",
+             RETURNING id) \
+             INSERT INTO sightings (scan_id, location_id) SELECT $16, id FROM placed \
+             ON CONFLICT DO NOTHING",
             &[
                 &fps, &places, &paths, &lines, &cols, &texts, &blobs, &repos, &ids, &authors,
                 &emails, &dates, &cpaths, &removed, &reach, &scan_id,
             ],
         )?;
-        let mut location_ids = Vec::with_capacity(rows.len());
-        for r in rows {
-            let id: i64 = r.get(0);
-            let fp: String = r.get(1);
-            let first_scan: i64 = r.get(3);
-            location_ids.push(id);
-            if let Some((finding_first, Status::Revoked)) = standing.get(&fp) {
-                if first_scan == scan_id && *finding_first != scan_id {
-                    flagged.push(id);
-                    if let Some(t) = recorded.triage.get_mut(&fp) {
-                        t.reappeared = true;
-                    }
-                    recorded.reappeared.push(Reappeared {
-                        rule: rule_of(batch, &fp),
-                        fingerprint: fp,
-                        path: r.get(2),
-                    });
-                }
-            }
-        }
-        tx.execute(
-            "INSERT INTO sightings (scan_id, location_id) SELECT $1, UNNEST($2::bigint[]) \
-             ON CONFLICT DO NOTHING",
-            &[&scan_id, &location_ids],
-        )?;
     }
-    if !flagged.is_empty() {
-        tx.execute(
-            "UPDATE locations SET reappeared = 1 WHERE id = ANY($1)",
-            &[&flagged],
-        )?;
+    tx.execute(&numbered(REAPPEARED), &[&scan_id])?;
+    for r in tx.query(&numbered(FLAGGED), &[&scan_id])? {
+        let fp: String = r.get(0);
+        if let Some(t) = recorded.triage.get_mut(&fp) {
+            t.reappeared = true;
+        }
+        recorded.reappeared.push(Reappeared {
+            rule: rule_of(batch, &fp),
+            fingerprint: fp,
+            path: r.get(1),
+        });
     }
     tx.execute(
         "UPDATE scans SET findings = $1, new_findings = $2, finished_at = $3 WHERE id = $4",
@@ -372,17 +354,25 @@ fn retryable(e: &postgres::Error) -> bool {
     )
 }
 
-/// `?` placeholders as PostgreSQL's `$1, $2, …` (our SQL has no other `?`).
+/// `?` and `?N` placeholders as PostgreSQL's `$1, $2, …` and `$N` (our SQL has no
+/// other `?`).
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);
     let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '?' {
             out.push(c);
+            continue;
+        }
+        out.push('$');
+        if chars.peek().is_some_and(char::is_ascii_digit) {
+            while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                out.push(d);
+            }
+        } else {
+            n += 1;
+            out.push_str(&n.to_string());
         }
     }
     out
@@ -395,6 +385,10 @@ mod tests {
         assert_eq!(
             super::numbered("a = ? AND b IN (?, ?)"),
             "a = $1 AND b IN ($2, $3)"
+        );
+        assert_eq!(
+            super::numbered("x = ?1 AND y <> ?12"),
+            "x = $1 AND y <> $12"
         );
     }
 }

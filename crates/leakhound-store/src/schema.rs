@@ -63,6 +63,8 @@ const MIGRATIONS: &[&str] = &[
         status_by TEXT
     );
     CREATE INDEX findings_first_seen ON findings (first_seen);
+    -- Finds the revoked values a scan saw again without reading every finding.
+    CREATE INDEX findings_revoked ON findings (last_scan) WHERE status = 'revoked';
     CREATE TABLE locations (
         id {id},
         fingerprint TEXT NOT NULL REFERENCES findings (fingerprint),
