@@ -132,3 +132,54 @@ fn jsonl_report_snapshot() {
     let run = run_in(t.path(), &["scan", "--format", "jsonl", "."]);
     snapshot_settings(&t).bind(|| insta::assert_snapshot!("jsonl_report", run.stdout));
 }
+
+#[test]
+fn csv_report_snapshot() {
+    let t = fixture();
+    let run = run_in(t.path(), &["scan", "--format", "csv", "."]);
+    snapshot_settings(&t).bind(|| insta::assert_snapshot!("csv_report", run.stdout));
+}
+
+#[test]
+fn markdown_report_snapshot() {
+    let t = fixture();
+    let run = run_in(t.path(), &["scan", "--format", "markdown", "."]);
+    let mut s = snapshot_settings(&t);
+    s.add_filter(r"rules in [0-9.]+ s", "rules in [TIME]");
+    s.bind(|| insta::assert_snapshot!("markdown_report", run.stdout));
+}
+
+/// A report from a datastore after a triage decision: fingerprints, statuses and
+/// comments as a reader sees them.
+#[test]
+fn human_report_from_a_datastore_snapshot() {
+    let t = fixture();
+    let db = t.join("store.db").display().to_string();
+    run_in(t.path(), &["scan", "--quiet", "--datastore", &db, "."]);
+    let token = crate::datastore::report(&t, &db, &["--category", "secret"])
+        .iter()
+        .find(|f| f["rule"] == "github-pat-classic")
+        .and_then(|f| f["fingerprint"].as_str().map(str::to_string))
+        .expect("token recorded");
+    let triaged = run_in(
+        t.path(),
+        &[
+            "triage",
+            &token,
+            "--status",
+            "revoked",
+            "-m",
+            "rotated",
+            "--datastore",
+            &db,
+        ],
+    );
+    assert_eq!(triaged.code, 0, "{}", triaged.stderr);
+    let run = run_in(
+        t.path(),
+        &["report", "--color", "never", "--datastore", &db],
+    );
+    let mut s = snapshot_settings(&t);
+    s.add_filter(r"\d{4}-\d\d-\d\dT[0-9:.]+Z", "[TIMESTAMP]");
+    s.bind(|| insta::assert_snapshot!("human_report_from_datastore", run.stdout));
+}

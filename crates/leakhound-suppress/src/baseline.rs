@@ -155,4 +155,22 @@ mod tests {
         assert!(Baseline::parse("not json\n").is_err());
         assert!(Baseline::parse("{\"findings\":[{\"path\":\"a\"}]}").is_err());
     }
+
+    proptest::proptest! {
+        /// Baselines come from CI artefacts: any text is an error or a baseline.
+        #[test]
+        fn parsing_never_panics(text in "\\PC{0,200}") {
+            let _ = Baseline::parse(&text);
+        }
+
+        #[test]
+        fn json_shaped_noise_never_panics(
+            fp in "[a-f0-9]{0,8}",
+            path in "\\PC{0,20}",
+            extra in "[\\[\\]{}:,\"a-z0-9 ]{0,40}",
+        ) {
+            let text = format!("{{\"findings\":[{{\"fingerprint\":\"{fp}\",\"path\":{path:?}}}{extra}");
+            let _ = Baseline::parse(&text);
+        }
+    }
 }
