@@ -107,6 +107,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         no_summary: false,
         datastore: Some(a.store.shown()),
+        scope: None,
     };
     let mut out = output::open(a.output.as_deref())?;
     write_report(&mut out, format, &findings, &summary, &options).context("writing the report")?;

@@ -253,6 +253,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         no_summary: a.quiet,
         datastore: None,
+        scope: None,
     };
     let mut out = output::open(a.output.as_deref())?;
     write_report(&mut out, format, &findings, &summary, &options).context("writing the report")?;

@@ -2,6 +2,7 @@
 //! library crates; each subcommand lives in its own `cmd_*.rs`.
 
 mod args;
+mod cmd_host;
 mod cmd_report;
 mod cmd_rules;
 mod cmd_scan;
@@ -25,6 +26,9 @@ struct Cli {
 enum Command {
     /// Scan files, folders, archives or standard input (`-`); or git history.
     Scan(Box<cmd_scan::ScanArgs>),
+    /// Check this machine (or a mounted image) for crypto-mining: processes,
+    /// connections, start-up files.
+    Host(cmd_host::HostArgs),
     /// Record a decision about a finding in the datastore (false positive, revoked…).
     Triage(cmd_triage::TriageArgs),
     /// Report the findings of a datastore: human, json, jsonl, sarif, csv, html, markdown.
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(a) => cmd_scan::run(*a),
+        Command::Host(a) => cmd_host::run(a),
         Command::Triage(a) => cmd_triage::run(a),
         Command::Report(a) => cmd_report::run(a),
         Command::Rules(c) => cmd_rules::run(c),

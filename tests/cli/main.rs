@@ -7,6 +7,7 @@ mod decoys;
 mod encodings;
 mod formats;
 mod history;
+mod host;
 mod html_report;
 mod rules_cmd;
 mod scan_files;

@@ -71,6 +71,26 @@ pub struct Finding {
     pub git: Option<Box<GitOrigin>>,
     /// What the datastore knows of this value (scans with `--datastore`, reports).
     pub triage: Option<Box<Triage>>,
+    /// The running process the finding is about (`leakhound host`).
+    pub process: Option<Box<ProcessRef>>,
+}
+
+/// A process on the inspected machine, as a responder needs to find and stop it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessRef {
+    /// Process id.
+    pub pid: u32,
+    /// Owner (login name, or the numeric uid when it has none).
+    pub user: String,
+    /// Executable path (`/proc/PID/exe`); ends in ` (deleted)` when the file is gone.
+    pub exe: String,
+    /// Command line, arguments joined by spaces, with detected values masked unless
+    /// revealing.
+    pub cmdline: String,
+    /// Start time, RFC 3339 UTC.
+    pub started: String,
+    /// CPU time used over the process's life, in percent of one core.
+    pub cpu_percent: f64,
 }
 
 /// A finding's standing in the datastore. Findings loaded from a datastore carry only
@@ -264,6 +284,7 @@ mod tests {
             binary: false,
             git: None,
             triage: None,
+            process: None,
         };
         let shown = f
             .shown_line(false, &["440304198706151231"])

@@ -23,6 +23,9 @@ fn severity_colour(s: Severity) -> &'static str {
     }
 }
 
+/// Characters of a command line shown per finding.
+const MAX_CMDLINE: usize = 200;
+
 /// Bytes for people: 1.5 MB, 320 KB.
 pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -87,6 +90,19 @@ pub(crate) fn write(
                 paint(o, "2", &format!("              {}", git_line(git)))
             )?;
         }
+        if let Some(p) = &f.process {
+            // Command lines can carry kilobytes of environment; json has it whole.
+            let cmdline: String = if p.cmdline.chars().count() > MAX_CMDLINE {
+                p.cmdline.chars().take(MAX_CMDLINE).chain(['…']).collect()
+            } else {
+                p.cmdline.clone()
+            };
+            let line = format!(
+                "              process {} ({}), started {}, {:.1}% CPU: {} — {cmdline}",
+                p.pid, p.user, p.started, p.cpu_percent, p.exe
+            );
+            writeln!(out, "{}", paint(o, "2", &line))?;
+        }
         if let Some(t) = &f.triage {
             let line = format!("              {}", triage_line(&f.fingerprint, t));
             let colour = if t.reappeared { "1;31" } else { "2" };
@@ -119,6 +135,15 @@ pub(crate) fn write(
                 s.findings,
                 by_cat.join(", ")
             )?;
+        }
+        return Ok(());
+    }
+    if let Some(scope) = &o.scope {
+        writeln!(out, "{scope}")?;
+        if findings.is_empty() {
+            writeln!(out, "No findings.")?;
+        } else {
+            writeln!(out, "{} findings: {}.", s.findings, by_cat.join(", "))?;
         }
         return Ok(());
     }

@@ -57,6 +57,9 @@ pub(crate) struct Record<'a> {
     new: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reappeared: Option<bool>,
+    // `leakhound host` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<&'a leakhound_findings::ProcessRef>,
 }
 
 fn is_absent(v: &Option<Option<&str>>) -> bool {
@@ -102,6 +105,7 @@ impl<'a> Record<'a> {
             last_seen: f.triage.as_ref().map(|t| t.last_seen.as_str()),
             new: f.triage.as_ref().map(|t| t.new),
             reappeared: f.triage.as_ref().map(|t| t.reappeared),
+            process: f.process.as_deref(),
         }
     }
 }

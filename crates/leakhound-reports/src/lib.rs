@@ -83,6 +83,9 @@ pub struct ReportOptions {
     /// Set when the findings come from a datastore (`leakhound report`), named here:
     /// there was no scan to sum up.
     pub datastore: Option<String>,
+    /// What was inspected, when it was not files (`leakhound host`): replaces the
+    /// "Scanned N files" sentence of the summary.
+    pub scope: Option<String>,
 }
 
 /// Why a report could not be written.

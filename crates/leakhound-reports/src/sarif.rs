@@ -90,6 +90,9 @@ struct ResultProperties<'a> {
     /// Datastore standing: status, comment, first seen, new, reappeared.
     #[serde(skip_serializing_if = "Option::is_none")]
     triage: Option<&'a leakhound_findings::Triage>,
+    /// `leakhound host`: the process (pid, user, exe, command line, start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    process: Option<&'a leakhound_findings::ProcessRef>,
     /// Git history scans: repository, blob, introducing commit, removing commit.
     #[serde(skip_serializing_if = "Option::is_none")]
     git: Option<&'a leakhound_findings::GitOrigin>,
@@ -207,6 +210,7 @@ pub(crate) fn write(
                 confidence: f.confidence.as_str(),
                 validator: f.validator.as_deref(),
                 triage: f.triage.as_deref(),
+                process: f.process.as_deref(),
                 git: f.git.as_deref(),
             },
         })

@@ -175,6 +175,7 @@ impl Scanner {
                 binary: result.binary,
                 git: None,
                 triage: None,
+                process: None,
             });
         }
     }

@@ -402,6 +402,7 @@ impl Row {
             blob,
             binary: false,
             git,
+            process: None,
             triage: Some(Box::new(Triage {
                 first_seen: self.text(8).unwrap_or_default(),
                 last_seen: self.text(9).unwrap_or_default(),

@@ -1,0 +1,105 @@
+//! `leakhound host`: is this machine mining?
+
+use crate::args::{load_rules, parse_pack};
+use crate::{exit, output};
+use anyhow::Context;
+use clap::Args;
+use leakhound_findings::Category;
+use leakhound_host::{inspect, HostOptions};
+use leakhound_matcher::Matcher;
+use leakhound_reports::{write_report, Format, ReportOptions};
+use leakhound_scan::{ScanOptions, Scanner, Summary};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct HostArgs {
+    /// File system root whose start-up files are checked (a mounted image, say).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    root: PathBuf,
+    /// The /proc tree to read (a saved copy, or an image's). Default: /proc for the
+    /// running machine, ROOT/proc otherwise.
+    #[arg(long, value_name = "DIR")]
+    proc_root: Option<PathBuf>,
+    /// Report processes that used more than this share of one core over their life
+    /// (percent, 0 = off).
+    #[arg(long, value_name = "PERCENT", default_value_t = 80.0)]
+    cpu_threshold: f64,
+    /// ...and have run for at least this many minutes.
+    #[arg(long, value_name = "MINUTES", default_value_t = 10.0)]
+    cpu_min_age: f64,
+    /// Look up pool host names found on the machine (DNS) to match connections by
+    /// address. Off by default: it sends queries for those names.
+    #[arg(long)]
+    resolve: bool,
+    /// Rule packs for command lines and start-up files (default: mining).
+    #[arg(long, value_name = "PACKS", value_delimiter = ',', value_parser = parse_pack)]
+    rules: Vec<Category>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = Format::NAMES.to_vec())]
+    format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print raw matched values and command lines.
+    #[arg(long)]
+    reveal: bool,
+    /// No warnings on stderr, no summary in human output.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Colour human output: auto, always, never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+}
+
+pub fn run(a: HostArgs) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let format: Format = a.format.parse().map_err(anyhow::Error::msg)?;
+    let packs = if a.rules.is_empty() {
+        vec![Category::Mining]
+    } else {
+        a.rules.clone()
+    };
+    let rules = load_rules(&packs, &[])?;
+    let matcher = Matcher::new(&rules).context("compiling rules")?;
+    let scanner = Scanner::new(matcher, ScanOptions::default());
+    let options = HostOptions {
+        root: a.root.clone(),
+        proc_root: a.proc_root.clone(),
+        cpu_threshold: a.cpu_threshold,
+        cpu_min_age_secs: a.cpu_min_age * 60.0,
+        resolve: a.resolve,
+        reveal: a.reveal,
+    };
+    let report = inspect(&options, &scanner).context("inspecting the host")?;
+    if !a.quiet {
+        for p in &report.problems {
+            eprintln!("leakhound: warning: {p}");
+        }
+    }
+    let mut summary = Summary::of_findings(&report.findings);
+    summary.elapsed = started.elapsed();
+    let options = ReportOptions {
+        reveal: a.reveal,
+        color: output::colour(&a.color, a.output.is_some()),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        no_summary: a.quiet,
+        datastore: None,
+        scope: Some(format!(
+            "Checked {} processes, {} connections and {} start-up files or folders under {} in {:.2}s.",
+            report.processes,
+            report.connections,
+            report.startup_paths.len(),
+            a.root.display(),
+            summary.elapsed.as_secs_f64()
+        )),
+    };
+    let mut out = output::open(a.output.as_deref())?;
+    write_report(&mut out, format, &report.findings, &summary, &options)
+        .context("writing the report")?;
+    Ok(if report.findings.is_empty() {
+        exit::CLEAN
+    } else {
+        exit::FINDINGS
+    })
+}
