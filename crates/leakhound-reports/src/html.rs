@@ -52,9 +52,10 @@ pub(crate) fn write(
         generated: jiff::Timestamp::now()
             .strftime("%Y-%m-%d %H:%M UTC")
             .to_string(),
-        source: match &o.datastore {
-            Some(d) => format!("datastore {d}"),
-            None => format!(
+        source: match (&o.datastore, &o.scope) {
+            (Some(d), _) => format!("datastore {d}"),
+            (None, Some(scope)) => scope.clone(),
+            (None, None) => format!(
                 "scan of {} files, {}",
                 s.files,
                 crate::human::human_bytes(s.bytes)

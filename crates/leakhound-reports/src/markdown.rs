@@ -16,9 +16,10 @@ pub(crate) fn write(
     o: &ReportOptions,
 ) -> io::Result<()> {
     writeln!(out, "# leakhound report\n")?;
-    match &o.datastore {
-        Some(store) => writeln!(out, "Findings recorded in `{}`.\n", cell(store))?,
-        None => writeln!(
+    match (&o.datastore, &o.scope) {
+        (Some(store), _) => writeln!(out, "Findings recorded in `{}`.\n", cell(store))?,
+        (None, Some(scope)) => writeln!(out, "{}\n", cell(scope))?,
+        (None, None) => writeln!(
             out,
             "Scanned {} files ({} bytes) with {} rules in {:.2} s.\n",
             s.files,
