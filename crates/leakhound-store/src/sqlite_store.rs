@@ -17,8 +17,36 @@ pub(crate) struct Sqlite {
 /// rather than fail.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long opening keeps retrying when another process holds the file while setting
+/// it up.
+const OPEN_PATIENCE: Duration = Duration::from_secs(30);
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 impl Sqlite {
+    /// Open, switch to WAL and migrate. Two scans starting at once on a new file race
+    /// for the switch to WAL, and SQLite answers some of those races with "busy" at once
+    /// instead of waiting, so the whole opening is retried for a while.
     pub(crate) fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        let deadline = std::time::Instant::now() + OPEN_PATIENCE;
+        loop {
+            match Sqlite::open_once(path) {
+                Err(StoreError::Sqlite { source, .. })
+                    if is_busy(&source) && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(path: &Path) -> Result<Sqlite, StoreError> {
         let shown = path.display().to_string();
         let err = |source| StoreError::Sqlite {
             path: shown.clone(),

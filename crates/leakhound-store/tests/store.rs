@@ -483,3 +483,31 @@ fn nul_bytes_from_binary_files_are_stored() {
         assert_eq!(back[0].location.path, "fw.zip!bin\u{fffd}ary");
     });
 }
+
+/// Regression: two scans starting at once on a new store both open it (one migrates
+/// while the other waits) instead of one failing. Seen once under load, on a fresh store.
+#[test]
+fn many_writers_opening_a_new_store_at_once_all_succeed() {
+    let open_all = |spec: &str, round: usize| {
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(move || {
+                    let mut store =
+                        Store::open(spec).unwrap_or_else(|e| panic!("round {round}: {e}"));
+                    store
+                        .record(&scan(), &[finding("github-pat", TOKEN, "a.env", 1)])
+                        .unwrap_or_else(|e| panic!("round {round}: {e}"));
+                });
+            }
+        });
+    };
+    for round in 0..10 {
+        let s = sqlite();
+        open_all(&s.spec, round);
+    }
+    for round in 0..3 {
+        if let Some(p) = postgres() {
+            open_all(&p.spec, round);
+        }
+    }
+}
