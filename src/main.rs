@@ -2,6 +2,7 @@
 //! library crates; each subcommand lives in its own `cmd_*.rs`.
 
 mod args;
+mod cmd_assess;
 mod cmd_host;
 mod cmd_report;
 mod cmd_rules;
@@ -26,6 +27,9 @@ struct Cli {
 enum Command {
     /// Scan files, folders, archives or standard input (`-`); or git history.
     Scan(Box<cmd_scan::ScanArgs>),
+    /// Assess structured data (CSV, TSV, JSON, JSON Lines; also inside archives): per
+    /// column, the kind of data it holds, and how many people and vehicles are exposed.
+    Assess(cmd_assess::AssessArgs),
     /// Check this machine (or a mounted image) for crypto-mining: processes,
     /// connections, start-up files.
     Host(cmd_host::HostArgs),
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(a) => cmd_scan::run(*a),
+        Command::Assess(a) => cmd_assess::run(a),
         Command::Host(a) => cmd_host::run(a),
         Command::Triage(a) => cmd_triage::run(a),
         Command::Report(a) => cmd_report::run(a),

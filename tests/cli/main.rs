@@ -2,6 +2,7 @@
 //! One test binary, one module per feature (ripgrep's layout).
 
 mod archives;
+mod assess;
 mod datastore;
 mod decoys;
 mod encodings;

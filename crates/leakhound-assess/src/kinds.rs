@@ -1,0 +1,262 @@
+//! Data kinds a column can hold, how one value is recognised (shape, then the same
+//! checksum validators the scanner uses), and the column names that hint at each kind
+//! in Chinese and English.
+
+use leakhound_validators::{Validator, Verdict};
+use serde::Serialize;
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Chinese resident identity number (18 characters, MOD 11-2).
+    ResidentId,
+    /// Chinese mobile number.
+    Mobile,
+    /// E-mail address.
+    Email,
+    /// Vehicle identification number (ISO 3779 check digit).
+    Vin,
+    /// Chinese licence plate.
+    Plate,
+    /// Bank card number (Luhn and issuer ranges).
+    BankCard,
+    /// Unified social credit code of an organisation.
+    Uscc,
+    /// A person's name (Chinese, recognised with a column name that says so).
+    Name,
+    /// A postal address (recognised with a column name that says so).
+    Address,
+    /// A GPS coordinate (latitude or longitude in China, or a pair).
+    Gps,
+}
+
+impl Kind {
+    /// Every kind, in the order values are tried.
+    pub const ALL: &'static [Kind] = &[
+        Kind::ResidentId,
+        Kind::Uscc,
+        Kind::Vin,
+        Kind::Mobile,
+        Kind::BankCard,
+        Kind::Email,
+        Kind::Plate,
+        Kind::Gps,
+        Kind::Name,
+        Kind::Address,
+    ];
+
+    /// Column-name fragments (lower-case) that say a column holds this kind.
+    pub fn header_words(self) -> &'static [&'static str] {
+        match self {
+            Kind::ResidentId => &[
+                "身份证",
+                "证件号",
+                "idcard",
+                "id_card",
+                "id_no",
+                "idno",
+                "id_number",
+                "resident_id",
+                "identity",
+                "sfz",
+            ],
+            Kind::Mobile => &["手机", "电话", "联系方式", "mobile", "phone", "tel", "cell"],
+            Kind::Email => &["邮箱", "邮件", "email", "e-mail", "mail"],
+            Kind::Vin => &["车架号", "车辆识别", "vin", "chassis", "frame_no"],
+            Kind::Plate => &["车牌", "号牌", "plate", "license_no", "licence"],
+            Kind::BankCard => &[
+                "银行卡",
+                "卡号",
+                "账号",
+                "bank",
+                "card_no",
+                "cardno",
+                "account_no",
+            ],
+            Kind::Uscc => &["信用代码", "统一社会", "uscc", "credit_code", "tax_no"],
+            Kind::Name => &[
+                "姓名",
+                "名字",
+                "客户名",
+                "联系人",
+                "车主",
+                "name",
+                "owner",
+                "contact",
+            ],
+            Kind::Address => &["地址", "住址", "address", "addr", "street"],
+            Kind::Gps => &[
+                "经度",
+                "纬度",
+                "坐标",
+                "lat",
+                "lng",
+                "lon",
+                "longitude",
+                "latitude",
+                "gps",
+                "coord",
+            ],
+        }
+    }
+
+    /// Kinds that identify a person, in the order people are keyed by.
+    pub const PERSON_KEYS: &'static [Kind] = &[Kind::ResidentId, Kind::Mobile, Kind::Email];
+}
+
+/// Does the column name suggest `kind`?
+pub fn header_suggests(header: &str, kind: Kind) -> bool {
+    let h = header.to_lowercase();
+    kind.header_words().iter().any(|w| h.contains(w))
+}
+
+/// The kind `value` is, if any, with its normalised form (what identifies the same
+/// thing however it was written: `+86 138-0013-8000` and `13800138000` are one number).
+pub fn recognise(value: &str, header: &str) -> Option<(Kind, String)> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 200 {
+        return None;
+    }
+    for &kind in Kind::ALL {
+        if let Some(n) = check(kind, v, header) {
+            return Some((kind, n));
+        }
+    }
+    None
+}
+
+/// Is `v` a valid value of `kind`? Returns its normalised form.
+pub fn check(kind: Kind, v: &str, header: &str) -> Option<String> {
+    let valid = |validator: Validator, s: &str| validator.check(s) == Verdict::Valid;
+    match kind {
+        Kind::ResidentId => {
+            let s = v.to_ascii_uppercase();
+            (s.len() == 18 && valid(Validator::CnResidentId, &s)).then_some(s)
+        }
+        Kind::Uscc => {
+            let s = v.to_ascii_uppercase();
+            (s.len() == 18 && valid(Validator::Uscc, &s)).then_some(s)
+        }
+        Kind::Vin => {
+            let s = v.to_ascii_uppercase();
+            (s.len() == 17 && valid(Validator::Vin, &s)).then_some(s)
+        }
+        Kind::Mobile => {
+            let digits: String = v
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+                .collect();
+            let d = digits
+                .strip_prefix("+86")
+                .or_else(|| digits.strip_prefix("0086"))
+                .unwrap_or(&digits);
+            (d.len() == 11
+                && d.bytes().all(|b| b.is_ascii_digit())
+                && valid(Validator::CnMobile, d))
+            .then(|| d.to_string())
+        }
+        Kind::BankCard => {
+            let d: String = v.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+            ((13..=19).contains(&d.len())
+                && d.bytes().all(|b| b.is_ascii_digit())
+                && valid(Validator::PaymentCard, &d))
+            .then_some(d)
+        }
+        Kind::Email => {
+            let s = v.to_lowercase();
+            (s.contains('@') && valid(Validator::Email, &s)).then_some(s)
+        }
+        Kind::Plate => {
+            let s: String = v
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '·' | '-'))
+                .collect();
+            let n = s.chars().count();
+            ((7..=8).contains(&n) && valid(Validator::CnPlate, &s)).then_some(s)
+        }
+        Kind::Gps => {
+            // A pair in one cell, or one coordinate in a column named for it.
+            if v.contains(',') {
+                return valid(Validator::GpsCn, v).then(|| v.to_string());
+            }
+            let x: f64 = v.parse().ok()?;
+            let decimals = v.split_once('.').map_or(0, |(_, d)| d.len());
+            let in_china = (3.0..=54.0).contains(&x) || (73.0..=136.0).contains(&x);
+            (decimals >= 4 && in_china && header_suggests(header, Kind::Gps)).then(|| v.to_string())
+        }
+        Kind::Name => {
+            // Chinese names: 2-4 Han characters (a middle dot for minority names), in a
+            // column named for names. Latin names are too like any word to guess.
+            let n = v.chars().count();
+            let han = v
+                .chars()
+                .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || c == '·');
+            ((2..=6).contains(&n) && han && header_suggests(header, Kind::Name))
+                .then(|| v.to_string())
+        }
+        Kind::Address => {
+            let n = v.chars().count();
+            let marker = ["省", "市", "区", "县", "路", "街", "号", "镇", "村"]
+                .iter()
+                .any(|m| v.contains(m));
+            let latin = v.chars().any(|c| c.is_ascii_digit())
+                && v.split_whitespace().count() >= 3
+                && v.chars().any(|c| c.is_ascii_alphabetic());
+            (n >= 6 && (marker || latin) && header_suggests(header, Kind::Address))
+                .then(|| v.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_recognised_and_normalised() {
+        assert_eq!(
+            recognise("440304198706151231", "x"),
+            Some((Kind::ResidentId, "440304198706151231".into()))
+        );
+        assert_eq!(
+            recognise("+86 139-1234-5678", "x"),
+            Some((Kind::Mobile, "13912345678".into()))
+        );
+        assert_eq!(
+            recognise("Zhang.San@Carmaker.CN", "x"),
+            Some((Kind::Email, "zhang.san@carmaker.cn".into()))
+        );
+        assert_eq!(
+            recognise("lsvau218xn2183294", "x"),
+            Some((Kind::Vin, "LSVAU218XN2183294".into()))
+        );
+        assert_eq!(recognise("粤B·12345", "x").map(|k| k.0), Some(Kind::Plate));
+        assert_eq!(recognise("张伟", "姓名").map(|k| k.0), Some(Kind::Name));
+        assert_eq!(
+            recognise("张伟", "comment"),
+            None,
+            "names need a column that says so"
+        );
+        assert_eq!(
+            recognise("广东省深圳市南山区科技园路1号", "联系地址").map(|k| k.0),
+            Some(Kind::Address)
+        );
+        assert_eq!(recognise("22.543096", "lat").map(|k| k.0), Some(Kind::Gps));
+        assert_eq!(recognise("22.543096", "price"), None);
+        assert_eq!(
+            recognise("440304198706151232", "x"),
+            None,
+            "wrong check character"
+        );
+        assert_eq!(recognise("", "x"), None);
+    }
+
+    #[test]
+    fn header_words_cover_both_languages() {
+        assert!(header_suggests("客户手机号", Kind::Mobile));
+        assert!(header_suggests("Mobile_Phone", Kind::Mobile));
+        assert!(header_suggests("车架号(VIN)", Kind::Vin));
+        assert!(!header_suggests("amount", Kind::Mobile));
+    }
+}

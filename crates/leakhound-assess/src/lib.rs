@@ -1,0 +1,307 @@
+//! Structured data as tables: for each table (a CSV or JSON file, an archive member),
+//! its rows, what kind of data each column holds and how much of it validates, and how
+//! many distinct people and vehicles it exposes.
+//!
+//! This answers what a regulator asks after a leak ("which kinds of personal data,
+//! about how many people?"), which a list of matched lines does not. Values are
+//! recognised with the same checksum validators as the scanner
+//! (`leakhound-validators`), and column names count as context: a column of 11-digit
+//! numbers named `手机` is a phone column with high confidence; the same numbers under
+//! `amount` must nearly all validate to be called phones at all.
+//!
+//! Nothing here keeps or prints a raw value: people and vehicles are counted through
+//! 64-bit hashes of their normalised identifiers.
+#![deny(missing_docs)]
+
+mod kinds;
+mod people;
+mod sources;
+
+pub use kinds::{check, header_suggests, recognise, Kind};
+
+use leakhound_inputs::archive::{expand, Visitor};
+use leakhound_inputs::{decode, Limits, Problem, ProblemKind};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// One column's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnReport {
+    /// Column name (header, dotted JSON path, or `column_N`).
+    pub name: String,
+    /// What it holds; `null` when nothing sensitive.
+    pub kind: Option<Kind>,
+    /// Share of non-empty values that validate as `kind` (0 when `kind` is null).
+    pub valid_ratio: f64,
+    /// Non-empty values.
+    pub non_empty: u64,
+    /// `high` when the column name agrees with the values, else `medium`.
+    pub confidence: Option<&'static str>,
+}
+
+/// One table's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TableReport {
+    /// File path, with `!` for archive members.
+    pub source: String,
+    /// `csv`, `tsv`, `json` or `jsonl`.
+    pub format: &'static str,
+    /// Data rows (the header is not a row).
+    pub rows: u64,
+    /// People: identifiers (resident ID, mobile, e-mail) joined when they share a row.
+    pub distinct_people: u64,
+    /// Distinct VINs.
+    pub distinct_vehicles: u64,
+    /// Distinct values per kind (resident IDs, phones, plates…).
+    pub distinct: BTreeMap<Kind, u64>,
+    /// Every column, in order.
+    pub columns: Vec<ColumnReport>,
+}
+
+/// People and vehicles across every table assessed, so a person in two exports is
+/// counted once.
+#[derive(Debug, Default)]
+pub struct Totals {
+    people: people::People,
+    vehicles: HashSet<u64>,
+    tables: u64,
+    rows: u64,
+}
+
+impl Totals {
+    /// Distinct people across all tables.
+    pub fn people(&self) -> u64 {
+        self.people.count() as u64
+    }
+    /// Distinct vehicles (VINs) across all tables.
+    pub fn vehicles(&self) -> u64 {
+        self.vehicles.len() as u64
+    }
+    /// Tables assessed.
+    pub fn tables(&self) -> u64 {
+        self.tables
+    }
+    /// Rows across all tables.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// The share of valid values a column needs before it is given a kind: lower when
+/// its name agrees, higher for kinds that random digits often pass (phones, cards).
+fn threshold(kind: Kind, named: bool) -> f64 {
+    match (kind, named) {
+        (_, true) => 0.3,
+        (Kind::Mobile | Kind::BankCard | Kind::Gps, false) => 0.9,
+        (_, false) => 0.6,
+    }
+}
+
+/// Assess `bytes` found at `path`: a table file, or an archive or compressed stream
+/// holding some. Files that are not tables are ignored; tables that cannot be parsed
+/// are reported as problems.
+pub fn assess_blob(
+    path: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    totals: &mut Totals,
+) -> (Vec<TableReport>, Vec<Problem>) {
+    struct Collect<'t> {
+        tables: Vec<TableReport>,
+        problems: Vec<Problem>,
+        totals: &'t mut Totals,
+    }
+    impl Visitor for Collect<'_> {
+        fn leaf(&mut self, path: &str, bytes: &[u8]) {
+            let Some(format) = sources::format_of(path) else {
+                return;
+            };
+            let text = decode::to_utf8(bytes, decode::sniff(bytes));
+            let text = String::from_utf8_lossy(&text);
+            match sources::read(format, &text) {
+                Ok(rows) => self.tables.push(assess_rows(path, rows, self.totals)),
+                Err(message) => self.problems.push(Problem {
+                    path: path.to_string(),
+                    message: format!("not a readable {format} table: {message}"),
+                    kind: ProblemKind::Unreadable,
+                }),
+            }
+        }
+        fn problem(&mut self, problem: Problem) {
+            self.problems.push(problem);
+        }
+    }
+    let mut c = Collect {
+        tables: Vec::new(),
+        problems: Vec::new(),
+        totals,
+    };
+    expand(path, bytes, limits, &mut c);
+    (c.tables, c.problems)
+}
+
+fn assess_rows(source: &str, t: sources::Rows, totals: &mut Totals) -> TableReport {
+    let width = t.columns.len();
+    let mut non_empty = vec![0u64; width];
+    let mut counts: Vec<HashMap<Kind, u64>> = vec![HashMap::new(); width];
+    for row in &t.rows {
+        for (i, cell) in row.iter().enumerate().take(width) {
+            if cell.trim().is_empty() {
+                continue;
+            }
+            non_empty[i] += 1;
+            // Several values in one cell (a JSON array): the cell counts as its kind
+            // if its first recognised value does.
+            if let Some((k, _)) = cell.lines().find_map(|v| recognise(v, &t.columns[i])) {
+                *counts[i].entry(k).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut columns = Vec::with_capacity(width);
+    let mut kinds: Vec<Option<Kind>> = Vec::with_capacity(width);
+    for i in 0..width {
+        let name = &t.columns[i];
+        let best = counts[i]
+            .iter()
+            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+            .map(|(k, n)| (*k, *n));
+        let verdict = best.and_then(|(kind, n)| {
+            let ratio = n as f64 / non_empty[i].max(1) as f64;
+            let named = header_suggests(name, kind);
+            (ratio >= threshold(kind, named)).then_some((kind, ratio, named))
+        });
+        kinds.push(verdict.map(|v| v.0));
+        columns.push(ColumnReport {
+            name: name.clone(),
+            kind: verdict.map(|v| v.0),
+            valid_ratio: verdict.map_or(0.0, |v| (v.1 * 1000.0).round() / 1000.0),
+            non_empty: non_empty[i],
+            confidence: verdict.map(|v| if v.2 { "high" } else { "medium" }),
+        });
+    }
+
+    // People and vehicles, from the columns given an identifying kind.
+    let mut people = people::People::default();
+    let mut distinct: HashMap<Kind, HashSet<u64>> = HashMap::new();
+    let mut ids = Vec::new();
+    for row in &t.rows {
+        ids.clear();
+        for (i, cell) in row.iter().enumerate().take(width) {
+            let Some(kind) = kinds[i] else {
+                continue;
+            };
+            for v in cell.lines() {
+                let Some(normal) = check(kind, v.trim(), &t.columns[i]) else {
+                    continue;
+                };
+                let h = identity_hash(kind, &normal);
+                distinct.entry(kind).or_default().insert(h);
+                if kind == Kind::Vin {
+                    totals.vehicles.insert(h);
+                }
+                if Kind::PERSON_KEYS.contains(&kind) {
+                    ids.push(h);
+                }
+            }
+        }
+        people.add_row(&ids);
+        totals.people.add_row(&ids);
+    }
+    totals.tables += 1;
+    totals.rows += t.rows.len() as u64;
+    let distinct: BTreeMap<Kind, u64> = distinct
+        .into_iter()
+        .map(|(k, v)| (k, v.len() as u64))
+        .collect();
+    TableReport {
+        source: source.to_string(),
+        format: t.format,
+        rows: t.rows.len() as u64,
+        distinct_people: people.count() as u64,
+        distinct_vehicles: distinct.get(&Kind::Vin).copied().unwrap_or(0),
+        distinct,
+        columns,
+    }
+}
+
+fn identity_hash(kind: Kind, normal: &str) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&[kind as u8]);
+    h.update(normal.as_bytes());
+    h.digest()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(path: &str, text: &str) -> TableReport {
+        let (mut t, p) = assess_blob(
+            path,
+            text.as_bytes(),
+            &Limits::default(),
+            &mut Totals::default(),
+        );
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(t.len(), 1);
+        t.remove(0)
+    }
+
+    #[test]
+    fn columns_get_kinds_and_people_are_joined_across_rows() {
+        let t = one(
+            "c.csv",
+            "姓名,身份证号,手机,车架号,金额\n\
+             张伟,440304198706151231,13912345678,LSVAU218XN2183294,12.50\n\
+             张伟,,13912345678,,3.00\n\
+             李娜,310115199011304565,,,7.25\n\
+             王芳,,13812345678,,1.00\n",
+        );
+        assert_eq!(t.rows, 4);
+        let kinds: Vec<Option<Kind>> = t.columns.iter().map(|c| c.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(Kind::Name),
+                Some(Kind::ResidentId),
+                Some(Kind::Mobile),
+                Some(Kind::Vin),
+                None
+            ]
+        );
+        assert_eq!(t.columns[1].valid_ratio, 1.0);
+        assert_eq!(t.columns[1].confidence, Some("high"));
+        // 张伟 (ID + phone, phone again), 李娜 (ID), 王芳 (phone): three people.
+        assert_eq!(t.distinct_people, 3);
+        assert_eq!(t.distinct_vehicles, 1);
+        assert_eq!(t.distinct.get(&Kind::Mobile), Some(&2));
+    }
+
+    #[test]
+    fn digits_under_an_unrelated_name_need_to_nearly_all_validate() {
+        // Mostly phone-shaped amounts, a third of them invalid: not a phone column.
+        let mut csv = String::from("amount\n");
+        for i in 0..30 {
+            csv.push_str(if i % 3 == 0 {
+                "10000000000\n"
+            } else {
+                "13912345678\n"
+            });
+        }
+        let t = one("a.csv", &csv);
+        assert_eq!(t.columns[0].kind, None);
+        assert_eq!(t.distinct_people, 0);
+        let named = one("a.csv", &csv.replacen("amount", "手机号", 1));
+        assert_eq!(named.columns[0].kind, Some(Kind::Mobile));
+    }
+
+    #[test]
+    fn unknown_files_are_ignored_and_broken_tables_reported() {
+        let mut totals = Totals::default();
+        let (t, p) = assess_blob("notes.md", b"# hi", &Limits::default(), &mut totals);
+        assert!(t.is_empty() && p.is_empty());
+        let (t, p) = assess_blob("bad.json", b"{not json", &Limits::default(), &mut totals);
+        assert!(t.is_empty());
+        assert_eq!(p.len(), 1);
+    }
+}

@@ -1,0 +1,239 @@
+//! Reading structured files as rows of named cells: CSV/TSV (delimiter and header
+//! sniffed) and JSON / JSON Lines (nested objects flattened to dotted column names).
+
+use serde_json::Value;
+
+/// A table's column names and rows, each row as many cells as columns.
+pub(crate) struct Rows {
+    pub format: &'static str,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Which reader a file's name calls for.
+pub(crate) fn format_of(path: &str) -> Option<&'static str> {
+    let name = path
+        .rsplit(['/', '!'])
+        .next()
+        .unwrap_or(path)
+        .to_ascii_lowercase();
+    let ext = name.rsplit('.').next().unwrap_or("");
+    match ext {
+        "csv" | "txt" => Some("csv"),
+        "tsv" | "tab" => Some("tsv"),
+        "json" => Some("json"),
+        "jsonl" | "ndjson" => Some("jsonl"),
+        _ => None,
+    }
+}
+
+pub(crate) fn read(format: &'static str, text: &str) -> Result<Rows, String> {
+    match format {
+        "csv" | "tsv" => delimited(format, text),
+        "json" => json(text),
+        _ => jsonl(text),
+    }
+}
+
+/// The delimiter that splits the first lines into the same number (> 1) of fields.
+fn sniff_delimiter(text: &str, default: u8) -> u8 {
+    let sample: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
+    let mut best = (default, 0usize);
+    for d in [b',', b'\t', b';', b'|'] {
+        let counts: Vec<usize> = sample
+            .iter()
+            .map(|l| l.bytes().filter(|&b| b == d).count())
+            .collect();
+        let Some(&first) = counts.first() else {
+            continue;
+        };
+        let steady = counts.iter().filter(|&&c| c == first).count();
+        if first > 0 && steady * 10 >= counts.len() * 8 && first * steady > best.1 {
+            best = (d, first * steady);
+        }
+    }
+    best.0
+}
+
+fn delimited(format: &'static str, text: &str) -> Result<Rows, String> {
+    let delimiter = sniff_delimiter(text, if format == "tsv" { b'\t' } else { b',' });
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| e.to_string())?;
+        rows.push(record.iter().map(str::to_string).collect());
+    }
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let header = rows.first().is_some_and(|first| looks_like_header(first));
+    let columns = if header {
+        let first = rows.remove(0);
+        (0..width)
+            .map(|i| {
+                first
+                    .get(i)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| format!("column_{}", i + 1))
+            })
+            .collect()
+    } else {
+        (1..=width).map(|i| format!("column_{i}")).collect()
+    };
+    for r in &mut rows {
+        r.resize(width, String::new());
+    }
+    Ok(Rows {
+        format: if delimiter == b'\t' { "tsv" } else { "csv" },
+        columns,
+        rows,
+    })
+}
+
+/// A first row is a header when none of its cells is data leakhound recognises and
+/// none is a number.
+fn looks_like_header(first: &[String]) -> bool {
+    first.iter().all(|c| {
+        let c = c.trim();
+        crate::kinds::recognise(c, "").is_none() && c.parse::<f64>().is_err()
+    })
+}
+
+fn json(text: &str) -> Result<Rows, String> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let records: Vec<&Value> = match &doc {
+        Value::Array(items) => items.iter().collect(),
+        // `{"data": [...]}`: the largest array of objects inside.
+        Value::Object(map) => map
+            .values()
+            .filter_map(Value::as_array)
+            .max_by_key(|a| a.len())
+            .map(|a| a.iter().collect())
+            .unwrap_or_else(|| vec![&doc]),
+        _ => return Err("not an array or object".into()),
+    };
+    Ok(tabulate("json", records))
+}
+
+fn jsonl(text: &str) -> Result<Rows, String> {
+    let mut values = Vec::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        values
+            .push(serde_json::from_str::<Value>(line).map_err(|e| format!("line {}: {e}", n + 1))?);
+    }
+    Ok(tabulate("jsonl", values.iter().collect()))
+}
+
+/// Records as rows; the columns are every flattened key, in order of first appearance.
+fn tabulate(format: &'static str, records: Vec<&Value>) -> Rows {
+    let mut columns: Vec<String> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    let mut flat_rows = Vec::with_capacity(records.len());
+    for r in records {
+        let mut cells = Vec::new();
+        flatten(r, String::new(), &mut cells);
+        for (k, _) in &cells {
+            if !index.contains_key(k) {
+                index.insert(k.clone(), columns.len());
+                columns.push(k.clone());
+            }
+        }
+        flat_rows.push(cells);
+    }
+    let rows = flat_rows
+        .into_iter()
+        .map(|cells| {
+            let mut row = vec![String::new(); columns.len()];
+            for (k, v) in cells {
+                if let Some(&i) = index.get(&k) {
+                    if row[i].is_empty() {
+                        row[i] = v;
+                    } else {
+                        // Several values under one path (an array): keep them all.
+                        row[i].push('\n');
+                        row[i].push_str(&v);
+                    }
+                }
+            }
+            row
+        })
+        .collect();
+    Rows {
+        format,
+        columns,
+        rows,
+    }
+}
+
+fn flatten(v: &Value, path: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                flatten(x, p, out);
+            }
+        }
+        Value::Array(items) => {
+            let p = format!("{path}[]");
+            for x in items {
+                flatten(x, p.clone(), out);
+            }
+        }
+        Value::Null => {}
+        Value::String(s) => out.push((path, s.clone())),
+        other => out.push((path, other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters_and_headers_are_sniffed() {
+        let r = read("csv", "name;phone\n张伟;13912345678\n李娜;13812345678\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.columns, ["name", "phone"]);
+        assert_eq!(r.rows.len(), 2);
+        let r =
+            read("csv", "张伟,13912345678\n李娜,13812345678\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            r.columns,
+            ["column_1", "column_2"],
+            "a data row is not a header"
+        );
+        assert_eq!(r.rows.len(), 2);
+        let r = read("csv", "a\tb\n1\t2\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.format, "tsv");
+    }
+
+    #[test]
+    fn json_is_flattened_to_dotted_columns() {
+        let r = read(
+            "json",
+            r#"{"data":[{"id":1,"owner":{"name":"张伟","phones":["139","138"]}},{"id":2,"vin":"X"}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.columns, ["id", "owner.name", "owner.phones[]", "vin"]);
+        assert_eq!(r.rows[0][2], "139\n138");
+        assert_eq!(r.rows[1][3], "X");
+        let l = read("jsonl", "{\"a\":1}\n\n{\"b\":2}\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(l.rows.len(), 2);
+        assert!(read("jsonl", "{\"a\":1}\nnot json\n").is_err());
+    }
+}

@@ -1,0 +1,204 @@
+//! `leakhound assess`: what kinds of personal data a set of exports holds, and about
+//! how many people.
+
+use crate::args::parse_size;
+use crate::{exit, output};
+use anyhow::Context;
+use clap::Args;
+use leakhound_assess::{assess_blob, TableReport, Totals};
+use leakhound_inputs::walk::{walk, Entry, WalkOptions};
+use leakhound_inputs::{Limits, Problem, ProblemKind};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+#[derive(Args)]
+pub struct AssessArgs {
+    /// Files or folders (CSV, TSV, JSON, JSON Lines; archives and compressed files are
+    /// opened). Default: the current folder.
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Skip files larger than this (e.g. 100M, 2G; 0 = no limit).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
+    max_file_size: u64,
+    /// No warnings on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    tool: &'static str,
+    version: &'static str,
+    tables: &'a [TableReport],
+    summary: &'a SummaryRecord,
+}
+
+#[derive(Serialize)]
+struct SummaryRecord {
+    tables: u64,
+    rows: u64,
+    /// People across all tables: a person in two exports counts once.
+    distinct_people: u64,
+    distinct_vehicles: u64,
+    unreadable: usize,
+}
+
+pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths.clone()
+    };
+    let limits = Limits {
+        max_file_size: a.max_file_size,
+        ..Limits::default()
+    };
+    let found: Mutex<(Vec<TableReport>, Vec<Problem>, Totals)> =
+        Mutex::new((Vec::new(), Vec::new(), Totals::default()));
+    let quiet = a.quiet;
+    let note = |p: &Problem| {
+        if !quiet {
+            eprintln!("leakhound: warning: {p}");
+        }
+    };
+    walk(&paths, &WalkOptions::default(), || {
+        |entry: Entry| {
+            let (path, problem) = match entry {
+                Entry::File(path) => {
+                    let shown = path.display().to_string();
+                    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    if limits.max_file_size > 0 && size > limits.max_file_size {
+                        (
+                            shown.clone(),
+                            Some((
+                                format!("larger than --max-file-size ({size} bytes)"),
+                                ProblemKind::Skipped,
+                            )),
+                        )
+                    } else {
+                        match std::fs::read(&path) {
+                            Ok(bytes) => {
+                                // Totals join people across tables, so tables are
+                                // assessed one at a time.
+                                if let Ok(mut all) = found.lock() {
+                                    let (tables, problems, totals) = &mut *all;
+                                    let (t, p) = assess_blob(&shown, &bytes, &limits, totals);
+                                    tables.extend(t);
+                                    for x in &p {
+                                        note(x);
+                                    }
+                                    problems.extend(p);
+                                }
+                                (shown, None)
+                            }
+                            Err(e) => (shown, Some((e.to_string(), ProblemKind::Unreadable))),
+                        }
+                    }
+                }
+                Entry::Error(path, message) => (path, Some((message, ProblemKind::Unreadable))),
+            };
+            if let Some((message, kind)) = problem {
+                let p = Problem {
+                    path,
+                    message,
+                    kind,
+                };
+                note(&p);
+                if let Ok(mut all) = found.lock() {
+                    all.1.push(p);
+                }
+            }
+        }
+    })
+    .context("walking")?;
+    let (mut tables, problems, totals) = found
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a worker failed"))?;
+    tables.sort_by(|x, y| x.source.cmp(&y.source));
+    let summary = SummaryRecord {
+        tables: totals.tables(),
+        rows: totals.rows(),
+        distinct_people: totals.people(),
+        distinct_vehicles: totals.vehicles(),
+        unreadable: problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Unreadable)
+            .count(),
+    };
+    let mut out = output::open(a.output.as_deref())?;
+    if a.format == "json" {
+        let doc = Document {
+            tool: "leakhound",
+            version: env!("CARGO_PKG_VERSION"),
+            tables: &tables,
+            summary: &summary,
+        };
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        human(&mut out, &tables, &summary)?;
+    }
+    out.flush()?;
+    if tables.is_empty() && summary.unreadable > 0 {
+        anyhow::bail!("no table could be read ({} unreadable)", summary.unreadable);
+    }
+    let sensitive = tables
+        .iter()
+        .any(|t| t.columns.iter().any(|c| c.kind.is_some()));
+    Ok(if sensitive {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std::io::Result<()> {
+    for t in tables {
+        writeln!(
+            out,
+            "{} ({}): {} rows, {} people, {} vehicles",
+            t.source, t.format, t.rows, t.distinct_people, t.distinct_vehicles
+        )?;
+        let width = t
+            .columns
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(6)
+            .clamp(6, 40);
+        for c in t.columns.iter().filter(|c| c.kind.is_some()) {
+            let kind = c
+                .kind
+                .and_then(|k| serde_json::to_value(k).ok())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let pad = width.saturating_sub(c.name.chars().count());
+            writeln!(
+                out,
+                "  {}{}  {:<12} {:>6.1}% valid  ({} confidence)",
+                c.name,
+                " ".repeat(pad),
+                kind,
+                c.valid_ratio * 100.0,
+                c.confidence.unwrap_or("-")
+            )?;
+        }
+        let plain = t.columns.iter().filter(|c| c.kind.is_none()).count();
+        if plain > 0 {
+            writeln!(out, "  ({plain} other columns hold nothing sensitive)")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{} tables, {} rows: {} distinct people and {} distinct vehicles exposed (a person in several tables counts once).",
+        s.tables, s.rows, s.distinct_people, s.distinct_vehicles
+    )
+}

@@ -1,0 +1,217 @@
+//! `leakhound assess`: one synthetic customer table with known counts, written in every
+//! supported format (CSV, TSV, GBK CSV, JSON with nested objects, JSON Lines, a zip
+//! member, gzip), must give the same rows, kinds and distinct people in each.
+
+use crate::tree::{run_in, values::*, Tree};
+use serde_json::Value;
+use std::io::Write;
+
+/// A resident ID with a valid MOD 11-2 check character.
+fn resident_id(seq: u32) -> String {
+    let body = format!(
+        "110105{}{:02}{:02}{:03}",
+        1970 + seq % 30,
+        1 + seq % 12,
+        1 + seq % 28,
+        seq % 1000
+    );
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+/// 200 rows, 150 people: rows 0-99 are 50 people seen twice (ID, phone, e-mail, one
+/// of two VINs); rows 100-149 have only an ID; rows 150-199 only a phone.
+fn customers() -> Vec<[String; 6]> {
+    (0..200u32)
+        .map(|i| {
+            let (id, phone, email) = if i < 100 {
+                let p = i / 2;
+                (
+                    resident_id(p),
+                    format!("139{:08}", 1000 + p),
+                    format!("user{p}@carmaker.cn"),
+                )
+            } else if i < 150 {
+                (resident_id(1000 + i), String::new(), String::new())
+            } else {
+                (String::new(), format!("138{:08}", 5000 + i), String::new())
+            };
+            let vin = if i < 100 {
+                [VIN_CN, VIN_US][(i % 2) as usize].to_string()
+            } else {
+                String::new()
+            };
+            [
+                "张伟".to_string(),
+                id,
+                phone,
+                email,
+                vin,
+                format!("{}.{:02}", 100 + i, i % 100),
+            ]
+        })
+        .collect()
+}
+
+const HEADER: [&str; 6] = ["姓名", "身份证号", "手机号", "邮箱", "车架号", "金额"];
+
+fn delimited(sep: &str) -> String {
+    let mut s = HEADER.join(sep);
+    s.push('\n');
+    for r in customers() {
+        s.push_str(&r.join(sep));
+        s.push('\n');
+    }
+    s
+}
+
+fn json_records() -> Vec<Value> {
+    customers()
+        .into_iter()
+        .map(|r| {
+            serde_json::json!({
+                "customer": {"name": r[0], "id_card": r[1], "mobile": r[2], "email": r[3]},
+                "vehicle": {"vin": r[4]},
+                "amount": r[5],
+            })
+        })
+        .collect()
+}
+
+fn assess(t: &Tree, paths: &[&str]) -> Value {
+    let mut args = vec!["assess", "--format", "json"];
+    args.extend_from_slice(paths);
+    let run = run_in(t.path(), &args);
+    assert_eq!(run.code, 1, "sensitive data means exit 1: {}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("bad json ({e}): {}", run.stdout))
+}
+
+/// The kinds found, sorted, with their valid ratios.
+fn kinds(table: &Value) -> Vec<(String, f64)> {
+    let mut k: Vec<(String, f64)> = table["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| Some((c["kind"].as_str()?.to_string(), c["valid_ratio"].as_f64()?)))
+        .collect();
+    k.sort_by(|a, b| a.0.cmp(&b.0));
+    k
+}
+
+#[test]
+fn every_format_gives_the_same_rows_kinds_and_people() {
+    let t = Tree::new();
+    t.file("crm/customers.csv", delimited(","));
+    t.file("crm/customers.tsv", delimited("\t"));
+    let utf8 = delimited(",");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&utf8);
+    t.file("crm/customers_gbk.csv", &gbk);
+    t.file(
+        "crm/customers.json",
+        serde_json::to_string(&serde_json::json!({"data": json_records()})).unwrap_or_default(),
+    );
+    let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
+    t.file("crm/customers.jsonl", jsonl);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file::<_, ()>(
+        "export/customers.csv",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("zip entry");
+    zip.write_all(delimited(",").as_bytes()).expect("zip write");
+    t.file("crm/backup.zip", zip.finish().expect("zip").into_inner());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(delimited(",").as_bytes()).expect("gz");
+    t.file("crm/customers2.csv.gz", gz.finish().expect("gz"));
+    t.file("crm/README.md", "not a table\n");
+
+    let doc = assess(&t, &["crm"]);
+    let tables = doc["tables"].as_array().expect("tables");
+    let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            "crm/backup.zip!export/customers.csv",
+            "crm/customers.csv",
+            "crm/customers.json",
+            "crm/customers.jsonl",
+            "crm/customers.tsv",
+            "crm/customers2.csv.gz!customers2.csv",
+            "crm/customers_gbk.csv",
+        ]
+    );
+    let expected = vec![
+        ("email".to_string(), 1.0),
+        ("mobile".to_string(), 1.0),
+        ("name".to_string(), 1.0),
+        ("resident_id".to_string(), 1.0),
+        ("vin".to_string(), 1.0),
+    ];
+    for table in tables {
+        let src = table["source"].as_str().unwrap_or("?");
+        assert_eq!(table["rows"], 200, "{src}");
+        assert_eq!(table["distinct_people"], 150, "{src}");
+        assert_eq!(table["distinct_vehicles"], 2, "{src}");
+        assert_eq!(kinds(table), expected, "{src}");
+        assert_eq!(table["distinct"]["resident_id"], 100, "{src}");
+        assert_eq!(table["distinct"]["mobile"], 100, "{src}");
+        let amount = table["columns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["name"] == "金额" || c["name"] == "amount")
+            .unwrap_or_else(|| panic!("{src}: amount column"));
+        assert!(amount["kind"].is_null(), "{src}: {amount}");
+    }
+    // Seven copies of the same people: 150 across all tables, not 1,050.
+    assert_eq!(doc["summary"]["distinct_people"], 150);
+    assert_eq!(doc["summary"]["rows"], 1400);
+    // Nothing raw in the report.
+    let text = doc.to_string();
+    assert!(!text.contains(&resident_id(0)) && !text.contains("13900001000"));
+}
+
+#[test]
+fn human_output_lists_sensitive_columns_and_totals() {
+    let t = Tree::new();
+    t.file("customers.csv", delimited(","));
+    let run = run_in(t.path(), &["assess", "customers.csv"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("customers.csv (csv): 200 rows, 150 people, 2 vehicles"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("身份证号"), "{}", run.stdout);
+    assert!(run.stdout.contains("resident_id"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("(1 other columns hold nothing sensitive)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("150 distinct people"), "{}", run.stdout);
+}
+
+#[test]
+fn a_clean_table_exits_0_and_a_broken_one_is_reported() {
+    let t = Tree::new();
+    t.file("prices.csv", "sku,price\nA-1,10.5\nB-2,3.25\n");
+    let run = run_in(t.path(), &["assess", "prices.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    t.file("broken.json", "{\"data\": [");
+    let run = run_in(t.path(), &["assess", "broken.json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a readable json table"),
+        "{}",
+        run.stderr
+    );
+}
