@@ -24,8 +24,9 @@ pub struct AssessArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Skip files larger than this (e.g. 100M, 2G; 0 = no limit).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
+    /// Skip files larger than this (e.g. 100M, 2G; 0 = no limit). A table is read
+    /// whole for now, so this also bounds memory (about 4x the file).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1G")]
     max_file_size: u64,
     /// No warnings on stderr.
     #[arg(long, short)]

@@ -111,25 +111,62 @@ pub fn header_suggests(header: &str, kind: Kind) -> bool {
     kind.header_words().iter().any(|w| h.contains(w))
 }
 
+/// A column's name, with the kinds it suggests worked out once rather than per value.
+#[derive(Debug, Clone)]
+pub struct Column {
+    suggests: Vec<Kind>,
+}
+
+impl Column {
+    /// The context a column named `name` gives its values.
+    pub fn new(name: &str) -> Column {
+        Column {
+            suggests: Kind::ALL
+                .iter()
+                .copied()
+                .filter(|k| header_suggests(name, *k))
+                .collect(),
+        }
+    }
+
+    /// Does the name say the column holds `kind`?
+    pub fn suggests(&self, kind: Kind) -> bool {
+        self.suggests.contains(&kind)
+    }
+}
+
 /// The kind `value` is, if any, with its normalised form (what identifies the same
 /// thing however it was written: `+86 138-0013-8000` and `13800138000` are one number).
-pub fn recognise(value: &str, header: &str) -> Option<(Kind, String)> {
+pub fn recognise(value: &str, column: &Column) -> Option<(Kind, String)> {
     let v = value.trim();
     if v.is_empty() || v.len() > 200 {
         return None;
     }
     for &kind in Kind::ALL {
-        if let Some(n) = check(kind, v, header) {
+        if let Some(n) = check(kind, v, column) {
             return Some((kind, n));
         }
     }
     None
 }
 
-/// Is `v` a valid value of `kind`? Returns its normalised form.
-pub fn check(kind: Kind, v: &str, header: &str) -> Option<String> {
+/// Is `v` a valid value of `kind`? Returns its normalised form. Cheap shape tests
+/// come first: most values are tried against every kind.
+pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
     let valid = |validator: Validator, s: &str| validator.check(s) == Verdict::Valid;
+    let phone_like = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+'))
+    };
     match kind {
+        Kind::ResidentId | Kind::Uscc if v.len() != 18 => None,
+        Kind::Vin if v.len() != 17 => None,
+        Kind::Mobile if !(11..=20).contains(&v.len()) || !phone_like(v) => None,
+        Kind::BankCard if !(13..=23).contains(&v.len()) || !phone_like(v) => None,
+        Kind::Email if !v.contains('@') => None,
+        Kind::Plate if v.is_ascii() || !(9..=16).contains(&v.len()) => None,
+        Kind::Gps if !v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => None,
+        Kind::Name | Kind::Address if !column.suggests(kind) => None,
         Kind::ResidentId => {
             let s = v.to_ascii_uppercase();
             (s.len() == 18 && valid(Validator::CnResidentId, &s)).then_some(s)
@@ -183,7 +220,7 @@ pub fn check(kind: Kind, v: &str, header: &str) -> Option<String> {
             let x: f64 = v.parse().ok()?;
             let decimals = v.split_once('.').map_or(0, |(_, d)| d.len());
             let in_china = (3.0..=54.0).contains(&x) || (73.0..=136.0).contains(&x);
-            (decimals >= 4 && in_china && header_suggests(header, Kind::Gps)).then(|| v.to_string())
+            (decimals >= 4 && in_china && column.suggests(Kind::Gps)).then(|| v.to_string())
         }
         Kind::Name => {
             // Chinese names: 2-4 Han characters (a middle dot for minority names), in a
@@ -192,8 +229,7 @@ pub fn check(kind: Kind, v: &str, header: &str) -> Option<String> {
             let han = v
                 .chars()
                 .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || c == '·');
-            ((2..=6).contains(&n) && han && header_suggests(header, Kind::Name))
-                .then(|| v.to_string())
+            ((2..=6).contains(&n) && han).then(|| v.to_string())
         }
         Kind::Address => {
             let n = v.chars().count();
@@ -203,8 +239,7 @@ pub fn check(kind: Kind, v: &str, header: &str) -> Option<String> {
             let latin = v.chars().any(|c| c.is_ascii_digit())
                 && v.split_whitespace().count() >= 3
                 && v.chars().any(|c| c.is_ascii_alphabetic());
-            (n >= 6 && (marker || latin) && header_suggests(header, Kind::Address))
-                .then(|| v.to_string())
+            (n >= 6 && (marker || latin)).then(|| v.to_string())
         }
     }
 }
@@ -215,6 +250,7 @@ mod tests {
 
     #[test]
     fn values_are_recognised_and_normalised() {
+        let recognise = |v: &str, h: &str| recognise(v, &Column::new(h));
         assert_eq!(
             recognise("440304198706151231", "x"),
             Some((Kind::ResidentId, "440304198706151231".into()))

@@ -17,7 +17,7 @@ mod kinds;
 mod people;
 mod sources;
 
-pub use kinds::{check, header_suggests, recognise, Kind};
+pub use kinds::{check, header_suggests, recognise, Column, Kind};
 
 use leakhound_inputs::archive::{expand, Visitor};
 use leakhound_inputs::{decode, Limits, Problem, ProblemKind};
@@ -142,6 +142,7 @@ pub fn assess_blob(
 
 fn assess_rows(source: &str, t: sources::Rows, totals: &mut Totals) -> TableReport {
     let width = t.columns.len();
+    let context: Vec<Column> = t.columns.iter().map(|c| Column::new(c)).collect();
     let mut non_empty = vec![0u64; width];
     let mut counts: Vec<HashMap<Kind, u64>> = vec![HashMap::new(); width];
     for row in &t.rows {
@@ -152,7 +153,7 @@ fn assess_rows(source: &str, t: sources::Rows, totals: &mut Totals) -> TableRepo
             non_empty[i] += 1;
             // Several values in one cell (a JSON array): the cell counts as its kind
             // if its first recognised value does.
-            if let Some((k, _)) = cell.lines().find_map(|v| recognise(v, &t.columns[i])) {
+            if let Some((k, _)) = cell.lines().find_map(|v| recognise(v, &context[i])) {
                 *counts[i].entry(k).or_insert(0) += 1;
             }
         }
@@ -191,7 +192,7 @@ fn assess_rows(source: &str, t: sources::Rows, totals: &mut Totals) -> TableRepo
                 continue;
             };
             for v in cell.lines() {
-                let Some(normal) = check(kind, v.trim(), &t.columns[i]) else {
+                let Some(normal) = check(kind, v.trim(), &context[i]) else {
                     continue;
                 };
                 let h = identity_hash(kind, &normal);

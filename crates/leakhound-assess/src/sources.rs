@@ -102,7 +102,8 @@ fn delimited(format: &'static str, text: &str) -> Result<Rows, String> {
 fn looks_like_header(first: &[String]) -> bool {
     first.iter().all(|c| {
         let c = c.trim();
-        crate::kinds::recognise(c, "").is_none() && c.parse::<f64>().is_err()
+        crate::kinds::recognise(c, &crate::kinds::Column::new("")).is_none()
+            && c.parse::<f64>().is_err()
     })
 }
 
