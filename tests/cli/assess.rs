@@ -1,6 +1,7 @@
 //! `leakhound assess`: one synthetic customer table with known counts, written in every
 //! supported format (CSV, TSV, GBK CSV, JSON with nested objects, JSON Lines, a zip
-//! member, gzip), must give the same rows, kinds and distinct people in each.
+//! member, gzip, a mysqldump with multi-row INSERTs, a pg_dump COPY block), must give
+//! the same rows, kinds and distinct people in each.
 
 use crate::tree::{run_in, values::*, Tree};
 use serde_json::Value;
@@ -71,6 +72,64 @@ fn delimited(sep: &str) -> String {
     s
 }
 
+/// mysqldump style: CREATE TABLE, then multi-row INSERTs of 50 rows, NULL for empty.
+fn mysqldump() -> String {
+    let mut s = String::from(
+        "-- MySQL dump 10.13\n/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE `customers` (\n",
+    );
+    for h in HEADER {
+        s.push_str(&format!("  `{h}` varchar(64) DEFAULT NULL,\n"));
+    }
+    s.push_str("  PRIMARY KEY (`身份证号`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n");
+    for chunk in customers().chunks(50) {
+        let tuples: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                let cells: Vec<String> = r
+                    .iter()
+                    .map(|c| {
+                        if c.is_empty() {
+                            "NULL".into()
+                        } else {
+                            format!("'{c}'")
+                        }
+                    })
+                    .collect();
+                format!("({})", cells.join(","))
+            })
+            .collect();
+        s.push_str(&format!(
+            "INSERT INTO `customers` VALUES {};\n",
+            tuples.join(",")
+        ));
+    }
+    s
+}
+
+/// pg_dump style: a COPY block with \N for empty.
+fn pg_dump() -> String {
+    let mut s = format!(
+        "COPY public.customers ({}) FROM stdin;\n",
+        HEADER.join(", ")
+    );
+    for r in customers() {
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    "\\N".into()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        s.push_str(&cells.join("\t"));
+        s.push('\n');
+    }
+    s.push_str("\\.\n");
+    s
+}
+
 fn json_records() -> Vec<Value> {
     customers()
         .into_iter()
@@ -130,6 +189,8 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
     gz.write_all(delimited(",").as_bytes()).expect("gz");
     t.file("crm/customers2.csv.gz", gz.finish().expect("gz"));
     t.file("crm/README.md", "not a table\n");
+    t.file("crm/mysql.sql", mysqldump());
+    t.file("crm/pg.sql", pg_dump());
 
     let doc = assess(&t, &["crm"]);
     let tables = doc["tables"].as_array().expect("tables");
@@ -144,6 +205,8 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
             "crm/customers.tsv",
             "crm/customers2.csv.gz!customers2.csv",
             "crm/customers_gbk.csv",
+            "crm/mysql.sql!customers",
+            "crm/pg.sql!public.customers",
         ]
     );
     let expected = vec![
@@ -169,9 +232,9 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
             .unwrap_or_else(|| panic!("{src}: amount column"));
         assert!(amount["kind"].is_null(), "{src}: {amount}");
     }
-    // Seven copies of the same people: 150 across all tables, not 1,050.
+    // Nine copies of the same people: 150 across all tables, not 1,350.
     assert_eq!(doc["summary"]["distinct_people"], 150);
-    assert_eq!(doc["summary"]["rows"], 1400);
+    assert_eq!(doc["summary"]["rows"], 1800);
     // Nothing raw in the report.
     let text = doc.to_string();
     assert!(!text.contains(&resident_id(0)) && !text.contains("13900001000"));

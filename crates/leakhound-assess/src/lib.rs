@@ -16,6 +16,7 @@
 mod kinds;
 mod people;
 mod sources;
+mod sqldump;
 
 pub use kinds::{check, header_suggests, recognise, Column, Kind};
 
@@ -44,7 +45,7 @@ pub struct ColumnReport {
 pub struct TableReport {
     /// File path, with `!` for archive members.
     pub source: String,
-    /// `csv`, `tsv`, `json` or `jsonl`.
+    /// `csv`, `tsv`, `json`, `jsonl` or `sql`.
     pub format: &'static str,
     /// Data rows (the header is not a row).
     pub rows: u64,
@@ -119,7 +120,16 @@ pub fn assess_blob(
             let text = decode::to_utf8(bytes, decode::sniff(bytes));
             let text = String::from_utf8_lossy(&text);
             match sources::read(format, &text) {
-                Ok(rows) => self.tables.push(assess_rows(path, rows, self.totals)),
+                Ok(tables) => {
+                    for (name, rows) in tables {
+                        // A table inside a dump is one layer in, like an archive member.
+                        let source = match name {
+                            Some(n) => format!("{path}!{n}"),
+                            None => path.to_string(),
+                        };
+                        self.tables.push(assess_rows(&source, rows, self.totals));
+                    }
+                }
                 Err(message) => self.problems.push(Problem {
                     path: path.to_string(),
                     message: format!("not a readable {format} table: {message}"),

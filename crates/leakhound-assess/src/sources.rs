@@ -23,15 +23,26 @@ pub(crate) fn format_of(path: &str) -> Option<&'static str> {
         "tsv" | "tab" => Some("tsv"),
         "json" => Some("json"),
         "jsonl" | "ndjson" => Some("jsonl"),
+        "sql" => Some("sql"),
         _ => None,
     }
 }
 
-pub(crate) fn read(format: &'static str, text: &str) -> Result<Rows, String> {
+/// The tables in a file: one for most formats (named `None`), one per table for a
+/// SQL dump.
+pub(crate) fn read(
+    format: &'static str,
+    text: &str,
+) -> Result<Vec<(Option<String>, Rows)>, String> {
+    let one = |r: Result<Rows, String>| r.map(|rows| vec![(None, rows)]);
     match format {
-        "csv" | "tsv" => delimited(format, text),
-        "json" => json(text),
-        _ => jsonl(text),
+        "csv" | "tsv" => one(delimited(format, text)),
+        "json" => one(json(text)),
+        "sql" => Ok(crate::sqldump::read(text)?
+            .into_iter()
+            .map(|(name, rows)| (Some(name), rows))
+            .collect()),
+        _ => one(jsonl(text)),
     }
 }
 
@@ -205,27 +216,31 @@ fn flatten(v: &Value, path: String, out: &mut Vec<(String, String)>) {
 mod tests {
     use super::*;
 
+    fn read_one(format: &'static str, text: &str) -> Result<Rows, String> {
+        read(format, text).map(|mut v| v.remove(0).1)
+    }
+
     #[test]
     fn delimiters_and_headers_are_sniffed() {
-        let r = read("csv", "name;phone\n张伟;13912345678\n李娜;13812345678\n")
+        let r = read_one("csv", "name;phone\n张伟;13912345678\n李娜;13812345678\n")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.columns, ["name", "phone"]);
         assert_eq!(r.rows.len(), 2);
-        let r =
-            read("csv", "张伟,13912345678\n李娜,13812345678\n").unwrap_or_else(|e| panic!("{e}"));
+        let r = read_one("csv", "张伟,13912345678\n李娜,13812345678\n")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             r.columns,
             ["column_1", "column_2"],
             "a data row is not a header"
         );
         assert_eq!(r.rows.len(), 2);
-        let r = read("csv", "a\tb\n1\t2\n").unwrap_or_else(|e| panic!("{e}"));
+        let r = read_one("csv", "a\tb\n1\t2\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.format, "tsv");
     }
 
     #[test]
     fn json_is_flattened_to_dotted_columns() {
-        let r = read(
+        let r = read_one(
             "json",
             r#"{"data":[{"id":1,"owner":{"name":"张伟","phones":["139","138"]}},{"id":2,"vin":"X"}]}"#,
         )
@@ -233,8 +248,8 @@ mod tests {
         assert_eq!(r.columns, ["id", "owner.name", "owner.phones[]", "vin"]);
         assert_eq!(r.rows[0][2], "139\n138");
         assert_eq!(r.rows[1][3], "X");
-        let l = read("jsonl", "{\"a\":1}\n\n{\"b\":2}\n").unwrap_or_else(|e| panic!("{e}"));
+        let l = read_one("jsonl", "{\"a\":1}\n\n{\"b\":2}\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(l.rows.len(), 2);
-        assert!(read("jsonl", "{\"a\":1}\nnot json\n").is_err());
+        assert!(read_one("jsonl", "{\"a\":1}\nnot json\n").is_err());
     }
 }
