@@ -5,7 +5,7 @@ use crate::args::parse_size;
 use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
-use leakhound_assess::{assess_blob, TableReport, Totals};
+use leakhound_assess::{assess_blob, assess_postgres, TableReport, Totals};
 use leakhound_inputs::walk::{walk, Entry, WalkOptions};
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use serde::Serialize;
@@ -15,9 +15,16 @@ use std::sync::Mutex;
 
 #[derive(Args)]
 pub struct AssessArgs {
-    /// Files or folders (CSV, TSV, JSON, JSON Lines; archives and compressed files are
-    /// opened). Default: the current folder.
+    /// Files or folders (CSV, TSV, JSON, JSON Lines, SQL dumps, SQLite files; archives
+    /// and compressed files are opened), or a live database: postgres://user@host/db.
+    /// Default: the current folder.
     paths: Vec<PathBuf>,
+    /// Rows read per table of a live database.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    sample: u64,
+    /// Read every row of a live database's tables (instead of --sample).
+    #[arg(long)]
+    full: bool,
     /// Output format.
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     format: String,
@@ -52,23 +59,44 @@ struct SummaryRecord {
 }
 
 pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
-    let paths = if a.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        a.paths.clone()
+    let is_url = |p: &PathBuf| {
+        p.to_str()
+            .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
     };
+    let urls: Vec<String> = a
+        .paths
+        .iter()
+        .filter(|p| is_url(p))
+        .filter_map(|p| p.to_str().map(str::to_string))
+        .collect();
+    let mut paths: Vec<PathBuf> = a.paths.iter().filter(|p| !is_url(p)).cloned().collect();
+    if paths.is_empty() && urls.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
     let limits = Limits {
         max_file_size: a.max_file_size,
         ..Limits::default()
     };
-    let found: Mutex<(Vec<TableReport>, Vec<Problem>, Totals)> =
-        Mutex::new((Vec::new(), Vec::new(), Totals::default()));
+    let found: Found = Mutex::new((Vec::new(), Vec::new(), Totals::default()));
     let quiet = a.quiet;
     let note = |p: &Problem| {
         if !quiet {
             eprintln!("leakhound: warning: {p}");
         }
     };
+    for url in &urls {
+        let sample = if a.full { None } else { Some(a.sample) };
+        let mut all = found
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a worker failed"))?;
+        let (tables, _, totals) = &mut *all;
+        let assessed = assess_postgres(url, sample, totals)
+            .with_context(|| format!("assessing {}", crate::datastore::shown(url)))?;
+        tables.extend(assessed);
+    }
+    if paths.is_empty() {
+        return finish(&a, found);
+    }
     walk(&paths, &WalkOptions::default(), || {
         |entry: Entry| {
             let (path, problem) = match entry {
@@ -119,6 +147,12 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
         }
     })
     .context("walking")?;
+    finish(&a, found)
+}
+
+type Found = Mutex<(Vec<TableReport>, Vec<Problem>, Totals)>;
+
+fn finish(a: &AssessArgs, found: Found) -> anyhow::Result<u8> {
     let (mut tables, problems, totals) = found
         .into_inner()
         .map_err(|_| anyhow::anyhow!("a worker failed"))?;

@@ -130,6 +130,29 @@ fn pg_dump() -> String {
     s
 }
 
+/// The table as SQL any database takes: quoted names, NULL for empty.
+fn create_and_insert(table: &str) -> String {
+    let cols: Vec<String> = HEADER.iter().map(|h| format!("\"{h}\" text")).collect();
+    let mut s = format!("CREATE TABLE {table} ({});\n", cols.join(", "));
+    for r in customers() {
+        let cells: Vec<String> = r
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    "NULL".into()
+                } else {
+                    format!("'{c}'")
+                }
+            })
+            .collect();
+        s.push_str(&format!(
+            "INSERT INTO {table} VALUES ({});\n",
+            cells.join(", ")
+        ));
+    }
+    s
+}
+
 fn json_records() -> Vec<Value> {
     customers()
         .into_iter()
@@ -191,6 +214,10 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
     t.file("crm/README.md", "not a table\n");
     t.file("crm/mysql.sql", mysqldump());
     t.file("crm/pg.sql", pg_dump());
+    let db = rusqlite::Connection::open(t.join("crm/customers.db")).expect("sqlite file");
+    db.execute_batch(&create_and_insert("customers"))
+        .expect("sqlite rows");
+    drop(db);
 
     let doc = assess(&t, &["crm"]);
     let tables = doc["tables"].as_array().expect("tables");
@@ -200,6 +227,7 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
         [
             "crm/backup.zip!export/customers.csv",
             "crm/customers.csv",
+            "crm/customers.db!customers",
             "crm/customers.json",
             "crm/customers.jsonl",
             "crm/customers.tsv",
@@ -232,9 +260,9 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
             .unwrap_or_else(|| panic!("{src}: amount column"));
         assert!(amount["kind"].is_null(), "{src}: {amount}");
     }
-    // Nine copies of the same people: 150 across all tables, not 1,350.
+    // Ten copies of the same people: 150 across all tables, not 1,500.
     assert_eq!(doc["summary"]["distinct_people"], 150);
-    assert_eq!(doc["summary"]["rows"], 1800);
+    assert_eq!(doc["summary"]["rows"], 2000);
     // Nothing raw in the report.
     let text = doc.to_string();
     assert!(!text.contains(&resident_id(0)) && !text.contains("13900001000"));
@@ -277,4 +305,55 @@ fn a_clean_table_exits_0_and_a_broken_one_is_reported() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_live_postgres_database_gives_the_same_answer_and_samples() {
+    let Some(store) = crate::datastore::postgres() else {
+        return;
+    };
+    let mut c = postgres::Client::connect(&store.spec, postgres::NoTls).expect("connect");
+    c.batch_execute(&create_and_insert("customers"))
+        .expect("fixture table");
+    c.batch_execute("CREATE SCHEMA crm; CREATE TABLE crm.notes (id int, body text); INSERT INTO crm.notes VALUES (1, 'hello')")
+        .expect("second table");
+    let t = Tree::new();
+    let doc = assess(&t, &[&store.spec]);
+    let tables = doc["tables"].as_array().expect("tables");
+    let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
+    assert_eq!(sources, ["crm.notes", "public.customers"]);
+    let customers = &tables[1];
+    assert_eq!(customers["format"], "postgres");
+    assert_eq!(customers["rows"], 200);
+    assert_eq!(customers["distinct_people"], 150);
+    assert_eq!(customers["distinct_vehicles"], 2);
+    assert_eq!(kinds(customers).len(), 5);
+    assert!(kinds(&tables[0]).is_empty());
+    // --sample bounds the rows read per table; --full reads them all.
+    let run = run_in(
+        t.path(),
+        &["assess", "--format", "json", "--sample", "50", &store.spec],
+    );
+    let sampled: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(sampled["tables"][1]["rows"], 50);
+    let run = run_in(
+        t.path(),
+        &[
+            "assess",
+            "--format",
+            "json",
+            "--full",
+            "--sample",
+            "50",
+            &store.spec,
+        ],
+    );
+    let full: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(full["tables"][1]["rows"], 200);
+    // The session is read-only: the tables are unchanged and no temporary table appeared.
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')", &[])
+        .map(|r| r.get(0))
+        .unwrap_or(0);
+    assert_eq!(n, 2);
 }

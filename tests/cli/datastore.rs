@@ -29,7 +29,7 @@ fn sqlite(t: &Tree) -> Store {
     }
 }
 
-fn postgres() -> Option<Store> {
+pub(crate) fn postgres() -> Option<Store> {
     if std::env::var_os("LEAKHOUND_SKIP_POSTGRES").is_some() {
         return None;
     }

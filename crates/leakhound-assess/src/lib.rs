@@ -13,6 +13,7 @@
 //! 64-bit hashes of their normalised identifiers.
 #![deny(missing_docs)]
 
+mod databases;
 mod kinds;
 mod people;
 mod sources;
@@ -45,7 +46,7 @@ pub struct ColumnReport {
 pub struct TableReport {
     /// File path, with `!` for archive members.
     pub source: String,
-    /// `csv`, `tsv`, `json`, `jsonl` or `sql`.
+    /// `csv`, `tsv`, `json`, `jsonl`, `sql`, `sqlite` or `postgres`.
     pub format: &'static str,
     /// Data rows (the header is not a row).
     pub rows: u64,
@@ -88,6 +89,27 @@ impl Totals {
     }
 }
 
+/// Why a live database could not be assessed.
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    /// PostgreSQL refused or could not be reached.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+}
+
+/// Assess every table of a live PostgreSQL database (read-only session), reading the
+/// first `sample` rows of each (all rows with `None`). Sources are `schema.table`.
+pub fn assess_postgres(
+    url: &str,
+    sample: Option<u64>,
+    totals: &mut Totals,
+) -> Result<Vec<TableReport>, AssessError> {
+    Ok(databases::postgres_tables(url, sample)?
+        .into_iter()
+        .map(|(name, rows)| assess_rows(&name, rows, totals))
+        .collect())
+}
+
 /// The share of valid values a column needs before it is given a kind: lower when
 /// its name agrees, higher for kinds that random digits often pass (phones, cards).
 fn threshold(kind: Kind, named: bool) -> f64 {
@@ -114,6 +136,22 @@ pub fn assess_blob(
     }
     impl Visitor for Collect<'_> {
         fn leaf(&mut self, path: &str, bytes: &[u8]) {
+            if databases::is_sqlite(bytes) {
+                match databases::sqlite_tables(bytes) {
+                    Ok(tables) => {
+                        for (name, rows) in tables {
+                            let source = format!("{path}!{name}");
+                            self.tables.push(assess_rows(&source, rows, self.totals));
+                        }
+                    }
+                    Err(message) => self.problems.push(Problem {
+                        path: path.to_string(),
+                        message: format!("not a readable SQLite database: {message}"),
+                        kind: ProblemKind::Unreadable,
+                    }),
+                }
+                return;
+            }
             let Some(format) = sources::format_of(path) else {
                 return;
             };
