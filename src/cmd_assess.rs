@@ -5,7 +5,7 @@ use crate::args::parse_size;
 use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
-use leakhound_assess::{assess_blob, assess_postgres, TableReport, Totals};
+use leakhound_assess::{assess_path, assess_postgres, TableReport, Totals};
 use leakhound_inputs::walk::{walk, Entry, WalkOptions};
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use serde::Serialize;
@@ -31,10 +31,15 @@ pub struct AssessArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Skip files larger than this (e.g. 100M, 2G; 0 = no limit). A table is read
-    /// whole for now, so this also bounds memory (about 4x the file).
+    /// Skip files larger than this that must be read whole (JSON, SQL dumps,
+    /// archives; about 4x the file in memory). CSV/TSV files over 64 MiB are streamed
+    /// whatever their size.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1G")]
     max_file_size: u64,
+    /// CSV/TSV files larger than this are streamed (constant memory) rather than read
+    /// whole.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
+    stream_above: u64,
     /// No warnings on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -102,34 +107,18 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
             let (path, problem) = match entry {
                 Entry::File(path) => {
                     let shown = path.display().to_string();
-                    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    if limits.max_file_size > 0 && size > limits.max_file_size {
-                        (
-                            shown.clone(),
-                            Some((
-                                format!("larger than --max-file-size ({size} bytes)"),
-                                ProblemKind::Skipped,
-                            )),
-                        )
-                    } else {
-                        match std::fs::read(&path) {
-                            Ok(bytes) => {
-                                // Totals join people across tables, so tables are
-                                // assessed one at a time.
-                                if let Ok(mut all) = found.lock() {
-                                    let (tables, problems, totals) = &mut *all;
-                                    let (t, p) = assess_blob(&shown, &bytes, &limits, totals);
-                                    tables.extend(t);
-                                    for x in &p {
-                                        note(x);
-                                    }
-                                    problems.extend(p);
-                                }
-                                (shown, None)
-                            }
-                            Err(e) => (shown, Some((e.to_string(), ProblemKind::Unreadable))),
+                    // Totals join people across tables, so tables are assessed one at a
+                    // time.
+                    if let Ok(mut all) = found.lock() {
+                        let (tables, problems, totals) = &mut *all;
+                        let (t, p) = assess_path(&path, &shown, &limits, a.stream_above, totals);
+                        tables.extend(t);
+                        for x in &p {
+                            note(x);
                         }
+                        problems.extend(p);
                     }
+                    (shown, None)
                 }
                 Entry::Error(path, message) => (path, Some((message, ProblemKind::Unreadable))),
             };

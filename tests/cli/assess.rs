@@ -357,3 +357,55 @@ fn a_live_postgres_database_gives_the_same_answer_and_samples() {
         .unwrap_or(0);
     assert_eq!(n, 2);
 }
+
+#[test]
+fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
+    let t = Tree::new();
+    let utf8 = delimited(",");
+    t.file("utf8.csv", &utf8);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&utf8);
+    t.file("gbk.csv", &gbk);
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in utf8.encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    t.file("utf16.csv", &utf16);
+    t.file("tabs.tsv", delimited("\t"));
+    let run = run_in(
+        t.path(),
+        &["assess", "--format", "json", "--stream-above", "1", "."],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let tables = doc["tables"].as_array().expect("tables");
+    assert_eq!(tables.len(), 4);
+    for table in tables {
+        let src = table["source"].as_str().unwrap_or("?");
+        assert_eq!(table["rows"], 200, "{src}");
+        assert_eq!(table["distinct_people"], 150, "{src}");
+        assert_eq!(kinds(table).len(), 5, "{src}: {table}");
+    }
+}
+
+#[test]
+fn an_unbalanced_quote_in_a_streamed_csv_keeps_every_row_before_it() {
+    let t = Tree::new();
+    let mut text = delimited(",");
+    // An unbalanced quote swallows the rest of the file into one field: one more row.
+    text.push_str("\"broken,1\n张伟,440304198706151231\n");
+    t.file("damaged.csv", text);
+    let run = run_in(
+        t.path(),
+        &[
+            "assess",
+            "--format",
+            "json",
+            "--stream-above",
+            "1",
+            "damaged.csv",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["tables"][0]["rows"], 201, "{}", run.stdout);
+    assert_eq!(doc["tables"][0]["distinct_people"], 150);
+}

@@ -18,6 +18,9 @@ mod kinds;
 mod people;
 mod sources;
 mod sqldump;
+mod stream;
+
+pub use stream::STREAM_ABOVE;
 
 pub use kinds::{check, header_suggests, recognise, Column, Kind};
 
@@ -86,6 +89,68 @@ impl Totals {
     /// Rows across all tables.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+}
+
+/// Assess the file at `path` (shown as `shown`): CSV/TSV files larger than
+/// `stream_above` bytes are streamed in constant memory; anything else is read whole
+/// and goes through [`assess_blob`] (archives, SQLite files, JSON, SQL dumps), within
+/// `limits.max_file_size`.
+pub fn assess_path(
+    path: &std::path::Path,
+    shown: &str,
+    limits: &Limits,
+    stream_above: u64,
+    totals: &mut Totals,
+) -> (Vec<TableReport>, Vec<Problem>) {
+    let problem = |message: String, kind| Problem {
+        path: shown.to_string(),
+        message,
+        kind,
+    };
+    let size = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) => {
+            return (
+                Vec::new(),
+                vec![problem(e.to_string(), ProblemKind::Unreadable)],
+            )
+        }
+    };
+    if stream::streamable(path, shown, size, stream_above) {
+        return match stream::assess_csv_file(path, shown, totals) {
+            Ok((t, None)) => (vec![t], Vec::new()),
+            Ok((t, Some(damage))) => (
+                vec![t],
+                vec![problem(
+                    format!("damaged table: {damage}"),
+                    ProblemKind::Unreadable,
+                )],
+            ),
+            Err(e) => (
+                Vec::new(),
+                vec![problem(
+                    format!("not a readable table: {e}"),
+                    ProblemKind::Unreadable,
+                )],
+            ),
+        };
+    }
+    if limits.max_file_size > 0 && size > limits.max_file_size {
+        return (
+            Vec::new(),
+            vec![problem(
+                format!("larger than --max-file-size ({size} bytes) and not a CSV/TSV that can be streamed"),
+                ProblemKind::Skipped,
+            )],
+        );
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => assess_blob(shown, &bytes, limits, totals),
+        Err(e) => (
+            Vec::new(),
+            vec![problem(e.to_string(), ProblemKind::Unreadable)],
+        ),
     }
 }
 
@@ -189,62 +254,131 @@ pub fn assess_blob(
 }
 
 fn assess_rows(source: &str, t: sources::Rows, totals: &mut Totals) -> TableReport {
-    let width = t.columns.len();
-    let context: Vec<Column> = t.columns.iter().map(|c| Column::new(c)).collect();
-    let mut non_empty = vec![0u64; width];
-    let mut counts: Vec<HashMap<Kind, u64>> = vec![HashMap::new(); width];
-    for row in &t.rows {
-        for (i, cell) in row.iter().enumerate().take(width) {
+    let mut b = TableBuilder::new(source, t.format, t.columns);
+    for row in t.rows {
+        b.push(row, totals);
+    }
+    b.finish(totals)
+}
+
+/// Rows read before column kinds are decided. Kinds are decided on this sample; every
+/// later row is only checked against its column's kind, so memory stays at one sample
+/// however long the table.
+const SAMPLE_ROWS: usize = 10_000;
+
+/// A table assessed row by row: the first [`SAMPLE_ROWS`] rows are kept to decide the
+/// columns' kinds, then replayed; later rows are counted as they come.
+pub struct TableBuilder {
+    source: String,
+    format: &'static str,
+    names: Vec<String>,
+    context: Vec<Column>,
+    sample: Vec<Vec<String>>,
+    /// Decided after the sample: (kind, column name agrees).
+    kinds: Option<Vec<Option<(Kind, bool)>>>,
+    non_empty: Vec<u64>,
+    valid: Vec<u64>,
+    rows: u64,
+    people: people::People,
+    distinct: HashMap<Kind, HashSet<u64>>,
+}
+
+impl TableBuilder {
+    /// A table named `source` with these columns.
+    pub fn new(source: &str, format: &'static str, names: Vec<String>) -> TableBuilder {
+        let width = names.len();
+        TableBuilder {
+            source: source.to_string(),
+            format,
+            context: names.iter().map(|n| Column::new(n)).collect(),
+            names,
+            sample: Vec::new(),
+            kinds: None,
+            non_empty: vec![0; width],
+            valid: vec![0; width],
+            rows: 0,
+            people: people::People::default(),
+            distinct: HashMap::new(),
+        }
+    }
+
+    /// Rows taken so far (sampled or counted).
+    pub fn rows_seen(&self) -> u64 {
+        self.rows + self.sample.len() as u64
+    }
+
+    /// One row (cells beyond the columns are ignored, missing ones are empty).
+    pub fn push(&mut self, row: Vec<String>, totals: &mut Totals) {
+        if self.kinds.is_none() {
+            self.sample.push(row);
+            if self.sample.len() >= SAMPLE_ROWS {
+                self.decide(totals);
+            }
+            return;
+        }
+        self.count(&row, totals);
+    }
+
+    /// Decide each column's kind from the sample, then count the sample.
+    fn decide(&mut self, totals: &mut Totals) {
+        let width = self.names.len();
+        let mut counts: Vec<HashMap<Kind, u64>> = vec![HashMap::new(); width];
+        let mut non_empty = vec![0u64; width];
+        for row in &self.sample {
+            for (i, cell) in row.iter().enumerate().take(width) {
+                if cell.trim().is_empty() {
+                    continue;
+                }
+                non_empty[i] += 1;
+                // Several values in one cell (a JSON array): the cell counts as its
+                // kind if its first recognised value does.
+                if let Some((k, _)) = cell.lines().find_map(|v| recognise(v, &self.context[i])) {
+                    *counts[i].entry(k).or_insert(0) += 1;
+                }
+            }
+        }
+        let kinds = (0..width)
+            .map(|i| {
+                let best = counts[i]
+                    .iter()
+                    .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+                    .map(|(k, n)| (*k, *n));
+                best.and_then(|(kind, n)| {
+                    let ratio = n as f64 / non_empty[i].max(1) as f64;
+                    let named = header_suggests(&self.names[i], kind);
+                    (ratio >= threshold(kind, named)).then_some((kind, named))
+                })
+            })
+            .collect();
+        self.kinds = Some(kinds);
+        for row in std::mem::take(&mut self.sample) {
+            self.count(&row, totals);
+        }
+    }
+
+    /// Count one row against the decided kinds: validity, people, vehicles.
+    fn count(&mut self, row: &[String], totals: &mut Totals) {
+        let Some(kinds) = &self.kinds else {
+            return;
+        };
+        self.rows += 1;
+        let mut ids: Vec<u64> = Vec::new();
+        for (i, cell) in row.iter().enumerate().take(self.names.len()) {
             if cell.trim().is_empty() {
                 continue;
             }
-            non_empty[i] += 1;
-            // Several values in one cell (a JSON array): the cell counts as its kind
-            // if its first recognised value does.
-            if let Some((k, _)) = cell.lines().find_map(|v| recognise(v, &context[i])) {
-                *counts[i].entry(k).or_insert(0) += 1;
-            }
-        }
-    }
-    let mut columns = Vec::with_capacity(width);
-    let mut kinds: Vec<Option<Kind>> = Vec::with_capacity(width);
-    for i in 0..width {
-        let name = &t.columns[i];
-        let best = counts[i]
-            .iter()
-            .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
-            .map(|(k, n)| (*k, *n));
-        let verdict = best.and_then(|(kind, n)| {
-            let ratio = n as f64 / non_empty[i].max(1) as f64;
-            let named = header_suggests(name, kind);
-            (ratio >= threshold(kind, named)).then_some((kind, ratio, named))
-        });
-        kinds.push(verdict.map(|v| v.0));
-        columns.push(ColumnReport {
-            name: name.clone(),
-            kind: verdict.map(|v| v.0),
-            valid_ratio: verdict.map_or(0.0, |v| (v.1 * 1000.0).round() / 1000.0),
-            non_empty: non_empty[i],
-            confidence: verdict.map(|v| if v.2 { "high" } else { "medium" }),
-        });
-    }
-
-    // People and vehicles, from the columns given an identifying kind.
-    let mut people = people::People::default();
-    let mut distinct: HashMap<Kind, HashSet<u64>> = HashMap::new();
-    let mut ids = Vec::new();
-    for row in &t.rows {
-        ids.clear();
-        for (i, cell) in row.iter().enumerate().take(width) {
-            let Some(kind) = kinds[i] else {
+            self.non_empty[i] += 1;
+            let Some((kind, _)) = kinds[i] else {
                 continue;
             };
+            let mut any = false;
             for v in cell.lines() {
-                let Some(normal) = check(kind, v.trim(), &context[i]) else {
+                let Some(normal) = check(kind, v.trim(), &self.context[i]) else {
                     continue;
                 };
+                any = true;
                 let h = identity_hash(kind, &normal);
-                distinct.entry(kind).or_default().insert(h);
+                self.distinct.entry(kind).or_default().insert(h);
                 if kind == Kind::Vin {
                     totals.vehicles.insert(h);
                 }
@@ -252,24 +386,52 @@ fn assess_rows(source: &str, t: sources::Rows, totals: &mut Totals) -> TableRepo
                     ids.push(h);
                 }
             }
+            if any {
+                self.valid[i] += 1;
+            }
         }
-        people.add_row(&ids);
+        self.people.add_row(&ids);
         totals.people.add_row(&ids);
     }
-    totals.tables += 1;
-    totals.rows += t.rows.len() as u64;
-    let distinct: BTreeMap<Kind, u64> = distinct
-        .into_iter()
-        .map(|(k, v)| (k, v.len() as u64))
-        .collect();
-    TableReport {
-        source: source.to_string(),
-        format: t.format,
-        rows: t.rows.len() as u64,
-        distinct_people: people.count() as u64,
-        distinct_vehicles: distinct.get(&Kind::Vin).copied().unwrap_or(0),
-        distinct,
-        columns,
+
+    /// The table's report.
+    pub fn finish(mut self, totals: &mut Totals) -> TableReport {
+        if self.kinds.is_none() {
+            self.decide(totals);
+        }
+        let kinds = self.kinds.unwrap_or_default();
+        let columns = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let verdict = kinds.get(i).copied().flatten();
+                let ratio = self.valid[i] as f64 / self.non_empty[i].max(1) as f64;
+                ColumnReport {
+                    name: name.clone(),
+                    kind: verdict.map(|v| v.0),
+                    valid_ratio: verdict.map_or(0.0, |_| (ratio * 1000.0).round() / 1000.0),
+                    non_empty: self.non_empty[i],
+                    confidence: verdict.map(|v| if v.1 { "high" } else { "medium" }),
+                }
+            })
+            .collect();
+        totals.tables += 1;
+        totals.rows += self.rows;
+        let distinct: BTreeMap<Kind, u64> = self
+            .distinct
+            .into_iter()
+            .map(|(k, v)| (k, v.len() as u64))
+            .collect();
+        TableReport {
+            source: self.source,
+            format: self.format,
+            rows: self.rows,
+            distinct_people: self.people.count() as u64,
+            distinct_vehicles: distinct.get(&Kind::Vin).copied().unwrap_or(0),
+            distinct,
+            columns,
+        }
     }
 }
 

@@ -47,7 +47,7 @@ pub(crate) fn read(
 }
 
 /// The delimiter that splits the first lines into the same number (> 1) of fields.
-fn sniff_delimiter(text: &str, default: u8) -> u8 {
+pub(crate) fn sniff_delimiter(text: &str, default: u8) -> u8 {
     let sample: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -110,7 +110,7 @@ fn delimited(format: &'static str, text: &str) -> Result<Rows, String> {
 
 /// A first row is a header when none of its cells is data leakhound recognises and
 /// none is a number.
-fn looks_like_header(first: &[String]) -> bool {
+pub(crate) fn looks_like_header(first: &[String]) -> bool {
     first.iter().all(|c| {
         let c = c.trim();
         crate::kinds::recognise(c, &crate::kinds::Column::new("")).is_none()
