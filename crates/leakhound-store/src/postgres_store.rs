@@ -189,11 +189,7 @@ fn record_in(
     batch: &Batch<'_>,
 ) -> Result<Recorded, StoreError> {
     let now = rows::now();
-    let started = if scan.started_at.is_empty() {
-        now.clone()
-    } else {
-        scan.started_at.clone()
-    };
+    let started = scan.started_or(&now);
     let scan_id: i64 = tx
         .query_one(
             "INSERT INTO scans (started_at, finished_at, tool_version, kind, targets, packs, \

@@ -32,6 +32,17 @@ pub struct ScanRecord {
     pub problems: u64,
 }
 
+impl ScanRecord {
+    /// When the scan started, or `now` when the caller did not say.
+    pub(crate) fn started_or(&self, now: &str) -> String {
+        if self.started_at.is_empty() {
+            now.to_string()
+        } else {
+            self.started_at.clone()
+        }
+    }
+}
+
 /// A scan as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanRow {

@@ -48,20 +48,17 @@ impl Sqlite {
 
     fn open_once(path: &Path) -> Result<Sqlite, StoreError> {
         let shown = path.display().to_string();
-        let err = |source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
+        let err = err_for(&shown);
+        let conn = Connection::open(path).map_err(&err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
         // WAL lets reports read while a scan writes; NORMAL is durable across crashes
         // of the process (not of the OS), enough for a findings log.
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
+            .map_err(&err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
+            .map_err(&err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(err)?;
+            .map_err(&err)?;
         let mut store = Sqlite { conn, path: shown };
         store.migrate()?;
         Ok(store)
@@ -80,19 +77,12 @@ impl Sqlite {
         files
     }
 
-    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError {
+        err_for(&self.path)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let err = move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = err_for(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -137,21 +127,13 @@ impl Sqlite {
         scan: &ScanRecord,
         batch: &Batch<'_>,
     ) -> Result<Recorded, StoreError> {
-        let path = self.path.clone();
-        let err = move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = err_for(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&err)?;
         let now = rows::now();
-        let started = if scan.started_at.is_empty() {
-            now.clone()
-        } else {
-            scan.started_at.clone()
-        };
+        let started = scan.started_or(&now);
         tx.execute(
             "INSERT INTO scans (started_at, finished_at, tool_version, kind, targets, packs, \
              rules, files, blobs, bytes, problems) \
@@ -177,7 +159,7 @@ impl Sqlite {
             findings: batch.findings.len(),
             ..Recorded::default()
         };
-        // Rows go to temporary tables first (plain inserts, no index, in memory), then
+        // Rows go to temporary tables first (plain inserts, no index), then
         // into the real tables with one set-based upsert each: per-row upserts spent
         // most of their time in SQLite's statement journal (10 µs a row).
         tx.execute_batch(
@@ -345,11 +327,7 @@ impl Sqlite {
         by: &str,
         at: &str,
     ) -> Result<TriageOutcome, StoreError> {
-        let path = self.path.clone();
-        let err = move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = err_for(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -448,6 +426,15 @@ impl Sqlite {
             })
             .map_err(&err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+    }
+}
+
+/// Turns SQLite's errors into ours, naming the file.
+fn err_for(path: &str) -> impl Fn(rusqlite::Error) -> StoreError {
+    let path = path.to_string();
+    move |source| StoreError::Sqlite {
+        path: path.clone(),
+        source,
     }
 }
 
