@@ -2,8 +2,10 @@
 //! script, and we read the resulting DOM (not the HTML text leakhound wrote).
 //!
 //! Chromium is found at `LEAKHOUND_CHROMIUM` or as `chromium` / `chromium-browser` /
-//! `google-chrome` on PATH; `.ci/run` installs Debian's. Set `LEAKHOUND_SKIP_BROWSER=1`
-//! to leave this test out on a machine without one.
+//! `google-chrome` on PATH; `.ci/run` installs Debian's. Under CI (`CI` set) a missing
+//! browser fails the test; on a developer's machine without one the test says so on
+//! stderr and passes, so `cargo test` works on a fresh machine
+//! (`LEAKHOUND_SKIP_BROWSER=1` skips it anywhere).
 
 use crate::tree::{run_in, values::*, Tree};
 use std::path::{Path, PathBuf};
@@ -26,7 +28,12 @@ fn chromium() -> Option<PathBuf> {
             }
         }
     }
-    panic!("no Chromium found: install Debian's `chromium`, set LEAKHOUND_CHROMIUM, or set LEAKHOUND_SKIP_BROWSER=1");
+    let why = "no Chromium found: install Debian's `chromium` (bash .ci/run does) or set LEAKHOUND_CHROMIUM";
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}");
+    }
+    eprintln!("SKIPPED the HTML report browser test: {why}");
+    None
 }
 
 fn headless(browser: &Path, args: &[&str]) -> String {
