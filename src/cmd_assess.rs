@@ -2,15 +2,17 @@
 //! how many people.
 
 use crate::args::parse_size;
+use crate::progress::Progress;
 use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
-use leakhound_assess::{assess_path, assess_postgres, TableReport, Totals};
+use leakhound_assess::{assess_path, assess_postgres, Meter, TableReport, Totals};
 use leakhound_inputs::walk::{walk, Entry, WalkOptions};
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::Mutex;
 
 #[derive(Args)]
@@ -40,7 +42,7 @@ pub struct AssessArgs {
     /// whole.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
     stream_above: u64,
-    /// No warnings on stderr.
+    /// No warnings and no progress line on stderr.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -83,6 +85,18 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
         ..Limits::default()
     };
     let found: Found = Mutex::new((Vec::new(), Vec::new(), Totals::default()));
+    let meter = Arc::new(Meter::default());
+    let shown_meter = Arc::clone(&meter);
+    let _progress = Progress::start(
+        move || {
+            format!(
+                "{:.1} MB read, {} rows",
+                shown_meter.bytes() as f64 / 1e6,
+                shown_meter.rows()
+            )
+        },
+        !a.quiet,
+    );
     let quiet = a.quiet;
     let note = |p: &Problem| {
         if !quiet {
@@ -111,7 +125,8 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
                     // time.
                     if let Ok(mut all) = found.lock() {
                         let (tables, problems, totals) = &mut *all;
-                        let (t, p) = assess_path(&path, &shown, &limits, a.stream_above, totals);
+                        let (t, p) =
+                            assess_path(&path, &shown, &limits, a.stream_above, totals, &meter);
                         tables.extend(t);
                         for x in &p {
                             note(x);

@@ -166,7 +166,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         }
     };
     let (mut findings, mut summary) = {
-        let _progress = Progress::start(scanner.counters(), !a.quiet);
+        let _progress = Progress::scan(scanner.counters(), !a.quiet);
         if a.history || a.staged {
             let options = HistoryScanOptions {
                 git: leakhound_scan::HistoryOptions {

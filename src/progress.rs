@@ -1,4 +1,4 @@
-//! A progress line on stderr for long scans, drawn only when stderr is a terminal.
+//! A progress line on stderr for long runs, drawn only when stderr is a terminal.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use leakhound_scan::Counters;
@@ -15,9 +15,27 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Start drawing if `enabled` and stderr is a terminal. Scans that finish within
-    /// half a second never show a bar (pre-commit hooks stay quiet).
-    pub fn start(counters: Arc<Counters>, enabled: bool) -> Progress {
+    /// A scan's progress: files or commits, bytes, findings.
+    pub fn scan(counters: Arc<Counters>, enabled: bool) -> Progress {
+        Progress::start(
+            move || {
+                let mb = counters.bytes() as f64 / 1e6;
+                let what = match counters.commits() {
+                    0 => format!("{} files", counters.files()),
+                    commits => format!("{commits} commits, {} blobs", counters.blobs()),
+                };
+                format!(
+                    "{what}, {mb:.1} MB scanned, {} findings",
+                    counters.findings()
+                )
+            },
+            enabled,
+        )
+    }
+
+    /// Start drawing `message()` if `enabled` and stderr is a terminal. Runs that
+    /// finish within half a second never show a bar (pre-commit hooks stay quiet).
+    pub fn start(message: impl Fn() -> String + Send + 'static, enabled: bool) -> Progress {
         let stop = Arc::new(AtomicBool::new(false));
         if !enabled || !std::io::stderr().is_terminal() {
             return Progress { stop, handle: None };
@@ -34,15 +52,7 @@ impl Progress {
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
             while !flag.load(Ordering::Relaxed) {
-                let mb = counters.bytes() as f64 / 1e6;
-                let what = match counters.commits() {
-                    0 => format!("{} files", counters.files()),
-                    commits => format!("{commits} commits, {} blobs", counters.blobs()),
-                };
-                bar.set_message(format!(
-                    "{what}, {mb:.1} MB scanned, {} findings",
-                    counters.findings()
-                ));
+                bar.set_message(message());
                 bar.tick();
                 std::thread::sleep(Duration::from_millis(100));
             }

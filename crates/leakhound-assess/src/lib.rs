@@ -92,6 +92,32 @@ impl Totals {
     }
 }
 
+/// How far an assessment has got, for a progress line: updated by the readers as
+/// they go, read from another thread.
+#[derive(Debug, Default)]
+pub struct Meter {
+    bytes: std::sync::atomic::AtomicU64,
+    rows: std::sync::atomic::AtomicU64,
+}
+
+impl Meter {
+    /// Bytes of files read so far (a streamed file counts as it is read).
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// Table rows read so far.
+    pub fn rows(&self) -> u64 {
+        self.rows.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    pub(crate) fn add_bytes(&self, n: u64) {
+        self.bytes
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+    pub(crate) fn add_rows(&self, n: u64) {
+        self.rows.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Assess the file at `path` (shown as `shown`): CSV/TSV files larger than
 /// `stream_above` bytes are streamed in constant memory; anything else is read whole
 /// and goes through [`assess_blob`] (archives, SQLite files, JSON, SQL dumps), within
@@ -102,6 +128,7 @@ pub fn assess_path(
     limits: &Limits,
     stream_above: u64,
     totals: &mut Totals,
+    meter: &Meter,
 ) -> (Vec<TableReport>, Vec<Problem>) {
     let problem = |message: String, kind| Problem {
         path: shown.to_string(),
@@ -118,7 +145,7 @@ pub fn assess_path(
         }
     };
     if stream::streamable(path, shown, size, stream_above) {
-        return match stream::assess_csv_file(path, shown, totals) {
+        return match stream::assess_csv_file(path, shown, totals, meter) {
             Ok((t, None)) => (vec![t], Vec::new()),
             Ok((t, Some(damage))) => (
                 vec![t],
@@ -146,7 +173,12 @@ pub fn assess_path(
         );
     }
     match std::fs::read(path) {
-        Ok(bytes) => assess_blob(shown, &bytes, limits, totals),
+        Ok(bytes) => {
+            meter.add_bytes(bytes.len() as u64);
+            let (tables, problems) = assess_blob(shown, &bytes, limits, totals);
+            meter.add_rows(tables.iter().map(|t| t.rows).sum());
+            (tables, problems)
+        }
         Err(e) => (
             Vec::new(),
             vec![problem(e.to_string(), ProblemKind::Unreadable)],
@@ -504,6 +536,32 @@ mod tests {
         assert_eq!(t.distinct_people, 0);
         let named = one("a.csv", &csv.replacen("amount", "手机号", 1));
         assert_eq!(named.columns[0].kind, Some(Kind::Mobile));
+    }
+
+    #[test]
+    fn the_meter_counts_bytes_and_rows_whole_or_streamed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("m.csv");
+        let text = "手机号\n13912345678\n13812345678\n13712345678\n";
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+        for stream_above in [u64::MAX, 1] {
+            let meter = Meter::default();
+            let (t, _) = assess_path(
+                &path,
+                "m.csv",
+                &Limits::default(),
+                stream_above,
+                &mut Totals::default(),
+                &meter,
+            );
+            assert_eq!(t[0].rows, 3);
+            assert_eq!(meter.rows(), 3, "stream_above {stream_above}");
+            assert_eq!(
+                meter.bytes(),
+                text.len() as u64,
+                "stream_above {stream_above}"
+            );
+        }
     }
 
     #[test]

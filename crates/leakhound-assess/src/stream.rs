@@ -3,7 +3,7 @@
 //! they pass. Memory is one sample of rows plus one hash per distinct identifier,
 //! whatever the file's size.
 
-use crate::{sources, TableBuilder, TableReport, Totals};
+use crate::{sources, Meter, TableBuilder, TableReport, Totals};
 use leakhound_inputs::decode::{self, Encoding};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -45,9 +45,10 @@ pub(crate) fn assess_csv_file(
     path: &Path,
     shown: &str,
     totals: &mut Totals,
+    meter: &Meter,
 ) -> Result<(TableReport, Option<String>), String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut raw = BufReader::with_capacity(1 << 20, file);
+    let mut raw = BufReader::with_capacity(1 << 20, Metered { inner: file, meter });
     let peek = raw.fill_buf().map_err(|e| e.to_string())?;
     let encoding = decode::sniff(&peek[..peek.len().min(PEEK)]);
     let sample_text =
@@ -101,11 +102,15 @@ pub(crate) fn assess_csv_file(
     let mut table = TableBuilder::new(shown, format, names);
     if !header && !first.is_empty() {
         table.push(first, totals);
+        meter.add_rows(1);
     }
     let mut damage = None;
     for record in records {
         match record {
-            Ok(r) => table.push(r.iter().map(str::to_string).collect(), totals),
+            Ok(r) => {
+                table.push(r.iter().map(str::to_string).collect(), totals);
+                meter.add_rows(1);
+            }
             Err(e) => {
                 damage = Some(format!(
                     "{e} (after {} rows; the rest is not read)",
@@ -116,6 +121,20 @@ pub(crate) fn assess_csv_file(
         }
     }
     Ok((table.finish(totals), damage))
+}
+
+/// Counts the bytes read from a file into the meter.
+struct Metered<'m, R> {
+    inner: R,
+    meter: &'m Meter,
+}
+
+impl<R: Read> Read for Metered<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.meter.add_bytes(n as u64);
+        Ok(n)
+    }
 }
 
 fn decoding<R: Read>(r: R, encoding: &'static encoding_rs::Encoding) -> impl Read {
