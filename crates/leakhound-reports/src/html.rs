@@ -64,16 +64,8 @@ pub(crate) fn write(
         tracked: findings.iter().any(|f| f.triage.is_some()),
         summary: PageSummary {
             findings: s.findings,
-            by_category: s
-                .by_category
-                .iter()
-                .map(|(k, v)| (k.as_str(), *v))
-                .collect(),
-            by_severity: s
-                .by_severity
-                .iter()
-                .map(|(k, v)| (k.as_str(), *v))
-                .collect(),
+            by_category: crate::by_word(&s.by_category, leakhound_findings::Category::as_str),
+            by_severity: crate::by_word(&s.by_severity, leakhound_findings::Severity::as_str),
             files: s.files,
             bytes: s.bytes,
             suppressed: s.suppressed,

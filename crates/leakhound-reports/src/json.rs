@@ -148,16 +148,8 @@ impl<'a> SummaryRecord<'a> {
             findings: s.findings,
             repositories: s.repositories,
             commits: s.commits,
-            by_category: s
-                .by_category
-                .iter()
-                .map(|(k, v)| (k.as_str(), *v))
-                .collect(),
-            by_severity: s
-                .by_severity
-                .iter()
-                .map(|(k, v)| (k.as_str(), *v))
-                .collect(),
+            by_category: crate::by_word(&s.by_category, leakhound_findings::Category::as_str),
+            by_severity: crate::by_word(&s.by_severity, leakhound_findings::Severity::as_str),
             unreadable: s.unreadable(),
             skipped: s.skipped(),
             problems: s

@@ -102,6 +102,14 @@ pub enum ReportError {
     Csv(#[from] csv::Error),
 }
 
+/// Counts keyed by a vocabulary's words (`secret`, `high`…), as JSON and HTML show them.
+pub(crate) fn by_word<K: Copy>(
+    counts: &std::collections::BTreeMap<K, u64>,
+    word: fn(K) -> &'static str,
+) -> std::collections::BTreeMap<&'static str, u64> {
+    counts.iter().map(|(k, v)| (word(*k), *v)).collect()
+}
+
 /// Write `findings` and `summary` in `format`.
 pub fn write_report(
     out: &mut dyn Write,
