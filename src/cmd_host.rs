@@ -7,7 +7,7 @@ use clap::Args;
 use leakhound_findings::Category;
 use leakhound_host::{inspect, HostOptions};
 use leakhound_matcher::Matcher;
-use leakhound_reports::{write_report, Format, ReportOptions};
+use leakhound_reports::ReportOptions;
 use leakhound_scan::{ScanOptions, Scanner, Summary};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -35,26 +35,19 @@ pub struct HostArgs {
     /// Rule packs for command lines and start-up files (default: mining).
     #[arg(long, value_name = "PACKS", value_delimiter = ',', value_parser = parse_pack)]
     rules: Vec<Category>,
-    /// Output format.
-    #[arg(long, default_value = "human", value_parser = Format::NAMES.to_vec())]
-    format: String,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
     /// Print raw matched values and command lines.
     #[arg(long)]
     reveal: bool,
+    #[command(flatten)]
+    out: output::OutputArgs,
     /// No warnings on stderr, no summary in human output.
     #[arg(long, short)]
     quiet: bool,
-    /// Colour human output: auto, always, never.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
-    color: String,
 }
 
 pub fn run(a: HostArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
-    let format: Format = a.format.parse().map_err(anyhow::Error::msg)?;
+    let format = a.out.format()?;
     let packs = if a.rules.is_empty() {
         vec![Category::Mining]
     } else {
@@ -81,7 +74,7 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
     summary.elapsed = started.elapsed();
     let options = ReportOptions {
         reveal: a.reveal,
-        color: output::colour(&a.color, a.output.is_some()),
+        color: a.out.colour(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         no_summary: a.quiet,
         datastore: None,
@@ -94,9 +87,7 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
             summary.elapsed.as_secs_f64()
         )),
     };
-    let mut out = output::open(a.output.as_deref())?;
-    write_report(&mut out, format, &report.findings, &summary, &options)
-        .context("writing the report")?;
+    a.out.write(format, &report.findings, &summary, &options)?;
     Ok(if report.findings.is_empty() {
         exit::CLEAN
     } else {

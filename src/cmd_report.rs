@@ -6,21 +6,16 @@ use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
 use leakhound_findings::{Category, Status};
-use leakhound_reports::{write_report, Format, ReportOptions};
+use leakhound_reports::ReportOptions;
 use leakhound_scan::Summary;
 use leakhound_store::Filter;
-use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     store: DatastoreArg,
-    /// Output format.
-    #[arg(long, default_value = "human", value_parser = Format::NAMES.to_vec())]
-    format: String,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
+    #[command(flatten)]
+    out: output::OutputArgs,
     /// Only findings with these statuses: open, false-positive, confirmed, revoked, accepted.
     #[arg(long, value_delimiter = ',', value_parser = parse_status)]
     status: Vec<Status>,
@@ -34,9 +29,6 @@ pub struct ReportArgs {
     /// Only what one scan saw: its number, or `latest`.
     #[arg(long, value_name = "N|latest")]
     scan: Option<String>,
-    /// Colour human output: auto, always, never.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
-    color: String,
 }
 
 fn parse_status(s: &str) -> Result<Status, String> {
@@ -78,7 +70,7 @@ fn parse_age(s: &str) -> Option<jiff::SignedDuration> {
 }
 
 pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
-    let format: Format = a.format.parse().map_err(anyhow::Error::msg)?;
+    let format = a.out.format()?;
     let mut store = a.store.require()?;
     let scan =
         match a.scan.as_deref() {
@@ -103,14 +95,13 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
     let summary = Summary::of_findings(&findings);
     let options = ReportOptions {
         reveal: false,
-        color: output::colour(&a.color, a.output.is_some()),
+        color: a.out.colour(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         no_summary: false,
         datastore: Some(a.store.shown()),
         scope: None,
     };
-    let mut out = output::open(a.output.as_deref())?;
-    write_report(&mut out, format, &findings, &summary, &options).context("writing the report")?;
+    a.out.write(format, &findings, &summary, &options)?;
     Ok(exit::CLEAN)
 }
 

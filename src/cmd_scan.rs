@@ -10,7 +10,7 @@ use leakhound_findings::{Category, Finding, Status};
 use leakhound_inputs::walk::WalkOptions;
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use leakhound_matcher::Matcher;
-use leakhound_reports::{write_report, Format, ReportOptions};
+use leakhound_reports::ReportOptions;
 use leakhound_scan::{HistoryScanOptions, ScanOptions, Scanner};
 use leakhound_store::ScanRecord;
 use leakhound_suppress::{Baseline, Policy};
@@ -27,12 +27,6 @@ pub struct ScanArgs {
     /// Extra rule file(s) in leakhound's TOML rule format (see docs/rules.md).
     #[arg(long = "rules-file", value_name = "FILE")]
     rules_files: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, default_value = "human", value_parser = Format::NAMES.to_vec())]
-    format: String,
-    /// Write the report to FILE instead of standard output.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
     /// Print raw matched values. Masked by default: reports get pasted into tickets.
     #[arg(long)]
     reveal: bool,
@@ -77,9 +71,6 @@ pub struct ScanArgs {
     /// Scan what is staged for the next commit (for pre-commit hooks).
     #[arg(long, conflicts_with = "history", help_heading = "Git")]
     staged: bool,
-    /// Colour human output: auto, always, never.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
-    color: String,
     /// Project policy (allowlists, rules turned off, severities). Default:
     /// leakhound.toml or .leakhound.toml in the current folder, if there is one.
     #[arg(long, value_name = "FILE", help_heading = "Suppression")]
@@ -96,10 +87,12 @@ pub struct ScanArgs {
     no_inline_allow: bool,
     #[command(flatten)]
     store: DatastoreArg,
+    #[command(flatten)]
+    out: output::OutputArgs,
 }
 
 pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
-    let format: Format = a.format.parse().map_err(anyhow::Error::msg)?;
+    let format = a.out.format()?;
     let mut rules = load_rules(&a.rules, &a.rules_files)?;
     let policy = load_policy(&a)?;
     if let Some(p) = &policy {
@@ -249,14 +242,13 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     }
     let options = ReportOptions {
         reveal: a.reveal,
-        color: output::colour(&a.color, a.output.is_some()),
+        color: a.out.colour(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         no_summary: a.quiet,
         datastore: None,
         scope: None,
     };
-    let mut out = output::open(a.output.as_deref())?;
-    write_report(&mut out, format, &findings, &summary, &options).context("writing the report")?;
+    a.out.write(format, &findings, &summary, &options)?;
     if summary.nothing_readable() {
         anyhow::bail!(
             "nothing could be read ({} unreadable)",

@@ -1,8 +1,50 @@
 //! Where a report goes and whether it is coloured, shared by `scan` and `report`.
 
 use anyhow::Context;
+use clap::Args;
+use leakhound_findings::Finding;
+use leakhound_reports::{write_report, Format, ReportOptions};
+use leakhound_scan::Summary;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where and how a findings report is written: shared by `scan`, `host` and `report`.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, default_value = "human", value_parser = Format::NAMES.to_vec())]
+    pub format: String,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Colour human output: auto, always, never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    pub color: String,
+}
+
+impl OutputArgs {
+    /// The chosen format (checked before any work is done).
+    pub fn format(&self) -> anyhow::Result<Format> {
+        self.format.parse().map_err(anyhow::Error::msg)
+    }
+
+    /// Whether human output is coloured.
+    pub fn colour(&self) -> bool {
+        colour(&self.color, self.output.is_some())
+    }
+
+    /// Write the report.
+    pub fn write(
+        &self,
+        format: Format,
+        findings: &[Finding],
+        summary: &Summary,
+        options: &ReportOptions,
+    ) -> anyhow::Result<()> {
+        let mut out = open(self.output.as_deref())?;
+        write_report(&mut out, format, findings, summary, options).context("writing the report")
+    }
+}
 
 /// `--output FILE`, or standard output.
 pub fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
