@@ -3,17 +3,15 @@
 
 use crate::args::parse_size;
 use crate::progress::Progress;
+use crate::table_sources::{read_all, Reading};
 use crate::{exit, output};
-use anyhow::Context;
 use clap::Args;
-use leakhound_assess::{assess_path, assess_postgres, Meter, TableReport, Totals};
-use leakhound_inputs::walk::{walk, Entry, WalkOptions};
-use leakhound_inputs::{Limits, Problem, ProblemKind};
+use leakhound_assess::{Assessment, Meter, TableReport};
+use leakhound_inputs::{Limits, ProblemKind};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::Mutex;
 
 #[derive(Args)]
 pub struct AssessArgs {
@@ -66,28 +64,21 @@ struct SummaryRecord {
 }
 
 pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
-    let is_url = |p: &PathBuf| {
-        p.to_str()
-            .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
-    };
-    let urls: Vec<String> = a
-        .paths
-        .iter()
-        .filter(|p| is_url(p))
-        .filter_map(|p| p.to_str().map(str::to_string))
-        .collect();
-    let mut paths: Vec<PathBuf> = a.paths.iter().filter(|p| !is_url(p)).cloned().collect();
-    if paths.is_empty() && urls.is_empty() {
-        paths.push(PathBuf::from("."));
+    let mut sources = a.paths.clone();
+    if sources.is_empty() {
+        sources.push(PathBuf::from("."));
     }
-    let limits = Limits {
-        max_file_size: a.max_file_size,
-        ..Limits::default()
+    let reading = Reading {
+        limits: Limits {
+            max_file_size: a.max_file_size,
+            ..Limits::default()
+        },
+        stream_above: a.stream_above,
+        sample: if a.full { None } else { Some(a.sample) },
     };
-    let found: Found = Mutex::new((Vec::new(), Vec::new(), Totals::default()));
     let meter = Arc::new(Meter::default());
     let shown_meter = Arc::clone(&meter);
-    let _progress = Progress::start(
+    let progress = Progress::start(
         move || {
             format!(
                 "{:.1} MB read, {} rows",
@@ -97,69 +88,23 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
         },
         !a.quiet,
     );
-    let quiet = a.quiet;
-    let note = |p: &Problem| {
-        if !quiet {
+    let mut assessment = Assessment::default();
+    read_all(&sources, &reading, &meter, &mut assessment)?;
+    drop(progress);
+    if !a.quiet {
+        for p in &assessment.problems {
             eprintln!("leakhound: warning: {p}");
         }
-    };
-    for url in &urls {
-        let sample = if a.full { None } else { Some(a.sample) };
-        let mut all = found
-            .lock()
-            .map_err(|_| anyhow::anyhow!("a worker failed"))?;
-        let (tables, _, totals) = &mut *all;
-        let assessed = assess_postgres(url, sample, totals)
-            .with_context(|| format!("assessing {}", crate::datastore::shown(url)))?;
-        tables.extend(assessed);
     }
-    if paths.is_empty() {
-        return finish(&a, found);
-    }
-    walk(&paths, &WalkOptions::default(), || {
-        |entry: Entry| {
-            let (path, problem) = match entry {
-                Entry::File(path) => {
-                    let shown = path.display().to_string();
-                    // Totals join people across tables, so tables are assessed one at a
-                    // time.
-                    if let Ok(mut all) = found.lock() {
-                        let (tables, problems, totals) = &mut *all;
-                        let (t, p) =
-                            assess_path(&path, &shown, &limits, a.stream_above, totals, &meter);
-                        tables.extend(t);
-                        for x in &p {
-                            note(x);
-                        }
-                        problems.extend(p);
-                    }
-                    (shown, None)
-                }
-                Entry::Error(path, message) => (path, Some((message, ProblemKind::Unreadable))),
-            };
-            if let Some((message, kind)) = problem {
-                let p = Problem {
-                    path,
-                    message,
-                    kind,
-                };
-                note(&p);
-                if let Ok(mut all) = found.lock() {
-                    all.1.push(p);
-                }
-            }
-        }
-    })
-    .context("walking")?;
-    finish(&a, found)
+    finish(&a, assessment)
 }
 
-type Found = Mutex<(Vec<TableReport>, Vec<Problem>, Totals)>;
-
-fn finish(a: &AssessArgs, found: Found) -> anyhow::Result<u8> {
-    let (mut tables, problems, totals) = found
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("a worker failed"))?;
+fn finish(a: &AssessArgs, assessment: Assessment) -> anyhow::Result<u8> {
+    let Assessment {
+        mut tables,
+        problems,
+        totals,
+    } = assessment;
     tables.sort_by(|x, y| x.source.cmp(&y.source));
     let summary = SummaryRecord {
         tables: totals.tables(),

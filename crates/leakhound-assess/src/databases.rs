@@ -1,16 +1,21 @@
 //! Databases as sources of tables: SQLite files (found like any file, also inside
 //! archives) and live PostgreSQL servers, read-only.
 
-use crate::sources::Rows;
+use crate::tables::{Table, TableSink};
 
 /// SQLite files start with this header whatever their name.
 pub(crate) fn is_sqlite(bytes: &[u8]) -> bool {
     bytes.starts_with(b"SQLite format 3\0")
 }
 
-/// Every table of an SQLite database file's bytes. The bytes are written to a private
-/// temporary file because SQLite reads files, and an archive member has none.
-pub(crate) fn sqlite_tables(bytes: &[u8]) -> Result<Vec<(String, Rows)>, String> {
+/// Every table of an SQLite database file's bytes, handed to `sink` as
+/// `path!table`. The bytes are written to a private temporary file because SQLite
+/// reads files, and an archive member has none.
+pub(crate) fn sqlite_tables(
+    path: &str,
+    bytes: &[u8],
+    sink: &mut dyn TableSink,
+) -> Result<(), String> {
     let mut file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     std::io::Write::write_all(&mut file, bytes).map_err(|e| e.to_string())?;
     let conn = rusqlite::Connection::open_with_flags(
@@ -30,7 +35,6 @@ pub(crate) fn sqlite_tables(bytes: &[u8]) -> Result<Vec<(String, Rows)>, String>
             .map_err(|e| e.to_string())?;
         rows.collect::<Result<_, _>>().map_err(|e| e.to_string())?
     };
-    let mut out = Vec::new();
     for name in names {
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));
         let mut stmt = conn
@@ -38,40 +42,51 @@ pub(crate) fn sqlite_tables(bytes: &[u8]) -> Result<Vec<(String, Rows)>, String>
             .map_err(|e| e.to_string())?;
         let columns: Vec<String> = stmt.column_names().map(str::to_string).collect();
         let width = columns.len();
-        let mut rows = Vec::new();
         let mut cursor = stmt.query([]).map_err(|e| e.to_string())?;
-        while let Some(r) = cursor.next().map_err(|e| e.to_string())? {
-            let mut row = Vec::with_capacity(width);
-            for i in 0..width {
-                use rusqlite::types::ValueRef;
-                row.push(match r.get_ref(i).map_err(|e| e.to_string())? {
-                    ValueRef::Integer(n) => n.to_string(),
-                    ValueRef::Real(x) => x.to_string(),
-                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    ValueRef::Null | ValueRef::Blob(_) => String::new(),
-                });
-            }
-            rows.push(row);
+        let mut failed = None;
+        let mut rows = std::iter::from_fn(|| {
+            let r = match cursor.next() {
+                Ok(r) => r?,
+                Err(e) => {
+                    failed = Some(e.to_string());
+                    return None;
+                }
+            };
+            use rusqlite::types::ValueRef;
+            Some(
+                (0..width)
+                    .map(|i| match r.get_ref(i) {
+                        Ok(ValueRef::Integer(n)) => n.to_string(),
+                        Ok(ValueRef::Real(x)) => x.to_string(),
+                        Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                        _ => String::new(),
+                    })
+                    .collect(),
+            )
+        });
+        sink.table(Table {
+            source: &format!("{path}!{name}"),
+            format: "sqlite",
+            columns,
+            rows: &mut rows,
+        });
+        if let Some(e) = failed {
+            return Err(format!("table {name}: {e}"));
         }
-        out.push((
-            name,
-            Rows {
-                format: "sqlite",
-                columns,
-                rows,
-            },
-        ));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Tables of a live PostgreSQL database: every table outside the system schemas, its
 /// first `sample` rows (all rows when `None`), every value cast to text by the
-/// server. The session is read-only.
+/// server. The session is read-only, and rows are streamed from the server, so
+/// `--full` on a big table does not hold it in memory.
 pub(crate) fn postgres_tables(
     url: &str,
     sample: Option<u64>,
-) -> Result<Vec<(String, Rows)>, postgres::Error> {
+    sink: &mut dyn TableSink,
+) -> Result<(), postgres::Error> {
+    use postgres::fallible_iterator::FallibleIterator;
     let mut client = postgres::Client::connect(url, postgres::NoTls)?;
     client.batch_execute("SET default_transaction_read_only = on")?;
     let tables = client.query(
@@ -81,7 +96,6 @@ pub(crate) fn postgres_tables(
          ORDER BY table_schema, table_name",
         &[],
     )?;
-    let mut out = Vec::new();
     for t in tables {
         let (schema, table): (String, String) = (t.get(0), t.get(1));
         let columns: Vec<String> = client
@@ -105,23 +119,35 @@ pub(crate) fn postgres_tables(
             q(&schema),
             q(&table)
         );
-        let rows = client
-            .query(sql.as_str(), &[])?
-            .iter()
-            .map(|r| {
-                (0..columns.len())
-                    .map(|i| r.get::<_, Option<String>>(i).unwrap_or_default())
+        let width = columns.len();
+        let mut stream = client.query_raw(sql.as_str(), std::iter::empty::<&str>())?;
+        let mut failed = None;
+        let mut rows = std::iter::from_fn(|| match stream.next() {
+            Ok(r) => r.map(|r| {
+                (0..width)
+                    .map(|i| {
+                        r.try_get::<_, Option<String>>(i)
+                            .ok()
+                            .flatten()
+                            .unwrap_or_default()
+                    })
                     .collect()
-            })
-            .collect();
-        out.push((
-            format!("{schema}.{table}"),
-            Rows {
-                format: "postgres",
-                columns,
-                rows,
-            },
-        ));
+            }),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        sink.table(Table {
+            source: &format!("{schema}.{table}"),
+            format: "postgres",
+            columns,
+            rows: &mut rows,
+        });
+        drop(stream);
+        if let Some(e) = failed {
+            return Err(e);
+        }
     }
-    Ok(out)
+    Ok(())
 }

@@ -29,6 +29,8 @@ pub enum Kind {
     Address,
     /// A GPS coordinate (latitude or longitude in China, or a pair).
     Gps,
+    /// A date of birth (recognised with a column name that says so).
+    BirthDate,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
         Kind::Email,
         Kind::Plate,
         Kind::Gps,
+        Kind::BirthDate,
         Kind::Name,
         Kind::Address,
     ];
@@ -98,6 +101,7 @@ impl Kind {
                 "gps",
                 "coord",
             ],
+            Kind::BirthDate => &["出生", "生日", "birth", "dob"],
         }
     }
 
@@ -166,7 +170,13 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
         Kind::Email if !v.contains('@') => None,
         Kind::Plate if v.is_ascii() || !(9..=16).contains(&v.len()) => None,
         Kind::Gps if !v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => None,
-        Kind::Name | Kind::Address if !column.suggests(kind) => None,
+        Kind::Name | Kind::Address | Kind::BirthDate if !column.suggests(kind) => None,
+        Kind::BirthDate => {
+            let (y, m, d) = date_of(v)?;
+            (1900..=2030)
+                .contains(&y)
+                .then(|| format!("{y:04}-{m:02}-{d:02}"))
+        }
         Kind::ResidentId => {
             let s = v.to_ascii_uppercase();
             (s.len() == 18 && valid(Validator::CnResidentId, &s)).then_some(s)
@@ -244,6 +254,44 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
     }
 }
 
+/// The calendar date at the start of `v`, however it is written: `2021-08-03`,
+/// `2021/8/3`, `20210803`, `2021年8月3日`, with or without a time after it.
+pub fn date_of(v: &str) -> Option<(i32, u8, u8)> {
+    let v = v.trim();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (y, m, d) =
+        if v.len() >= 8 && digits(&v[..8]) && !v[8..].starts_with(|c: char| c.is_ascii_digit()) {
+            (&v[..4], &v[4..6], &v[6..8])
+        } else {
+            let mut parts = v.splitn(4, ['-', '/', '.', '年', '月', '日', ' ', 'T']);
+            let y = parts.next()?;
+            let m = parts.next()?;
+            let d = parts.next()?;
+            (y, m, d)
+        };
+    if y.len() != 4 || !digits(y) || !digits(m) || !digits(d) || m.len() > 2 || d.len() > 2 {
+        return None;
+    }
+    let (y, m, d): (i32, u8, u8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let last = *days.get(usize::from(m).checked_sub(1)?)?;
+    (d >= 1 && d <= last).then_some((y, m, d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +334,35 @@ mod tests {
             "wrong check character"
         );
         assert_eq!(recognise("", "x"), None);
+    }
+
+    #[test]
+    fn dates_are_read_in_the_usual_ways() {
+        for v in [
+            "2021-08-03",
+            "2021/8/3",
+            "20210803",
+            "2021年8月3日",
+            "2021-08-03 10:22:11",
+            "2021-08-03T10:22:11Z",
+        ] {
+            assert_eq!(date_of(v), Some((2021, 8, 3)), "{v}");
+        }
+        for v in [
+            "2021-02-30",
+            "2021-13-01",
+            "3/8/2021",
+            "202108031",
+            "",
+            "13912345678",
+        ] {
+            assert_eq!(date_of(v), None, "{v}");
+        }
+        assert_eq!(
+            recognise("1987/6/15", &Column::new("出生日期")),
+            Some((Kind::BirthDate, "1987-06-15".into()))
+        );
+        assert_eq!(recognise("1987-06-15", &Column::new("created_at")), None);
     }
 
     #[test]

@@ -19,15 +19,16 @@ mod people;
 mod sources;
 mod sqldump;
 mod stream;
+pub mod tables;
 
 pub use stream::STREAM_ABOVE;
 
-pub use kinds::{check, header_suggests, recognise, Column, Kind};
+pub use kinds::{check, date_of, header_suggests, recognise, Column, Kind};
 
-use leakhound_inputs::archive::{expand, Visitor};
-use leakhound_inputs::{decode, Limits, Problem, ProblemKind};
+use leakhound_inputs::{Limits, Problem};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use tables::{Table, TableSink};
 
 /// One column's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -118,10 +119,8 @@ impl Meter {
     }
 }
 
-/// Assess the file at `path` (shown as `shown`): CSV/TSV files larger than
-/// `stream_above` bytes are streamed in constant memory; anything else is read whole
-/// and goes through [`assess_blob`] (archives, SQLite files, JSON, SQL dumps), within
-/// `limits.max_file_size`.
+/// Assess the file at `path` (shown as `shown`): see [`tables::read_path`] for what
+/// is streamed and what is read whole.
 pub fn assess_path(
     path: &std::path::Path,
     shown: &str,
@@ -130,60 +129,9 @@ pub fn assess_path(
     totals: &mut Totals,
     meter: &Meter,
 ) -> (Vec<TableReport>, Vec<Problem>) {
-    let problem = |message: String, kind| Problem {
-        path: shown.to_string(),
-        message,
-        kind,
-    };
-    let size = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) => {
-            return (
-                Vec::new(),
-                vec![problem(e.to_string(), ProblemKind::Unreadable)],
-            )
-        }
-    };
-    if stream::streamable(path, shown, size, stream_above) {
-        return match stream::assess_csv_file(path, shown, totals, meter) {
-            Ok((t, None)) => (vec![t], Vec::new()),
-            Ok((t, Some(damage))) => (
-                vec![t],
-                vec![problem(
-                    format!("damaged table: {damage}"),
-                    ProblemKind::Unreadable,
-                )],
-            ),
-            Err(e) => (
-                Vec::new(),
-                vec![problem(
-                    format!("not a readable table: {e}"),
-                    ProblemKind::Unreadable,
-                )],
-            ),
-        };
-    }
-    if limits.max_file_size > 0 && size > limits.max_file_size {
-        return (
-            Vec::new(),
-            vec![problem(
-                format!("larger than --max-file-size ({size} bytes) and not a CSV/TSV that can be streamed"),
-                ProblemKind::Skipped,
-            )],
-        );
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            meter.add_bytes(bytes.len() as u64);
-            let (tables, problems) = assess_blob(shown, &bytes, limits, totals);
-            meter.add_rows(tables.iter().map(|t| t.rows).sum());
-            (tables, problems)
-        }
-        Err(e) => (
-            Vec::new(),
-            vec![problem(e.to_string(), ProblemKind::Unreadable)],
-        ),
-    }
+    let mut a = Assessment::with(totals);
+    tables::read_path(path, shown, limits, stream_above, meter, &mut a);
+    a.into_parts(totals)
 }
 
 /// Why a live database could not be assessed.
@@ -195,21 +143,63 @@ pub enum AssessError {
 }
 
 /// Assess every table of a live PostgreSQL database (read-only session), reading the
-/// first `sample` rows of each (all rows with `None`). Sources are `schema.table`.
+/// first `sample` rows of each (all rows, streamed, with `None`). Sources are
+/// `schema.table`.
 pub fn assess_postgres(
     url: &str,
     sample: Option<u64>,
     totals: &mut Totals,
 ) -> Result<Vec<TableReport>, AssessError> {
-    Ok(databases::postgres_tables(url, sample)?
-        .into_iter()
-        .map(|(name, rows)| assess_rows(&name, rows, totals))
-        .collect())
+    let mut a = Assessment::with(totals);
+    let read = tables::read_postgres(url, sample, &mut a);
+    let (tables, _) = a.into_parts(totals);
+    read.map(|()| tables)
+}
+
+/// The sink that assesses: one [`TableBuilder`] per table handed to it, people
+/// joined across tables in its [`Totals`].
+#[derive(Default)]
+pub struct Assessment {
+    /// Each table's report, in the order read.
+    pub tables: Vec<TableReport>,
+    /// What could not be read.
+    pub problems: Vec<Problem>,
+    /// People and vehicles across all tables.
+    pub totals: Totals,
+}
+
+impl Assessment {
+    /// Assess on top of existing totals.
+    fn with(totals: &mut Totals) -> Assessment {
+        Assessment {
+            totals: std::mem::take(totals),
+            ..Assessment::default()
+        }
+    }
+
+    /// Give the totals back.
+    fn into_parts(self, totals: &mut Totals) -> (Vec<TableReport>, Vec<Problem>) {
+        *totals = self.totals;
+        (self.tables, self.problems)
+    }
+}
+
+impl TableSink for Assessment {
+    fn table(&mut self, t: Table<'_>) {
+        let mut b = TableBuilder::new(t.source, t.format, t.columns);
+        for row in t.rows {
+            b.push(row, &mut self.totals);
+        }
+        self.tables.push(b.finish(&mut self.totals));
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
 }
 
 /// The share of valid values a column needs before it is given a kind: lower when
 /// its name agrees, higher for kinds that random digits often pass (phones, cards).
-fn threshold(kind: Kind, named: bool) -> f64 {
+pub fn threshold(kind: Kind, named: bool) -> f64 {
     match (kind, named) {
         (_, true) => 0.3,
         (Kind::Mobile | Kind::BankCard | Kind::Gps, false) => 0.9,
@@ -218,85 +208,70 @@ fn threshold(kind: Kind, named: bool) -> f64 {
 }
 
 /// Assess `bytes` found at `path`: a table file, or an archive or compressed stream
-/// holding some. Files that are not tables are ignored; tables that cannot be parsed
-/// are reported as problems.
+/// holding some (see [`tables::read_blob`]).
 pub fn assess_blob(
     path: &str,
     bytes: &[u8],
     limits: &Limits,
     totals: &mut Totals,
 ) -> (Vec<TableReport>, Vec<Problem>) {
-    struct Collect<'t> {
-        tables: Vec<TableReport>,
-        problems: Vec<Problem>,
-        totals: &'t mut Totals,
-    }
-    impl Visitor for Collect<'_> {
-        fn leaf(&mut self, path: &str, bytes: &[u8]) {
-            if databases::is_sqlite(bytes) {
-                match databases::sqlite_tables(bytes) {
-                    Ok(tables) => {
-                        for (name, rows) in tables {
-                            let source = format!("{path}!{name}");
-                            self.tables.push(assess_rows(&source, rows, self.totals));
-                        }
-                    }
-                    Err(message) => self.problems.push(Problem {
-                        path: path.to_string(),
-                        message: format!("not a readable SQLite database: {message}"),
-                        kind: ProblemKind::Unreadable,
-                    }),
-                }
-                return;
-            }
-            let Some(format) = sources::format_of(path) else {
-                return;
-            };
-            let text = decode::to_utf8(bytes, decode::sniff(bytes));
-            let text = String::from_utf8_lossy(&text);
-            match sources::read(format, &text) {
-                Ok(tables) => {
-                    for (name, rows) in tables {
-                        // A table inside a dump is one layer in, like an archive member.
-                        let source = match name {
-                            Some(n) => format!("{path}!{n}"),
-                            None => path.to_string(),
-                        };
-                        self.tables.push(assess_rows(&source, rows, self.totals));
-                    }
-                }
-                Err(message) => self.problems.push(Problem {
-                    path: path.to_string(),
-                    message: format!("not a readable {format} table: {message}"),
-                    kind: ProblemKind::Unreadable,
-                }),
-            }
-        }
-        fn problem(&mut self, problem: Problem) {
-            self.problems.push(problem);
-        }
-    }
-    let mut c = Collect {
-        tables: Vec::new(),
-        problems: Vec::new(),
-        totals,
-    };
-    expand(path, bytes, limits, &mut c);
-    (c.tables, c.problems)
+    let mut a = Assessment::with(totals);
+    tables::read_blob(path, bytes, limits, &mut a);
+    a.into_parts(totals)
 }
 
-fn assess_rows(source: &str, t: sources::Rows, totals: &mut Totals) -> TableReport {
-    let mut b = TableBuilder::new(source, t.format, t.columns);
-    for row in t.rows {
-        b.push(row, totals);
+/// A column's verdict: what it holds, and whether its name says so too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnKind {
+    /// What the column holds.
+    pub kind: Kind,
+    /// The column's name agrees (`high` confidence).
+    pub named: bool,
+}
+
+/// Each column's kind, decided on a sample of rows: the kind most of its non-empty
+/// values validate as, if enough of them do (see [`threshold`]). `assess`, `trace
+/// index` and `trace match` all call this, so they agree on what a column is.
+pub fn classify(
+    names: &[String],
+    context: &[Column],
+    sample: &[Vec<String>],
+) -> Vec<Option<ColumnKind>> {
+    let width = names.len();
+    let mut counts: Vec<HashMap<Kind, u64>> = vec![HashMap::new(); width];
+    let mut non_empty = vec![0u64; width];
+    for row in sample {
+        for (i, cell) in row.iter().enumerate().take(width) {
+            if cell.trim().is_empty() {
+                continue;
+            }
+            non_empty[i] += 1;
+            // Several values in one cell (a JSON array): the cell counts as its kind
+            // if its first recognised value does.
+            if let Some((k, _)) = cell.lines().find_map(|v| recognise(v, &context[i])) {
+                *counts[i].entry(k).or_insert(0) += 1;
+            }
+        }
     }
-    b.finish(totals)
+    (0..width)
+        .map(|i| {
+            let best = counts[i]
+                .iter()
+                .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+                .map(|(k, n)| (*k, *n));
+            best.and_then(|(kind, n)| {
+                let ratio = n as f64 / non_empty[i].max(1) as f64;
+                let named = header_suggests(&names[i], kind);
+                (ratio >= threshold(kind, named)).then_some(ColumnKind { kind, named })
+            })
+        })
+        .collect()
 }
 
 /// Rows read before column kinds are decided. Kinds are decided on this sample; every
 /// later row is only checked against its column's kind, so memory stays at one sample
 /// however long the table.
-const SAMPLE_ROWS: usize = 10_000;
+pub const SAMPLE_ROWS: usize = 10_000;
 
 /// A table assessed row by row: the first [`SAMPLE_ROWS`] rows are kept to decide the
 /// columns' kinds, then replayed; later rows are counted as they come.
@@ -353,36 +328,12 @@ impl TableBuilder {
 
     /// Decide each column's kind from the sample, then count the sample.
     fn decide(&mut self, totals: &mut Totals) {
-        let width = self.names.len();
-        let mut counts: Vec<HashMap<Kind, u64>> = vec![HashMap::new(); width];
-        let mut non_empty = vec![0u64; width];
-        for row in &self.sample {
-            for (i, cell) in row.iter().enumerate().take(width) {
-                if cell.trim().is_empty() {
-                    continue;
-                }
-                non_empty[i] += 1;
-                // Several values in one cell (a JSON array): the cell counts as its
-                // kind if its first recognised value does.
-                if let Some((k, _)) = cell.lines().find_map(|v| recognise(v, &self.context[i])) {
-                    *counts[i].entry(k).or_insert(0) += 1;
-                }
-            }
-        }
-        let kinds = (0..width)
-            .map(|i| {
-                let best = counts[i]
-                    .iter()
-                    .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
-                    .map(|(k, n)| (*k, *n));
-                best.and_then(|(kind, n)| {
-                    let ratio = n as f64 / non_empty[i].max(1) as f64;
-                    let named = header_suggests(&self.names[i], kind);
-                    (ratio >= threshold(kind, named)).then_some((kind, named))
-                })
-            })
-            .collect();
-        self.kinds = Some(kinds);
+        self.kinds = Some(
+            classify(&self.names, &self.context, &self.sample)
+                .into_iter()
+                .map(|c| c.map(|c| (c.kind, c.named)))
+                .collect(),
+        );
         for row in std::mem::take(&mut self.sample) {
             self.count(&row, totals);
         }

@@ -1,10 +1,10 @@
-//! Large CSV/TSV files, read as a stream: decoded on the fly (UTF-8, UTF-16, GBK),
-//! parsed record by record, kinds decided on the first rows and the rest counted as
-//! they pass. Memory is one sample of rows plus one hash per distinct identifier,
-//! whatever the file's size.
+//! Large CSV/TSV files, read as a stream: decoded on the fly (UTF-8, UTF-16, GBK) and
+//! parsed record by record, so memory does not grow with the file's size.
 
-use crate::{sources, Meter, TableBuilder, TableReport, Totals};
+use crate::tables::{Table, TableSink};
+use crate::{sources, Meter};
 use leakhound_inputs::decode::{self, Encoding};
+use leakhound_inputs::{Problem, ProblemKind};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -39,17 +39,24 @@ pub(crate) fn streamable(path: &Path, shown: &str, size: u64, above: u64) -> boo
     !NOT_TEXT.iter().any(|m| head[..n].starts_with(m))
 }
 
-/// Assess a CSV/TSV file as a stream. A malformed record ends the readable part: what
-/// was read before it is still assessed, and the second value says what went wrong.
-pub(crate) fn assess_csv_file(
-    path: &Path,
-    shown: &str,
-    totals: &mut Totals,
-    meter: &Meter,
-) -> Result<(TableReport, Option<String>), String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+/// Read a CSV/TSV file as a stream into `sink`. A malformed record ends the readable
+/// part: what was read before it is still handed on, and a problem says what went
+/// wrong.
+pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut dyn TableSink) {
+    let problem = |message: String| Problem {
+        path: shown.to_string(),
+        message,
+        kind: ProblemKind::Unreadable,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return sink.problem(problem(e.to_string())),
+    };
     let mut raw = BufReader::with_capacity(1 << 20, Metered { inner: file, meter });
-    let peek = raw.fill_buf().map_err(|e| e.to_string())?;
+    let peek = match raw.fill_buf() {
+        Ok(p) => p,
+        Err(e) => return sink.problem(problem(e.to_string())),
+    };
     let encoding = decode::sniff(&peek[..peek.len().min(PEEK)]);
     let sample_text =
         String::from_utf8_lossy(&decode::to_utf8(&peek[..peek.len().min(PEEK)], encoding))
@@ -74,11 +81,8 @@ pub(crate) fn assess_csv_file(
         .from_reader(reader);
     let mut records = csv.records();
     let first: Vec<String> = match records.next() {
-        Some(r) => r
-            .map_err(|e| e.to_string())?
-            .iter()
-            .map(str::to_string)
-            .collect(),
+        Some(Ok(r)) => r.iter().map(str::to_string).collect(),
+        Some(Err(e)) => return sink.problem(problem(format!("not a readable table: {e}"))),
         None => Vec::new(),
     };
     let header = sources::looks_like_header(&first);
@@ -98,29 +102,36 @@ pub(crate) fn assess_csv_file(
     } else {
         (1..=first.len()).map(|i| format!("column_{i}")).collect()
     };
+    let width = names.len();
     let format = if delimiter == b'\t' { "tsv" } else { "csv" };
-    let mut table = TableBuilder::new(shown, format, names);
-    if !header && !first.is_empty() {
-        table.push(first, totals);
-        meter.add_rows(1);
-    }
+    let lead = (!header && !first.is_empty()).then_some(first);
     let mut damage = None;
-    for record in records {
-        match record {
-            Ok(r) => {
-                table.push(r.iter().map(str::to_string).collect(), totals);
-                meter.add_rows(1);
-            }
+    let mut read = 0u64;
+    let mut rows = lead
+        .into_iter()
+        .chain(std::iter::from_fn(|| match records.next()? {
+            Ok(r) => Some(r.iter().map(str::to_string).collect()),
             Err(e) => {
-                damage = Some(format!(
-                    "{e} (after {} rows; the rest is not read)",
-                    table.rows_seen()
-                ));
-                break;
+                damage = Some(e.to_string());
+                None
             }
-        }
+        }))
+        .map(|mut row: Vec<String>| {
+            read += 1;
+            row.resize(width, String::new());
+            row
+        });
+    sink.table(Table {
+        source: shown,
+        format,
+        columns: names,
+        rows: &mut rows,
+    });
+    if let Some(e) = damage {
+        sink.problem(problem(format!(
+            "damaged table: {e} (after {read} rows; the rest is not read)"
+        )));
     }
-    Ok((table.finish(totals), damage))
 }
 
 /// Counts the bytes read from a file into the meter.

@@ -37,8 +37,8 @@ fn num(d: &[u8]) -> u32 {
     d.iter().fold(0, |a, &x| a * 10 + u32::from(x))
 }
 
-/// ISO 7064 MOD 11-2 check character of the first 17 digits.
-fn resident_id_check_char(d: &[u8]) -> u8 {
+/// ISO 7064 MOD 11-2 check character of the first 17 digits (as values 0-9).
+pub fn resident_id_check_char(d: &[u8]) -> u8 {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = d.iter().zip(W).map(|(&x, w)| u32::from(x) * w).sum();
     b"10X98765432"[(sum % 11) as usize]

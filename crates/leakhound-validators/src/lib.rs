@@ -19,7 +19,9 @@ mod payment;
 mod token;
 mod vehicle;
 
-pub use identity::{cn_resident_id_birth_date, CN_PROVINCE_CODES};
+pub use identity::{cn_resident_id_birth_date, resident_id_check_char, CN_PROVINCE_CODES};
+pub use payment::luhn;
+pub use vehicle::{vin_check_char, PLATE_PROVINCES};
 
 /// What a validator concluded about a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,218 @@
+//! Every source of tables behind one interface: a reader finds the tables in a file, an
+//! archive member, a dump or a live database and hands each, with its rows as they
+//! come, to a [`TableSink`]. `assess` is one sink; `trace index` and `trace match`
+//! are others, so whatever format one reads, all read.
+
+use crate::{databases, sources, stream, AssessError, Meter};
+use leakhound_inputs::archive::{expand, Visitor};
+use leakhound_inputs::{decode, Limits, Problem, ProblemKind};
+
+/// One table being read. Rows come one at a time so a streamed file or a live table
+/// never sits in memory whole; each row has as many cells as `columns` (missing
+/// cells are empty).
+pub struct Table<'a> {
+    /// File path, `!` for archive members and tables inside a dump or database file,
+    /// or `schema.table` for a live database.
+    pub source: &'a str,
+    /// `csv`, `tsv`, `json`, `jsonl`, `sql`, `sqlite` or `postgres`.
+    pub format: &'static str,
+    /// Column names (header, dotted JSON path, or `column_N`).
+    pub columns: Vec<String>,
+    /// The rows, in order.
+    pub rows: &'a mut dyn Iterator<Item = Vec<String>>,
+}
+
+/// What readers hand tables and problems to.
+pub trait TableSink {
+    /// One table; the sink reads as many rows as it wants.
+    fn table(&mut self, table: Table<'_>);
+    /// Something that could not be read (the rest goes on).
+    fn problem(&mut self, problem: Problem);
+}
+
+/// Read the tables of the file at `path` (shown as `shown`): CSV/TSV files larger
+/// than `stream_above` bytes are streamed in constant memory; anything else is read
+/// whole and goes through [`read_blob`] (archives, SQLite files, JSON, SQL dumps),
+/// within `limits.max_file_size`. The meter counts bytes and rows as they pass.
+pub fn read_path(
+    path: &std::path::Path,
+    shown: &str,
+    limits: &Limits,
+    stream_above: u64,
+    meter: &Meter,
+    sink: &mut dyn TableSink,
+) {
+    let problem = |message: String, kind| Problem {
+        path: shown.to_string(),
+        message,
+        kind,
+    };
+    let size = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) => return sink.problem(problem(e.to_string(), ProblemKind::Unreadable)),
+    };
+    let mut metered = Metered { inner: sink, meter };
+    if stream::streamable(path, shown, size, stream_above) {
+        return stream::read_csv_file(path, shown, meter, &mut metered);
+    }
+    if limits.max_file_size > 0 && size > limits.max_file_size {
+        return metered.problem(problem(
+            format!(
+                "larger than --max-file-size ({size} bytes) and not a CSV/TSV that can be streamed"
+            ),
+            ProblemKind::Skipped,
+        ));
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            meter.add_bytes(bytes.len() as u64);
+            read_blob(shown, &bytes, limits, &mut metered);
+        }
+        Err(e) => metered.problem(problem(e.to_string(), ProblemKind::Unreadable)),
+    }
+}
+
+/// Read the tables in `bytes` found at `path`: a table file, or an archive or
+/// compressed stream holding some. Files that are not tables are ignored; tables that
+/// cannot be parsed are reported as problems.
+pub fn read_blob(path: &str, bytes: &[u8], limits: &Limits, sink: &mut dyn TableSink) {
+    struct Leaves<'s> {
+        sink: &'s mut dyn TableSink,
+    }
+    impl Visitor for Leaves<'_> {
+        fn leaf(&mut self, path: &str, bytes: &[u8]) {
+            if databases::is_sqlite(bytes) {
+                if let Err(message) = databases::sqlite_tables(path, bytes, self.sink) {
+                    self.sink.problem(Problem {
+                        path: path.to_string(),
+                        message: format!("not a readable SQLite database: {message}"),
+                        kind: ProblemKind::Unreadable,
+                    });
+                }
+                return;
+            }
+            let Some(format) = sources::format_of(path) else {
+                return;
+            };
+            let text = decode::to_utf8(bytes, decode::sniff(bytes));
+            let text = String::from_utf8_lossy(&text);
+            match sources::read(format, &text) {
+                Ok(tables) => {
+                    for (name, rows) in tables {
+                        // A table inside a dump is one layer in, like an archive member.
+                        let source = match name {
+                            Some(n) => format!("{path}!{n}"),
+                            None => path.to_string(),
+                        };
+                        rows.hand_to(&source, self.sink);
+                    }
+                }
+                Err(message) => self.sink.problem(Problem {
+                    path: path.to_string(),
+                    message: format!("not a readable {format} table: {message}"),
+                    kind: ProblemKind::Unreadable,
+                }),
+            }
+        }
+        fn problem(&mut self, problem: Problem) {
+            self.sink.problem(problem);
+        }
+    }
+    expand(path, bytes, limits, &mut Leaves { sink });
+}
+
+/// Read every table of a live PostgreSQL database (read-only session): the first
+/// `sample` rows of each, or all of them, streamed, with `None`. Sources are
+/// `schema.table`.
+pub fn read_postgres(
+    url: &str,
+    sample: Option<u64>,
+    sink: &mut dyn TableSink,
+) -> Result<(), AssessError> {
+    databases::postgres_tables(url, sample, sink)?;
+    Ok(())
+}
+
+/// Counts the rows of every table passing through into the meter.
+struct Metered<'s> {
+    inner: &'s mut dyn TableSink,
+    meter: &'s Meter,
+}
+
+impl TableSink for Metered<'_> {
+    fn table(&mut self, table: Table<'_>) {
+        let meter = self.meter;
+        let mut counted = table.rows.inspect(|_| meter.add_rows(1));
+        self.inner.table(Table {
+            source: table.source,
+            format: table.format,
+            columns: table.columns,
+            rows: &mut counted,
+        });
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.inner.problem(problem);
+    }
+}
+
+impl sources::Rows {
+    /// Hand these rows, named `source`, to a sink.
+    pub(crate) fn hand_to(self, source: &str, sink: &mut dyn TableSink) {
+        let mut rows = self.rows.into_iter();
+        sink.table(Table {
+            source,
+            format: self.format,
+            columns: self.columns,
+            rows: &mut rows,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collects tables whole, for tests.
+    #[derive(Default)]
+    struct Collect {
+        tables: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
+        problems: Vec<Problem>,
+    }
+
+    impl TableSink for Collect {
+        fn table(&mut self, t: Table<'_>) {
+            let rows = t.rows.collect();
+            self.tables.push((t.source.to_string(), t.columns, rows));
+        }
+        fn problem(&mut self, p: Problem) {
+            self.problems.push(p);
+        }
+    }
+
+    #[test]
+    fn tables_in_a_dump_are_named_one_layer_in() {
+        let dump =
+            "INSERT INTO `users` (`id`,`phone`) VALUES (1,'13912345678'),(2,'13812345678');\n";
+        let mut c = Collect::default();
+        read_blob("d.sql", dump.as_bytes(), &Limits::default(), &mut c);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.tables.len(), 1);
+        assert_eq!(c.tables[0].0, "d.sql!users");
+        assert_eq!(c.tables[0].1, ["id", "phone"]);
+        assert_eq!(c.tables[0].2.len(), 2);
+    }
+
+    #[test]
+    fn a_sink_may_stop_reading_early() {
+        struct FirstOnly(usize);
+        impl TableSink for FirstOnly {
+            fn table(&mut self, t: Table<'_>) {
+                self.0 += t.rows.take(1).count();
+            }
+            fn problem(&mut self, _: Problem) {}
+        }
+        let mut s = FirstOnly(0);
+        read_blob("a.csv", b"a\n1\n2\n3\n", &Limits::default(), &mut s);
+        assert_eq!(s.0, 1);
+    }
+}
