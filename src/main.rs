@@ -7,10 +7,12 @@ mod cmd_host;
 mod cmd_report;
 mod cmd_rules;
 mod cmd_scan;
+mod cmd_trace;
 mod cmd_triage;
 mod datastore;
 mod output;
 mod progress;
+mod table_sources;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +32,10 @@ enum Command {
     /// Assess structured data (CSV, TSV, JSON, JSON Lines; also inside archives): per
     /// column, the kind of data it holds, and how many people and vehicles are exposed.
     Assess(cmd_assess::AssessArgs),
+    /// Trace a leaked dump: index customer records (keyed fingerprints), match a
+    /// dump against the index, and give recipients copies with canary records.
+    #[command(subcommand)]
+    Trace(cmd_trace::TraceCommand),
     /// Check this machine (or a mounted image) for crypto-mining: processes,
     /// connections, start-up files.
     Host(cmd_host::HostArgs),
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => cmd_scan::run(*a),
         Command::Assess(a) => cmd_assess::run(a),
         Command::Host(a) => cmd_host::run(a),
+        Command::Trace(c) => cmd_trace::run(c),
         Command::Triage(a) => cmd_triage::run(a),
         Command::Report(a) => cmd_report::run(a),
         Command::Rules(c) => cmd_rules::run(c),

@@ -13,4 +13,5 @@ mod html_report;
 mod rules_cmd;
 mod scan_files;
 mod suppress;
+mod trace;
 mod tree;
