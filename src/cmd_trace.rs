@@ -351,10 +351,20 @@ fn human(out: &mut dyn Write, r: &MatchReport) -> std::io::Result<()> {
     )?;
     if let Some(d) = &r.date_range {
         writeln!(out, "  their dates          {} to {}", d.first, d.last)?;
-        let top = r.months.values().copied().max().unwrap_or(1).max(1);
+        // Months when they fit on a screen, years otherwise (json keeps months).
+        let mut periods: std::collections::BTreeMap<String, u64> = Default::default();
         for (month, n) in &r.months {
+            let period = if r.months.len() > 24 {
+                month[..4].to_string()
+            } else {
+                month.clone()
+            };
+            *periods.entry(period).or_insert(0) += n;
+        }
+        let top = periods.values().copied().max().unwrap_or(1).max(1);
+        for (period, n) in &periods {
             let bar = "█".repeat(((n * 40).div_ceil(top)) as usize);
-            writeln!(out, "    {month}  {bar} {}", thousands(*n))?;
+            writeln!(out, "    {period:<7}  {bar} {}", thousands(*n))?;
         }
     }
     let kinds: Vec<String> = r
