@@ -268,6 +268,84 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
     assert!(!text.contains(&resident_id(0)) && !text.contains("13900001000"));
 }
 
+/// A workbook with two sheets, as Excel users make them: the customer table (phones
+/// stored as numbers, IDs as text) and a summary sheet with nothing personal.
+fn workbook() -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("customers").expect("sheet name");
+    for (c, h) in HEADER.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).expect("header");
+    }
+    for (r, row) in customers().iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, v) in row.iter().enumerate() {
+            let c = c as u16;
+            if v.is_empty() {
+                continue;
+            }
+            match v.parse::<f64>() {
+                Ok(n) if c == 2 || c == 5 => sheet.write_number(r, c, n).map(|_| ()),
+                _ => sheet.write_string(r, c, v).map(|_| ()),
+            }
+            .expect("cell");
+        }
+    }
+    let summary = book.add_worksheet();
+    summary.set_name("summary").expect("sheet name");
+    summary.write_string(0, 0, "region").expect("cell");
+    summary.write_string(0, 1, "orders").expect("cell");
+    summary.write_string(1, 0, "north").expect("cell");
+    summary.write_number(1, 1, 120.0).expect("cell");
+    book.save_to_buffer().expect("xlsx")
+}
+
+#[test]
+fn every_sheet_of_a_workbook_is_a_table_also_inside_an_archive() {
+    let t = Tree::new();
+    let xlsx = workbook();
+    t.file("book.xlsx", &xlsx);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file::<_, ()>(
+        "reports/book.xlsx",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("zip entry");
+    zip.write_all(&xlsx).expect("zip write");
+    t.file("mail.zip", zip.finish().expect("zip").into_inner());
+    let doc = assess(&t, &["book.xlsx", "mail.zip"]);
+    let tables = doc["tables"].as_array().expect("tables");
+    let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            "book.xlsx!customers",
+            "book.xlsx!summary",
+            "mail.zip!reports/book.xlsx!customers",
+            "mail.zip!reports/book.xlsx!summary"
+        ]
+    );
+    for customers in [&tables[0], &tables[2]] {
+        assert_eq!(customers["format"], "xlsx");
+        assert_eq!(customers["rows"], 200);
+        assert_eq!(customers["distinct_people"], 150);
+        assert_eq!(customers["distinct_vehicles"], 2);
+        assert_eq!(
+            customers["distinct"]["mobile"], 100,
+            "numbers stored as floats read as phones"
+        );
+        assert_eq!(kinds(customers).len(), 5);
+    }
+    for summary in [&tables[1], &tables[3]] {
+        assert_eq!(summary["rows"], 1);
+        assert!(kinds(summary).is_empty());
+    }
+    t.file("broken.xlsx", &xlsx[..xlsx.len() / 2]);
+    let run = run_in(t.path(), &["assess", "broken.xlsx"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("broken.xlsx"), "{}", run.stderr);
+}
+
 #[test]
 fn human_output_lists_sensitive_columns_and_totals() {
     let t = Tree::new();

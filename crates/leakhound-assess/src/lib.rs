@@ -20,6 +20,7 @@ mod sources;
 mod sqldump;
 mod stream;
 pub mod tables;
+mod workbook;
 
 pub use stream::STREAM_ABOVE;
 

@@ -3,7 +3,7 @@
 //! come, to a [`TableSink`]. `assess` is one sink; `trace index` and `trace match`
 //! are others, so whatever format one reads, all read.
 
-use crate::{databases, sources, stream, AssessError, Meter};
+use crate::{databases, sources, stream, workbook, AssessError, Meter};
 use leakhound_inputs::archive::{expand, Visitor};
 use leakhound_inputs::{decode, Limits, Problem, ProblemKind};
 
@@ -80,7 +80,20 @@ pub fn read_blob(path: &str, bytes: &[u8], limits: &Limits, sink: &mut dyn Table
         sink: &'s mut dyn TableSink,
     }
     impl Visitor for Leaves<'_> {
+        fn whole(&mut self, path: &str) -> bool {
+            workbook::is_workbook(path)
+        }
         fn leaf(&mut self, path: &str, bytes: &[u8]) {
+            if workbook::is_workbook(path) {
+                if let Err(message) = workbook::workbook_tables(path, bytes, self.sink) {
+                    self.sink.problem(Problem {
+                        path: path.to_string(),
+                        message: format!("not a readable spreadsheet: {message}"),
+                        kind: ProblemKind::Unreadable,
+                    });
+                }
+                return;
+            }
             if databases::is_sqlite(bytes) {
                 if let Err(message) = databases::sqlite_tables(path, bytes, self.sink) {
                     self.sink.problem(Problem {

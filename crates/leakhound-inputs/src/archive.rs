@@ -14,6 +14,11 @@ pub trait Visitor {
     fn leaf(&mut self, path: &str, bytes: &[u8]);
     /// Something was skipped or could not be read.
     fn problem(&mut self, problem: Problem);
+    /// Take this container whole, as a leaf, instead of opening it: a spreadsheet is
+    /// a zip, but a table reader wants the workbook, not its XML parts.
+    fn whole(&mut self, _path: &str) -> bool {
+        false
+    }
 }
 
 /// Below this size a member's expansion ratio is not judged: tiny files of zeros
@@ -92,6 +97,10 @@ impl Expander<'_> {
             self.visitor.leaf(path, bytes);
             return;
         };
+        if self.visitor.whole(path) {
+            self.visitor.leaf(path, bytes);
+            return;
+        }
         if depth >= self.limits.max_depth {
             self.visitor.problem(Problem::skipped(
                 path,
