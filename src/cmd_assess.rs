@@ -16,7 +16,8 @@ use std::sync::Arc;
 #[derive(Args)]
 pub struct AssessArgs {
     /// Files or folders (CSV, TSV, JSON, JSON Lines, SQL dumps, SQLite files; archives
-    /// and compressed files are opened), or a live database: postgres://user@host/db.
+    /// and compressed files are opened; XLSX and other spreadsheets, every sheet), or a
+    /// live database: postgres://user@host/db, mysql://user@host/db (or mariadb://).
     /// Default: the current folder.
     paths: Vec<PathBuf>,
     /// Rows read per table of a live database.

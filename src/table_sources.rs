@@ -2,7 +2,7 @@
 //! live databases given as URLs, all handed to one table sink.
 
 use anyhow::Context;
-use leakhound_assess::tables::{read_path, read_postgres, TableSink};
+use leakhound_assess::tables::{read_database, read_path, TableSink};
 use leakhound_assess::Meter;
 use leakhound_inputs::walk::{walk, Entry, WalkOptions};
 use leakhound_inputs::{Limits, Problem, ProblemKind};
@@ -12,7 +12,7 @@ use std::sync::Mutex;
 /// Is this argument a live database rather than a path?
 pub fn is_database_url(arg: &std::path::Path) -> bool {
     arg.to_str()
-        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+        .is_some_and(leakhound_assess::tables::is_database_url)
 }
 
 /// How table sources are read.
@@ -69,7 +69,7 @@ pub fn read_all(
         .filter(|p| is_database_url(p))
         .filter_map(|p| p.to_str())
     {
-        read_postgres(url, reading.sample, sink)
+        read_database(url, reading.sample, sink)
             .with_context(|| format!("reading {}", crate::datastore::shown(url)))?;
     }
     if paths.is_empty() {

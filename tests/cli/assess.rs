@@ -436,6 +436,98 @@ fn a_live_postgres_database_gives_the_same_answer_and_samples() {
     assert_eq!(n, 2);
 }
 
+/// A scratch MariaDB/MySQL database, dropped afterwards.
+struct MysqlScratch {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl MysqlScratch {
+    fn new() -> Option<MysqlScratch> {
+        use mysql::prelude::Queryable;
+        if std::env::var_os("LEAKHOUND_SKIP_MYSQL").is_some() {
+            return None;
+        }
+        let admin = std::env::var("LEAKHOUND_TEST_MYSQL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+        let name = format!("leakhound_assess{}", std::process::id());
+        let mut c = mysql::Conn::new(mysql::Opts::from_url(&admin).expect("mysql url"))
+            .unwrap_or_else(|e| {
+                panic!("MariaDB/MySQL at {admin} does not answer ({e}); start it or set LEAKHOUND_SKIP_MYSQL=1")
+            });
+        c.query_drop(format!("DROP DATABASE IF EXISTS {name}"))
+            .expect("drop old scratch database");
+        c.query_drop(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+            .expect("create scratch database");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Some(MysqlScratch {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        })
+    }
+}
+
+impl Drop for MysqlScratch {
+    fn drop(&mut self) {
+        use mysql::prelude::Queryable;
+        if let Ok(opts) = mysql::Opts::from_url(&self.admin) {
+            if let Ok(mut c) = mysql::Conn::new(opts) {
+                let _ = c.query_drop(format!("DROP DATABASE IF EXISTS {}", self.name));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_live_mariadb_database_gives_the_same_answer_and_samples() {
+    use mysql::prelude::Queryable;
+    let Some(db) = MysqlScratch::new() else {
+        return;
+    };
+    let mut c = mysql::Conn::new(mysql::Opts::from_url(&db.url).expect("url")).expect("connect");
+    c.query_drop("SET SESSION sql_mode = 'ANSI_QUOTES'")
+        .expect("ansi quotes");
+    for statement in create_and_insert("customers")
+        .split(";\n")
+        .filter(|s| !s.trim().is_empty())
+    {
+        c.query_drop(statement).expect("fixture table");
+    }
+    c.query_drop("CREATE TABLE notes (id int, body text, created date)")
+        .expect("second table");
+    c.query_drop("INSERT INTO notes VALUES (1, 'hello', '2021-08-03')")
+        .expect("note");
+    let t = Tree::new();
+    let doc = assess(&t, &[&db.url]);
+    let tables = doc["tables"].as_array().expect("tables");
+    let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
+    let customers_source = format!("{}.customers", db.name);
+    assert_eq!(
+        sources,
+        [customers_source.as_str(), &format!("{}.notes", db.name)]
+    );
+    let customers = &tables[0];
+    assert_eq!(customers["format"], "mysql");
+    assert_eq!(customers["rows"], 200);
+    assert_eq!(customers["distinct_people"], 150);
+    assert_eq!(customers["distinct_vehicles"], 2);
+    assert_eq!(kinds(customers).len(), 5);
+    assert!(kinds(&tables[1]).is_empty());
+    let run = run_in(
+        t.path(),
+        &["assess", "--format", "json", "--sample", "50", &db.url],
+    );
+    let sampled: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(sampled["tables"][0]["rows"], 50);
+    // mariadb:// is accepted as a spelling of mysql://.
+    let maria = db.url.replacen("mysql://", "mariadb://", 1);
+    let run = run_in(t.path(), &["assess", "--format", "json", "--full", &maria]);
+    let full: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(full["tables"][0]["rows"], 200);
+}
+
 #[test]
 fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
     let t = Tree::new();

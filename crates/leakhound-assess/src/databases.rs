@@ -1,5 +1,5 @@
 //! Databases as sources of tables: SQLite files (found like any file, also inside
-//! archives) and live PostgreSQL servers, read-only.
+//! archives) and live PostgreSQL and MySQL/MariaDB servers, read-only.
 
 use crate::tables::{Table, TableSink};
 
@@ -145,6 +145,83 @@ pub(crate) fn postgres_tables(
             rows: &mut rows,
         });
         drop(stream);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Tables of a live MySQL or MariaDB server: every table of the URL's database (of
+/// every non-system database when the URL names none), its first `sample` rows (all
+/// when `None`), every value cast to text by the server, streamed. The session is
+/// read-only. Sources are `database.table`.
+pub(crate) fn mysql_tables(
+    url: &str,
+    sample: Option<u64>,
+    sink: &mut dyn TableSink,
+) -> Result<(), mysql::Error> {
+    use mysql::prelude::Queryable;
+    let url = url
+        .strip_prefix("mariadb://")
+        .map_or_else(|| url.to_string(), |rest| format!("mysql://{rest}"));
+    let opts = mysql::Opts::from_url(&url)?;
+    let mut conn = mysql::Conn::new(opts)?;
+    conn.query_drop("SET SESSION TRANSACTION READ ONLY")?;
+    let tables: Vec<(String, String)> = conn.query(
+        "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR) FROM information_schema.tables \
+         WHERE table_type = 'BASE TABLE' \
+         AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') \
+         AND (DATABASE() IS NULL OR table_schema = DATABASE()) \
+         ORDER BY table_schema, table_name",
+    )?;
+    let q = |s: &str| format!("`{}`", s.replace('`', "``"));
+    for (schema, table) in tables {
+        let columns: Vec<String> = conn.exec(
+            "SELECT CAST(column_name AS CHAR) FROM information_schema.columns \
+             WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            (&schema, &table),
+        )?;
+        if columns.is_empty() {
+            continue;
+        }
+        let select: Vec<String> = columns
+            .iter()
+            .map(|c| format!("CAST({} AS CHAR)", q(c)))
+            .collect();
+        let limit = sample.map_or(String::new(), |n| format!(" LIMIT {n}"));
+        let sql = format!(
+            "SELECT {} FROM {}.{}{limit}",
+            select.join(", "),
+            q(&schema),
+            q(&table)
+        );
+        let width = columns.len();
+        let mut result = conn.query_iter(sql)?;
+        let mut failed = None;
+        let mut rows = std::iter::from_fn(|| match result.next()? {
+            Ok(row) => Some(
+                (0..width)
+                    .map(|i| match row.as_ref(i) {
+                        Some(mysql::Value::Bytes(b)) => String::from_utf8_lossy(b).into_owned(),
+                        Some(mysql::Value::NULL) | None => String::new(),
+                        Some(other) => other.as_sql(true).trim_matches('\'').to_string(),
+                    })
+                    .collect(),
+            ),
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        });
+        sink.table(Table {
+            source: &format!("{schema}.{table}"),
+            format: "mysql",
+            columns,
+            rows: &mut rows,
+        });
+        // Drain what the sink did not read, so the connection can take the next query.
+        rows.for_each(drop);
         if let Some(e) = failed {
             return Err(e);
         }

@@ -141,18 +141,21 @@ pub enum AssessError {
     /// PostgreSQL refused or could not be reached.
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] postgres::Error),
+    /// MySQL or MariaDB refused or could not be reached.
+    #[error("MySQL: {0}")]
+    Mysql(#[from] mysql::Error),
 }
 
-/// Assess every table of a live PostgreSQL database (read-only session), reading the
-/// first `sample` rows of each (all rows, streamed, with `None`). Sources are
-/// `schema.table`.
-pub fn assess_postgres(
+/// Assess every table of a live PostgreSQL, MySQL or MariaDB database (read-only
+/// session), reading the first `sample` rows of each (all rows, streamed, with
+/// `None`).
+pub fn assess_database(
     url: &str,
     sample: Option<u64>,
     totals: &mut Totals,
 ) -> Result<Vec<TableReport>, AssessError> {
     let mut a = Assessment::with(totals);
-    let read = tables::read_postgres(url, sample, &mut a);
+    let read = tables::read_database(url, sample, &mut a);
     let (tables, _) = a.into_parts(totals);
     read.map(|()| tables)
 }

@@ -134,15 +134,27 @@ pub fn read_blob(path: &str, bytes: &[u8], limits: &Limits, sink: &mut dyn Table
     expand(path, bytes, limits, &mut Leaves { sink });
 }
 
-/// Read every table of a live PostgreSQL database (read-only session): the first
-/// `sample` rows of each, or all of them, streamed, with `None`. Sources are
-/// `schema.table`.
-pub fn read_postgres(
+/// Is `arg` a live database this crate can read (`postgres://`, `postgresql://`,
+/// `mysql://`, `mariadb://`)?
+pub fn is_database_url(arg: &str) -> bool {
+    ["postgres://", "postgresql://", "mysql://", "mariadb://"]
+        .iter()
+        .any(|s| arg.starts_with(s))
+}
+
+/// Read every table of a live PostgreSQL, MySQL or MariaDB database (read-only
+/// session): the first `sample` rows of each, or all of them, streamed, with `None`.
+/// Sources are `schema.table` (`database.table` for MySQL).
+pub fn read_database(
     url: &str,
     sample: Option<u64>,
     sink: &mut dyn TableSink,
 ) -> Result<(), AssessError> {
-    databases::postgres_tables(url, sample, sink)?;
+    if url.starts_with("mysql://") || url.starts_with("mariadb://") {
+        databases::mysql_tables(url, sample, sink)?;
+    } else {
+        databases::postgres_tables(url, sample, sink)?;
+    }
     Ok(())
 }
 
