@@ -346,6 +346,95 @@ fn every_sheet_of_a_workbook_is_a_table_also_inside_an_archive() {
     assert!(run.stderr.contains("broken.xlsx"), "{}", run.stderr);
 }
 
+/// The customer table as a snappy-compressed Parquet file, phones as INT64 (as a
+/// data lake stores them), English column names, nulls for empty cells.
+fn parquet_file(path: &std::path::Path) {
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use std::sync::Arc;
+    let schema = Arc::new(
+        parquet::schema::parser::parse_message_type(
+            "message customers { OPTIONAL BYTE_ARRAY name (UTF8); OPTIONAL BYTE_ARRAY id_card (UTF8); \
+             OPTIONAL INT64 mobile; OPTIONAL BYTE_ARRAY email (UTF8); OPTIONAL BYTE_ARRAY vin (UTF8); \
+             OPTIONAL DOUBLE amount; }",
+        )
+        .expect("schema"),
+    );
+    let props = Arc::new(
+        parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build(),
+    );
+    let file = std::fs::File::create(path).expect("parquet file");
+    let mut writer =
+        parquet::file::writer::SerializedFileWriter::new(file, schema, props).expect("writer");
+    let rows = customers();
+    let mut group = writer.next_row_group().expect("row group");
+    let mut c = 0;
+    while let Some(mut column) = group.next_column().expect("column") {
+        let cells: Vec<&String> = rows.iter().map(|r| &r[c]).collect();
+        let levels: Vec<i16> = cells.iter().map(|v| i16::from(!v.is_empty())).collect();
+        let present = cells.iter().filter(|v| !v.is_empty());
+        match c {
+            2 => {
+                let v: Vec<i64> = present.map(|v| v.parse().expect("phone")).collect();
+                column
+                    .typed::<Int64Type>()
+                    .write_batch(&v, Some(&levels), None)
+            }
+            5 => {
+                let v: Vec<f64> = present.map(|v| v.parse().expect("amount")).collect();
+                column
+                    .typed::<DoubleType>()
+                    .write_batch(&v, Some(&levels), None)
+            }
+            _ => {
+                let v: Vec<ByteArray> = present.map(|v| ByteArray::from(v.as_str())).collect();
+                column
+                    .typed::<ByteArrayType>()
+                    .write_batch(&v, Some(&levels), None)
+            }
+        }
+        .expect("write column");
+        column.close().expect("close column");
+        c += 1;
+    }
+    group.close().expect("close row group");
+    writer.close().expect("close file");
+}
+
+#[test]
+fn a_parquet_file_gives_the_same_answer() {
+    let t = Tree::new();
+    parquet_file(&t.join("lake.parquet"));
+    let bytes = std::fs::read(t.join("lake.parquet")).expect("read back");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&bytes).expect("gz");
+    t.file("lake2.parquet.gz", gz.finish().expect("gz"));
+    let doc = assess(&t, &["lake.parquet", "lake2.parquet.gz"]);
+    let tables = doc["tables"].as_array().expect("tables");
+    let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
+    assert_eq!(sources, ["lake.parquet", "lake2.parquet.gz!lake2.parquet"]);
+    for table in tables {
+        assert_eq!(table["format"], "parquet");
+        assert_eq!(table["rows"], 200);
+        assert_eq!(table["distinct_people"], 150);
+        assert_eq!(table["distinct_vehicles"], 2);
+        assert_eq!(
+            table["distinct"]["mobile"], 100,
+            "INT64 phones read as phones"
+        );
+        assert_eq!(kinds(table).len(), 5);
+    }
+    t.file("torn.parquet", &bytes[..bytes.len() - 20]);
+    let run = run_in(t.path(), &["assess", "torn.parquet"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a readable Parquet file"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn human_output_lists_sensitive_columns_and_totals() {
     let t = Tree::new();

@@ -13,6 +13,7 @@
 //! 64-bit hashes of their normalised identifiers.
 #![deny(missing_docs)]
 
+mod columnar;
 mod databases;
 mod kinds;
 mod people;
