@@ -71,8 +71,22 @@ pub struct Finding {
     pub git: Option<Box<GitOrigin>>,
     /// What the datastore knows of this value (scans with `--datastore`, reports).
     pub triage: Option<Box<Triage>>,
+    /// Where in a table the value sits (CSV/TSV files).
+    pub cell: Option<Box<TableCell>>,
     /// The running process the finding is about (`leakhound host`).
     pub process: Option<Box<ProcessRef>>,
+}
+
+/// A finding's place in a table: which table, which column (by header name, or
+/// `column_N`) and which data row (1-based, the header not counted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableCell {
+    /// The table: the file's display path.
+    pub name: String,
+    /// The column's header name.
+    pub column: String,
+    /// 1-based data row.
+    pub row: u64,
 }
 
 /// A process on the inspected machine, as a responder needs to find and stop it.
@@ -284,6 +298,7 @@ mod tests {
             binary: false,
             git: None,
             triage: None,
+            cell: None,
             process: None,
         };
         let shown = f

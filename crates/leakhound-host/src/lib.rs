@@ -478,6 +478,7 @@ fn host_finding(
         binary: false,
         git: None,
         triage: None,
+        cell: None,
         process: None,
     }
 }

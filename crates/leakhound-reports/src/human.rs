@@ -83,6 +83,10 @@ pub(crate) fn write(
                 writeln!(out, "{}", paint(o, "2", &format!("              {line}")))?;
             }
         }
+        if let Some(c) = &f.cell {
+            let line = format!("              row {}, column {}", c.row, c.column);
+            writeln!(out, "{}", paint(o, "2", &line))?;
+        }
         if let Some(git) = &f.git {
             writeln!(
                 out,

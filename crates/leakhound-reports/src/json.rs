@@ -60,6 +60,9 @@ pub(crate) struct Record<'a> {
     // `leakhound host` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     process: Option<&'a leakhound_findings::ProcessRef>,
+    // CSV/TSV files only: `{"name", "column", "row"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<&'a leakhound_findings::TableCell>,
 }
 
 fn is_absent(v: &Option<Option<&str>>) -> bool {
@@ -106,6 +109,7 @@ impl<'a> Record<'a> {
             new: f.triage.as_ref().map(|t| t.new),
             reappeared: f.triage.as_ref().map(|t| t.reappeared),
             process: f.process.as_deref(),
+            table: f.cell.as_deref(),
         }
     }
 }

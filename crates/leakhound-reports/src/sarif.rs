@@ -96,6 +96,9 @@ struct ResultProperties<'a> {
     /// Git history scans: repository, blob, introducing commit, removing commit.
     #[serde(skip_serializing_if = "Option::is_none")]
     git: Option<&'a leakhound_findings::GitOrigin>,
+    /// CSV/TSV files: the table, column and row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<&'a leakhound_findings::TableCell>,
 }
 
 #[derive(Serialize)]
@@ -211,6 +214,7 @@ pub(crate) fn write(
                 validator: f.validator.as_deref(),
                 triage: f.triage.as_deref(),
                 process: f.process.as_deref(),
+                table: f.cell.as_deref(),
                 git: f.git.as_deref(),
             },
         })

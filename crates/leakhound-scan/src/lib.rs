@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cells;
 mod chunked;
 mod history;
 mod locate;
@@ -28,7 +29,7 @@ pub use leakhound_git::HistoryOptions;
 pub use pipeline::{ScanError, ScanOptions};
 pub use summary::{Counters, Summary};
 
-use leakhound_findings::{fingerprint, Confidence, Finding, Location};
+use leakhound_findings::{fingerprint, Confidence, Finding, Location, TableCell};
 use leakhound_inputs::decode;
 use leakhound_matcher::{Matcher, RuleIndex};
 use std::collections::HashMap;
@@ -105,7 +106,33 @@ impl Scanner {
         if !matched_here {
             self.counters.add_duplicate();
         }
-        self.emit(path, result, &result.content_id, 0, 0, report);
+        // CSV/TSV findings say which table cell they are in.
+        let cells = (cells::is_table_path(path)
+            && !result.binary
+            && !result.findings.is_empty()
+            && !self.chunked(bytes))
+        .then(|| {
+            let text = decode::to_utf8(bytes, decode::sniff(bytes));
+            let offsets: Vec<u64> = result.findings.iter().map(|f| f.offset).collect();
+            cells::cells(path, &text, &offsets)
+        });
+        self.emit(
+            path,
+            result,
+            &result.content_id,
+            0,
+            0,
+            cells.as_deref(),
+            report,
+        );
+    }
+
+    /// Big GBK/UTF-16 blobs are matched in chunks and never decoded whole.
+    fn chunked(&self, bytes: &[u8]) -> bool {
+        matches!(
+            decode::sniff(bytes),
+            decode::Encoding::Gb18030 | decode::Encoding::Utf16Le | decode::Encoding::Utf16Be
+        ) && bytes.len() > self.options.transcode_chunk
     }
 
     /// Scan `part`, a run of whole lines of a blob whose other lines are known to hold
@@ -128,6 +155,7 @@ impl Scanner {
             content_id,
             first_line - 1,
             first_offset,
+            None,
             report,
         );
     }
@@ -139,10 +167,11 @@ impl Scanner {
         content_id: &str,
         line_shift: u64,
         offset_shift: u64,
+        cells: Option<&[Option<TableCell>]>,
         report: &mut dyn FnMut(Finding),
     ) {
         let allowlist = self.options.allowlist.as_deref().filter(|a| !a.is_empty());
-        for bf in &result.findings {
+        for (n, bf) in result.findings.iter().enumerate() {
             let info = self.matcher.rule(bf.rule);
             if bf.inline_allowed && self.options.inline_allow {
                 self.counters.add_suppressed();
@@ -175,6 +204,9 @@ impl Scanner {
                 binary: result.binary,
                 git: None,
                 triage: None,
+                cell: cells
+                    .and_then(|c| c.get(n).cloned().flatten())
+                    .map(Box::new),
                 process: None,
             });
         }

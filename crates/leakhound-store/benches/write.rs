@@ -43,6 +43,7 @@ fn findings(n: usize) -> Vec<Finding> {
                 binary: false,
                 git: None,
                 triage: None,
+                cell: None,
                 process: None,
             }
         })

@@ -413,6 +413,7 @@ impl Row {
             blob,
             binary: false,
             git,
+            cell: None,
             process: None,
             triage: Some(Box::new(Triage {
                 first_seen: self.text(8).unwrap_or_default(),

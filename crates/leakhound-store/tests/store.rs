@@ -39,6 +39,7 @@ fn finding(rule: &str, value: &str, path: &str, line: u64) -> Finding {
         binary: false,
         git: None,
         triage: None,
+        cell: None,
         process: None,
     }
 }
