@@ -120,8 +120,7 @@ impl Scanner {
             path,
             result,
             &result.content_id,
-            0,
-            0,
+            (0, 0),
             cells.as_deref(),
             report,
         );
@@ -153,8 +152,7 @@ impl Scanner {
             path,
             &result,
             content_id,
-            first_line - 1,
-            first_offset,
+            (first_line - 1, first_offset),
             None,
             report,
         );
@@ -165,8 +163,7 @@ impl Scanner {
         path: &str,
         result: &BlobResult,
         content_id: &str,
-        line_shift: u64,
-        offset_shift: u64,
+        (line_shift, offset_shift): (u64, u64),
         cells: Option<&[Option<TableCell>]>,
         report: &mut dyn FnMut(Finding),
     ) {
