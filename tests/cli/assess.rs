@@ -630,6 +630,12 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
     }
     t.file("utf16.csv", &utf16);
     t.file("tabs.tsv", delimited("\t"));
+    // Dumps stream too: a mysqldump (also in GBK) and a pg_dump COPY block.
+    let dump = mysqldump();
+    t.file("mysql.sql", &dump);
+    let (gbk_dump, _, _) = encoding_rs::GBK.encode(&dump);
+    t.file("mysql_gbk.sql", &gbk_dump);
+    t.file("pg.sql", pg_dump());
     let run = run_in(
         t.path(),
         &["assess", "--format", "json", "--stream-above", "1", "."],
@@ -637,7 +643,19 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc: Value = serde_json::from_str(&run.stdout).expect("json");
     let tables = doc["tables"].as_array().expect("tables");
-    assert_eq!(tables.len(), 4);
+    let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
+    assert_eq!(
+        sources,
+        [
+            "./gbk.csv",
+            "./mysql.sql!customers",
+            "./mysql_gbk.sql!customers",
+            "./pg.sql!public.customers",
+            "./tabs.tsv",
+            "./utf16.csv",
+            "./utf8.csv"
+        ]
+    );
     for table in tables {
         let src = table["source"].as_str().unwrap_or("?");
         assert_eq!(table["rows"], 200, "{src}");

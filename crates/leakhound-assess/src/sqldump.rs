@@ -390,9 +390,277 @@ fn unescape_copy(f: &str) -> String {
     out
 }
 
+/// One batch of rows a dump statement gave: table, column list (may be empty), rows.
+type Batch = (String, Vec<String>, Vec<Vec<String>>);
+
+/// Rows per batch taken from a COPY block, so a huge block is never held whole.
+const COPY_BATCH: usize = 1_000;
+
+/// A dump read statement by statement from a stream, for dumps too big to hold: the
+/// tables come one at a time (mysqldump and pg_dump write each table's rows together)
+/// and rows as they are parsed. Memory is one statement (mysqldump keeps each INSERT
+/// to about a megabyte) plus its rows.
+pub(crate) struct DumpStream<R> {
+    reader: R,
+    created: HashMap<String, Vec<String>>,
+    /// The table being read and its width.
+    current: Option<(String, usize)>,
+    pending: std::collections::VecDeque<Vec<String>>,
+    /// A batch already read that belongs to the next table.
+    next: Option<Batch>,
+    /// Inside a COPY block: its table and columns.
+    copy: Option<(String, Vec<String>)>,
+    /// Why reading stopped early, if it did.
+    pub(crate) damage: Option<String>,
+    line: String,
+}
+
+impl<R: std::io::BufRead> DumpStream<R> {
+    pub(crate) fn new(reader: R) -> Self {
+        DumpStream {
+            reader,
+            created: HashMap::new(),
+            current: None,
+            pending: Default::default(),
+            next: None,
+            copy: None,
+            damage: None,
+            line: String::new(),
+        }
+    }
+
+    /// The next table with rows: its name and columns. Rows of the previous table not
+    /// read are skipped.
+    pub(crate) fn next_table(&mut self) -> Option<(String, Vec<String>)> {
+        while self.next_row().is_some() {}
+        let (name, cols, rows) = match self.next.take() {
+            Some(b) => b,
+            None => self.fill()?,
+        };
+        let columns = if cols.is_empty() {
+            self.created.get(&name).cloned().unwrap_or_default()
+        } else {
+            cols
+        };
+        let width = rows
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .max(columns.len());
+        let columns: Vec<String> = (0..width)
+            .map(|i| {
+                columns
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("column_{}", i + 1))
+            })
+            .collect();
+        self.current = Some((name.clone(), width));
+        self.pending = rows.into();
+        Some((name, columns))
+    }
+
+    /// The next row of the current table, `None` when it ends.
+    pub(crate) fn next_row(&mut self) -> Option<Vec<String>> {
+        loop {
+            let (name, width) = self.current.as_ref()?;
+            if let Some(mut r) = self.pending.pop_front() {
+                r.resize(*width, String::new());
+                return Some(r);
+            }
+            if self.next.is_some() {
+                self.current = None;
+                return None;
+            }
+            let name = name.clone();
+            match self.fill() {
+                Some((n, _, rows)) if n == name => self.pending = rows.into(),
+                Some(other) => {
+                    self.next = Some(other);
+                    self.current = None;
+                    return None;
+                }
+                None => {
+                    self.current = None;
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Read statements up to the next one that gives rows.
+    fn fill(&mut self) -> Option<Batch> {
+        if self.damage.is_some() {
+            return None;
+        }
+        if let Some((name, cols)) = self.copy.clone() {
+            let mut rows = Vec::new();
+            while rows.len() < COPY_BATCH {
+                if !self.read_line()? {
+                    break;
+                }
+                let l = self.line.trim_end_matches(['\n', '\r']);
+                if l == "\\." {
+                    self.copy = None;
+                    break;
+                }
+                rows.push(copy_rows(l).0.into_iter().next().unwrap_or_default());
+            }
+            if !rows.is_empty() {
+                return Some((name, cols, rows));
+            }
+            if self.copy.is_some() {
+                return None;
+            }
+        }
+        let mut statement = String::new();
+        let mut quote: Option<u8> = None;
+        loop {
+            if !self.read_line()? {
+                return None;
+            }
+            if statement.is_empty() {
+                let t = self.line.trim_start();
+                if t.is_empty() || t.starts_with("--") || t.starts_with('#') {
+                    continue;
+                }
+                if t.len() >= 5 && t[..5].eq_ignore_ascii_case("COPY ") {
+                    match copy_header(t) {
+                        Some(h) => {
+                            self.copy = Some(h);
+                            return self.fill();
+                        }
+                        None => {
+                            self.damage = Some("a COPY statement without a table".into());
+                            return None;
+                        }
+                    }
+                }
+            }
+            let from = statement.len();
+            statement.push_str(&self.line);
+            if let Some(end) = statement_end_from(&statement, from, &mut quote) {
+                statement.truncate(end);
+                if let Some(batch) = self.statement(&statement) {
+                    return Some(batch);
+                }
+                statement.clear();
+                quote = None;
+            }
+        }
+    }
+
+    /// A complete statement: remember CREATE TABLE columns, give INSERT rows.
+    fn statement(&mut self, stmt: &str) -> Option<Batch> {
+        let t = stmt.trim_start();
+        let upper: String = t.chars().take(16).collect::<String>().to_ascii_uppercase();
+        if upper.starts_with("CREATE TABLE") {
+            if let Some((name, cols)) = create_table(t) {
+                self.created.insert(name, cols);
+            }
+            None
+        } else if upper.starts_with("INSERT INTO") || upper.starts_with("REPLACE INTO") {
+            match insert(t) {
+                Ok(batch) => Some(batch),
+                Err(e) => {
+                    self.damage = Some(e);
+                    None
+                }
+            }
+        } else {
+            None
+        }
+    }
+
+    /// Read one line into `self.line`; `None` on a read error (recorded as damage),
+    /// `Some(false)` at the end.
+    fn read_line(&mut self) -> Option<bool> {
+        self.line.clear();
+        match self.reader.read_line(&mut self.line) {
+            Ok(0) => Some(false),
+            Ok(_) => Some(true),
+            Err(e) => {
+                self.damage = Some(e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// Like [`statement_end`], but resumes at `from` with the quote state left by the
+/// previous call, so a statement spread over many lines is scanned once.
+fn statement_end_from(s: &str, from: usize, quote: &mut Option<u8>) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = from;
+    while i < b.len() {
+        let c = b[i];
+        match *quote {
+            Some(q) => {
+                if c == b'\\' && q == b'\'' {
+                    i += 1;
+                } else if c == q {
+                    if b.get(i + 1) == Some(&q) {
+                        i += 1;
+                    } else {
+                        *quote = None;
+                    }
+                }
+            }
+            None => match c {
+                b'\'' | b'"' | b'`' => *quote = Some(c),
+                b';' => return Some(i + 1),
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Streamed and whole reading give the same tables, columns and rows.
+    fn both(dump: &str) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+        let whole: Vec<(String, Vec<String>, Vec<Vec<String>>)> = read(dump)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|(n, r)| (n, r.columns, r.rows))
+            .collect();
+        let mut s = DumpStream::new(std::io::Cursor::new(dump.as_bytes()));
+        let mut streamed = Vec::new();
+        while let Some((name, columns)) = s.next_table() {
+            let rows: Vec<Vec<String>> = std::iter::from_fn(|| s.next_row()).collect();
+            streamed.push((name, columns, rows));
+        }
+        assert_eq!(s.damage, None);
+        assert_eq!(streamed, whole);
+        whole
+    }
+
+    #[test]
+    fn streamed_dumps_match_whole_ones() {
+        let mysql = "-- dump\n/*!40101 SET NAMES utf8 */;\nCREATE TABLE `a` (\n  `id` int,\n  `phone` varchar(20),\n  PRIMARY KEY (`id`)\n);\n\
+                     INSERT INTO `a` VALUES (1,'139;1'),(2,'x\\'y');\nINSERT INTO `a` VALUES (3,'multi\nline');\n\
+                     INSERT INTO `b` (`k`) VALUES ('v');\n";
+        let t = both(mysql);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].2.len(), 3);
+        let mut pg = String::from("COPY public.c (id, mobile) FROM stdin;\n");
+        for i in 0..2500 {
+            pg.push_str(&format!("{i}\t1391234{i:04}\n"));
+        }
+        pg.push_str("\\.\nCOPY public.d (x) FROM stdin;\n\\N\n\\.\n");
+        let t = both(&pg);
+        assert_eq!(
+            t[0].2.len(),
+            2500,
+            "batches of one COPY block are one table"
+        );
+        assert_eq!(t[1].2, [[""]]);
+    }
 
     #[test]
     fn mysqldump_multi_row_inserts() {

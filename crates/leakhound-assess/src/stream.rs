@@ -27,9 +27,10 @@ const NOT_TEXT: &[&[u8]] = &[
     b"ustar",
 ];
 
-/// Whether `path` (shown as `shown`) should be streamed: a big CSV/TSV that is text.
+/// Whether `path` (shown as `shown`) should be streamed: a big CSV/TSV or SQL dump
+/// that is text.
 pub(crate) fn streamable(path: &Path, shown: &str, size: u64, above: u64) -> bool {
-    if size <= above || !matches!(sources::format_of(shown), Some("csv" | "tsv")) {
+    if size <= above || !matches!(sources::format_of(shown), Some("csv" | "tsv" | "sql")) {
         return false;
     }
     let mut head = [0u8; 16];
@@ -48,32 +49,15 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
         message,
         kind: ProblemKind::Unreadable,
     };
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return sink.problem(problem(e.to_string())),
+    let Some((reader, sample_text)) = open_decoded(path, meter, sink, &problem) else {
+        return;
     };
-    let mut raw = BufReader::with_capacity(1 << 20, Metered { inner: file, meter });
-    let peek = match raw.fill_buf() {
-        Ok(p) => p,
-        Err(e) => return sink.problem(problem(e.to_string())),
-    };
-    let encoding = decode::sniff(&peek[..peek.len().min(PEEK)]);
-    let sample_text =
-        String::from_utf8_lossy(&decode::to_utf8(&peek[..peek.len().min(PEEK)], encoding))
-            .into_owned();
     let default = if sources::format_of(shown) == Some("tsv") {
         b'\t'
     } else {
         b','
     };
     let delimiter = sources::sniff_delimiter(&sample_text, default);
-    let reader: Box<dyn Read> = match encoding {
-        Encoding::Utf16Le => Box::new(decoding(raw, encoding_rs::UTF_16LE)),
-        Encoding::Utf16Be => Box::new(decoding(raw, encoding_rs::UTF_16BE)),
-        Encoding::Gb18030 => Box::new(decoding(raw, encoding_rs::GB18030)),
-        // UTF-8 (a BOM is dropped by the decoder) and anything else read as bytes.
-        _ => Box::new(decoding(raw, encoding_rs::UTF_8)),
-    };
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
@@ -131,6 +115,70 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
         sink.problem(problem(format!(
             "damaged table: {e} (after {read} rows; the rest is not read)"
         )));
+    }
+}
+
+/// Open `path` decoded to UTF-8 on the fly (UTF-8, UTF-16, GBK sniffed from its first
+/// 64 KiB), with that first part as text for sniffing. Problems go to the sink.
+fn open_decoded<'m>(
+    path: &Path,
+    meter: &'m Meter,
+    sink: &mut dyn TableSink,
+    problem: &dyn Fn(String) -> Problem,
+) -> Option<(Box<dyn Read + 'm>, String)> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            sink.problem(problem(e.to_string()));
+            return None;
+        }
+    };
+    let mut raw = BufReader::with_capacity(1 << 20, Metered { inner: file, meter });
+    let peek = match raw.fill_buf() {
+        Ok(p) => p,
+        Err(e) => {
+            sink.problem(problem(e.to_string()));
+            return None;
+        }
+    };
+    let encoding = decode::sniff(&peek[..peek.len().min(PEEK)]);
+    let sample_text =
+        String::from_utf8_lossy(&decode::to_utf8(&peek[..peek.len().min(PEEK)], encoding))
+            .into_owned();
+    let reader: Box<dyn Read + 'm> = match encoding {
+        Encoding::Utf16Le => Box::new(decoding(raw, encoding_rs::UTF_16LE)),
+        Encoding::Utf16Be => Box::new(decoding(raw, encoding_rs::UTF_16BE)),
+        Encoding::Gb18030 => Box::new(decoding(raw, encoding_rs::GB18030)),
+        // UTF-8 (a BOM is dropped by the decoder) and anything else read as bytes.
+        _ => Box::new(decoding(raw, encoding_rs::UTF_8)),
+    };
+    Some((reader, sample_text))
+}
+
+/// Read a SQL dump as a stream into `sink`, table by table (see
+/// [`crate::sqldump::DumpStream`]).
+pub(crate) fn read_sql_file(path: &Path, shown: &str, meter: &Meter, sink: &mut dyn TableSink) {
+    let problem = |message: String| Problem {
+        path: shown.to_string(),
+        message,
+        kind: ProblemKind::Unreadable,
+    };
+    let Some((reader, _)) = open_decoded(path, meter, sink, &problem) else {
+        return;
+    };
+    let mut dump = crate::sqldump::DumpStream::new(BufReader::with_capacity(1 << 20, reader));
+    while let Some((name, columns)) = dump.next_table() {
+        let source = format!("{shown}!{name}");
+        let mut rows = std::iter::from_fn(|| dump.next_row());
+        sink.table(Table {
+            source: &source,
+            format: "sql",
+            columns,
+            rows: &mut rows,
+        });
+    }
+    if let Some(e) = dump.damage {
+        sink.problem(problem(format!("damaged dump: {e} (the rest is not read)")));
     }
 }
 

@@ -53,7 +53,11 @@ pub fn read_path(
     };
     let mut metered = Metered { inner: sink, meter };
     if stream::streamable(path, shown, size, stream_above) {
-        return stream::read_csv_file(path, shown, meter, &mut metered);
+        return if crate::sources::format_of(shown) == Some("sql") {
+            stream::read_sql_file(path, shown, meter, &mut metered)
+        } else {
+            stream::read_csv_file(path, shown, meter, &mut metered)
+        };
     }
     if limits.max_file_size > 0 && size > limits.max_file_size {
         return metered.problem(problem(
