@@ -1,13 +1,12 @@
 //! `leakhound assess`: what kinds of personal data a set of exports holds, and about
 //! how many people.
 
-use crate::args::parse_size;
 use crate::progress::Progress;
-use crate::table_sources::{read_all, Reading};
+use crate::table_sources::{read_all, ReadArgs};
 use crate::{exit, output};
 use clap::Args;
 use leakhound_assess::{Assessment, Meter, TableReport};
-use leakhound_inputs::{Limits, ProblemKind};
+use leakhound_inputs::ProblemKind;
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -32,18 +31,8 @@ pub struct AssessArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Skip files larger than this that must be read whole (JSON, SQL dumps,
-    /// archives; about 4x the file in memory). CSV/TSV files over 64 MiB are streamed
-    /// whatever their size.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1G")]
-    max_file_size: u64,
-    /// CSV/TSV files larger than this are streamed (constant memory) rather than read
-    /// whole.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
-    stream_above: u64,
-    /// No warnings and no progress line on stderr.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 #[derive(Serialize)]
@@ -69,14 +58,7 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
     if sources.is_empty() {
         sources.push(PathBuf::from("."));
     }
-    let reading = Reading {
-        limits: Limits {
-            max_file_size: a.max_file_size,
-            ..Limits::default()
-        },
-        stream_above: a.stream_above,
-        sample: if a.full { None } else { Some(a.sample) },
-    };
+    let reading = a.read.reading(if a.full { None } else { Some(a.sample) });
     let meter = Arc::new(Meter::default());
     let shown_meter = Arc::clone(&meter);
     let progress = Progress::start(
@@ -87,12 +69,12 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
                 shown_meter.rows()
             )
         },
-        !a.quiet,
+        !a.read.quiet,
     );
     let mut assessment = Assessment::default();
     read_all(&sources, &reading, &meter, &mut assessment)?;
     drop(progress);
-    if !a.quiet {
+    if !a.read.quiet {
         for p in &assessment.problems {
             eprintln!("leakhound: warning: {p}");
         }

@@ -1,14 +1,13 @@
 //! `leakhound trace`: prove a leaked dump is ours, scope who is in it, and tell which
 //! copy leaked.
 
-use crate::args::parse_size;
 use crate::output;
 use crate::progress::Progress;
-use crate::table_sources::{read_all, Reading};
+use crate::table_sources::{read_all, ReadArgs};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use leakhound_assess::Meter;
-use leakhound_inputs::{Limits, Problem};
+use leakhound_inputs::Problem;
 use leakhound_trace::canary::{self, CanarySet};
 use leakhound_trace::export::{positions, Exporter, RowCounter};
 use leakhound_trace::matching::thousands;
@@ -39,34 +38,6 @@ pub struct KeyArgs {
     /// Where to write the key (must not exist).
     #[arg(long, short, value_name = "FILE")]
     out: PathBuf,
-}
-
-/// How sources are read (shared by index, match and export).
-#[derive(Args)]
-struct ReadArgs {
-    /// Skip files larger than this that must be read whole (JSON, SQL dumps,
-    /// archives). CSV/TSV files are streamed whatever their size.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1G")]
-    max_file_size: u64,
-    /// CSV/TSV files larger than this are streamed rather than read whole.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
-    stream_above: u64,
-    /// No warnings and no progress line on stderr.
-    #[arg(long, short)]
-    quiet: bool,
-}
-
-impl ReadArgs {
-    fn reading(&self) -> Reading {
-        Reading {
-            limits: Limits {
-                max_file_size: self.max_file_size,
-                ..Limits::default()
-            },
-            stream_above: self.stream_above,
-            sample: None,
-        }
-    }
 }
 
 #[derive(Args)]
@@ -236,7 +207,7 @@ fn index(a: IndexArgs) -> anyhow::Result<u8> {
     builder.several_sources(a.sources.len() > 1 || a.sources.iter().any(|p| p.is_dir()));
     let meter = Arc::new(Meter::default());
     let bar = progress(&meter, a.read.quiet);
-    read_all(&a.sources, &a.read.reading(), &meter, &mut builder)?;
+    read_all(&a.sources, &a.read.reading(None), &meter, &mut builder)?;
     drop(bar);
     warn(a.read.quiet, builder.problems());
     if builder.records() == 0 {
@@ -289,7 +260,7 @@ fn matching(a: MatchArgs) -> anyhow::Result<u8> {
     let mut matcher = Matcher::new(&key, &index, &canaries);
     let meter = Arc::new(Meter::default());
     let bar = progress(&meter, a.read.quiet);
-    read_all(&a.dumps, &a.read.reading(), &meter, &mut matcher)?;
+    read_all(&a.dumps, &a.read.reading(None), &meter, &mut matcher)?;
     drop(bar);
     warn(a.read.quiet, matcher.problems());
     let report = matcher.report();
@@ -443,7 +414,7 @@ fn export(a: ExportArgs) -> anyhow::Result<u8> {
         ),
         None => None,
     };
-    let reading = a.read.reading();
+    let reading = a.read.reading(None);
     let sources = [a.table.clone()];
     let meter = Meter::default();
     let mut counter = RowCounter::default();

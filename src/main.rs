@@ -29,8 +29,9 @@ struct Cli {
 enum Command {
     /// Scan files, folders, archives or standard input (`-`); or git history.
     Scan(Box<cmd_scan::ScanArgs>),
-    /// Assess structured data (CSV, TSV, JSON, JSON Lines; also inside archives): per
-    /// column, the kind of data it holds, and how many people and vehicles are exposed.
+    /// Assess structured data (CSV, TSV, JSON, SQL dumps, SQLite, spreadsheets, Parquet,
+    /// live PostgreSQL/MySQL; also inside archives): per column, the kind of data it
+    /// holds, and how many people and vehicles are exposed.
     Assess(cmd_assess::AssessArgs),
     /// Trace a leaked dump: index customer records (keyed fingerprints), match a
     /// dump against the index, and give recipients copies with canary records.

@@ -15,6 +15,37 @@ pub fn is_database_url(arg: &std::path::Path) -> bool {
         .is_some_and(leakhound_assess::tables::is_database_url)
 }
 
+/// How table sources are read: shared by `assess` and `trace`.
+#[derive(clap::Args)]
+pub struct ReadArgs {
+    /// Skip files larger than this that must be read whole (JSON, archives; about 4x
+    /// the file in memory). CSV/TSV files and SQL dumps are streamed whatever their
+    /// size.
+    #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size, default_value = "1G")]
+    pub max_file_size: u64,
+    /// CSV/TSV files and SQL dumps larger than this are streamed (constant memory)
+    /// rather than read whole.
+    #[arg(long, value_name = "SIZE", value_parser = crate::args::parse_size, default_value = "64M")]
+    pub stream_above: u64,
+    /// No warnings and no progress line on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl ReadArgs {
+    /// The reading these flags ask for, with `sample` rows per live table.
+    pub fn reading(&self, sample: Option<u64>) -> Reading {
+        Reading {
+            limits: Limits {
+                max_file_size: self.max_file_size,
+                ..Limits::default()
+            },
+            stream_above: self.stream_above,
+            sample,
+        }
+    }
+}
+
 /// How table sources are read.
 pub struct Reading {
     /// Size limits for files read whole.

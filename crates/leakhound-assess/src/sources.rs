@@ -82,6 +82,17 @@ fn delimited(format: &'static str, text: &str) -> Result<Rows, String> {
         let record = record.map_err(|e| e.to_string())?;
         rows.push(record.iter().map(str::to_string).collect());
     }
+    let columns = take_header(&mut rows);
+    Ok(Rows {
+        format: if delimiter == b'\t' { "tsv" } else { "csv" },
+        columns,
+        rows,
+    })
+}
+
+/// Column names for `rows`: the first row when it is a header (it is removed), else
+/// `column_N`; every row is then padded to the width of the widest.
+pub(crate) fn take_header(rows: &mut Vec<Vec<String>>) -> Vec<String> {
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
     let header = rows.first().is_some_and(|first| looks_like_header(first));
     let columns = if header {
@@ -98,14 +109,10 @@ fn delimited(format: &'static str, text: &str) -> Result<Rows, String> {
     } else {
         (1..=width).map(|i| format!("column_{i}")).collect()
     };
-    for r in &mut rows {
+    for r in rows.iter_mut() {
         r.resize(width, String::new());
     }
-    Ok(Rows {
-        format: if delimiter == b'\t' { "tsv" } else { "csv" },
-        columns,
-        rows,
-    })
+    columns
 }
 
 /// A first row is a header when none of its cells is data leakhound recognises and

@@ -3,7 +3,7 @@
 //! Excel stored as the float 13800138000.0 is `13800138000`, a date cell is
 //! `2021-08-03`.
 
-use crate::sources::{looks_like_header, Rows};
+use crate::sources::{take_header, Rows};
 use crate::tables::TableSink;
 use calamine::{Data, Reader};
 
@@ -37,25 +37,7 @@ pub(crate) fn workbook_tables(
             .map(|r| r.iter().map(cell).collect::<Vec<String>>())
             .filter(|r| r.iter().any(|c| !c.is_empty()))
             .collect();
-        let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-        let header = rows.first().is_some_and(|r| looks_like_header(r));
-        let columns: Vec<String> = if header {
-            let first = rows.remove(0);
-            (0..width)
-                .map(|i| {
-                    first
-                        .get(i)
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .unwrap_or_else(|| format!("column_{}", i + 1))
-                })
-                .collect()
-        } else {
-            (1..=width).map(|i| format!("column_{i}")).collect()
-        };
-        for r in &mut rows {
-            r.resize(width, String::new());
-        }
+        let columns = take_header(&mut rows);
         Rows {
             format: "xlsx",
             columns,

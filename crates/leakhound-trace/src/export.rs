@@ -113,14 +113,8 @@ impl<W: Write> TableSink for Exporter<'_, W> {
             return;
         }
         self.done = true;
-        let mut sample: Vec<Vec<String>> = Vec::new();
-        let mut rows = t.rows.peekable();
-        while sample.len() < leakhound_assess::SAMPLE_ROWS {
-            match rows.next() {
-                Some(r) => sample.push(r),
-                None => break,
-            }
-        }
+        let sample: Vec<Vec<String>> = t.rows.take(leakhound_assess::SAMPLE_ROWS).collect();
+        let rows = t.rows;
         let context: Vec<Column> = t.columns.iter().map(|c| Column::new(c)).collect();
         let kinds: Vec<Option<Kind>> = classify(&t.columns, &context, &sample)
             .into_iter()

@@ -152,6 +152,18 @@ impl Plan {
         self.roles.iter().any(Option::is_some) || (self.name.is_some() && self.birth.is_some())
     }
 
+    /// Column name to identifier kind, for the columns that identify (reports).
+    pub fn identifier_columns(
+        &self,
+        columns: &[String],
+    ) -> std::collections::BTreeMap<String, String> {
+        columns
+            .iter()
+            .zip(self.column_labels())
+            .filter_map(|(c, l)| l.map(|l| (c.clone(), l.to_string())))
+            .collect()
+    }
+
     /// The identifier kind each column gives, for reports (`None`: not an identifier).
     pub fn column_labels(&self) -> Vec<Option<&'static str>> {
         self.roles

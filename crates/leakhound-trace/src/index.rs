@@ -204,25 +204,14 @@ impl TableSink for IndexBuilder<'_> {
                 });
             }
         }
-        let mut sample: Vec<Vec<String>> = Vec::new();
-        let mut rows = t.rows.peekable();
-        while sample.len() < leakhound_assess::SAMPLE_ROWS {
-            match rows.next() {
-                Some(r) => sample.push(r),
-                None => break,
-            }
-        }
+        let sample: Vec<Vec<String>> = t.rows.take(leakhound_assess::SAMPLE_ROWS).collect();
+        let rows = t.rows;
         let plan = Plan::new(&t.columns, &sample);
         let mut summary = SourceSummary {
             source: t.source.to_string(),
             rows: 0,
             records: 0,
-            identifiers: t
-                .columns
-                .iter()
-                .zip(plan.column_labels())
-                .filter_map(|(c, l)| l.map(|l| (c.clone(), l.to_string())))
-                .collect(),
+            identifiers: plan.identifier_columns(&t.columns),
         };
         if !plan.identifies() {
             summary.rows = sample.len() as u64 + rows.count() as u64;

@@ -282,25 +282,14 @@ impl<'a> Matcher<'a> {
 
 impl TableSink for Matcher<'_> {
     fn table(&mut self, t: Table<'_>) {
-        let mut sample: Vec<Vec<String>> = Vec::new();
-        let mut rows = t.rows.peekable();
-        while sample.len() < leakhound_assess::SAMPLE_ROWS {
-            match rows.next() {
-                Some(r) => sample.push(r),
-                None => break,
-            }
-        }
+        let sample: Vec<Vec<String>> = t.rows.take(leakhound_assess::SAMPLE_ROWS).collect();
+        let rows = t.rows;
         let plan = Plan::new(&t.columns, &sample);
         let mut table = TableMatch {
             source: t.source.to_string(),
             rows: 0,
             matched_rows: 0,
-            identifiers: t
-                .columns
-                .iter()
-                .zip(plan.column_labels())
-                .filter_map(|(c, l)| l.map(|l| (c.clone(), l.to_string())))
-                .collect(),
+            identifiers: plan.identifier_columns(&t.columns),
         };
         let mut keys = Vec::new();
         let mut found = Vec::new();
