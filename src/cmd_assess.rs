@@ -1,12 +1,15 @@
 //! `leakhound assess`: what kinds of personal data a set of exports holds, and about
 //! how many people.
 
+use crate::datastore::DatastoreArg;
 use crate::progress::Progress;
 use crate::table_sources::{read_all, ReadArgs};
 use crate::{exit, output};
+use anyhow::Context;
 use clap::Args;
 use leakhound_assess::{Assessment, Meter, TableReport};
 use leakhound_inputs::ProblemKind;
+use leakhound_store::AssessmentRow;
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +36,10 @@ pub struct AssessArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     read: ReadArgs,
+    /// Record the tables' verdicts (counts and column kinds, never values) here, for
+    /// `leakhound report --format html`.
+    #[command(flatten)]
+    store: DatastoreArg,
 }
 
 #[derive(Serialize)]
@@ -71,6 +78,7 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
         },
         !a.read.quiet,
     );
+    let mut store = a.store.open()?;
     let mut assessment = Assessment::default();
     read_all(&sources, &reading, &meter, &mut assessment)?;
     drop(progress);
@@ -79,7 +87,28 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
             eprintln!("leakhound: warning: {p}");
         }
     }
+    if let Some(store) = store.as_mut() {
+        let rows: Vec<AssessmentRow> = assessment.tables.iter().map(stored).collect();
+        store
+            .record_assessments(&rows)
+            .with_context(|| format!("recording in the datastore {}", a.store.shown()))?;
+    }
     finish(&a, assessment)
+}
+
+/// What the datastore keeps of a table: counts and the sensitive columns' verdicts.
+fn stored(t: &TableReport) -> AssessmentRow {
+    let columns: Vec<&leakhound_assess::ColumnReport> =
+        t.columns.iter().filter(|c| c.kind.is_some()).collect();
+    AssessmentRow {
+        source: t.source.clone(),
+        format: t.format.to_string(),
+        rows: t.rows,
+        distinct_people: t.distinct_people,
+        distinct_vehicles: t.distinct_vehicles,
+        detail: serde_json::json!({ "columns": columns, "distinct": t.distinct }).to_string(),
+        ..AssessmentRow::default()
+    }
 }
 
 fn finish(a: &AssessArgs, assessment: Assessment) -> anyhow::Result<u8> {

@@ -86,6 +86,7 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
             a.root.display(),
             summary.elapsed.as_secs_f64()
         )),
+        assessments: Vec::new(),
     };
     a.out.write(format, &report.findings, &summary, &options)?;
     Ok(if report.findings.is_empty() {

@@ -6,7 +6,7 @@ use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
 use leakhound_findings::{Category, Status};
-use leakhound_reports::ReportOptions;
+use leakhound_reports::{AssessedColumn, AssessedTable, ReportOptions};
 use leakhound_scan::Summary;
 use leakhound_store::Filter;
 
@@ -100,9 +100,41 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
         no_summary: false,
         datastore: Some(a.store.shown()),
         scope: None,
+        assessments: store
+            .assessments()
+            .context("reading assessments from the datastore")?
+            .into_iter()
+            .map(assessed)
+            .collect(),
     };
     a.out.write(format, &findings, &summary, &options)?;
     Ok(exit::CLEAN)
+}
+
+/// A stored assessment as the report shows it: its detail JSON holds the columns.
+fn assessed(row: leakhound_store::AssessmentRow) -> AssessedTable {
+    let detail: serde_json::Value = serde_json::from_str(&row.detail).unwrap_or_default();
+    let columns = detail["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some(AssessedColumn {
+                name: c["name"].as_str()?.to_string(),
+                kind: c["kind"].as_str()?.to_string(),
+                valid_ratio: c["valid_ratio"].as_f64().unwrap_or(0.0),
+            })
+        })
+        .collect();
+    AssessedTable {
+        source: row.source,
+        format: row.format,
+        rows: row.rows,
+        distinct_people: row.distinct_people,
+        distinct_vehicles: row.distinct_vehicles,
+        at: row.at,
+        columns,
+    }
 }
 
 #[cfg(test)]

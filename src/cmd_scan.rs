@@ -247,6 +247,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         no_summary: a.quiet,
         datastore: None,
         scope: None,
+        assessments: Vec::new(),
     };
     a.out.write(format, &findings, &summary, &options)?;
     if summary.nothing_readable() {

@@ -6,8 +6,8 @@ use leakhound_store::Store;
 
 #[derive(Args, Clone, Debug, Default)]
 pub struct DatastoreArg {
-    /// Findings datastore: an SQLite file (created if missing) or a postgres:// URL.
-    /// Without it (or LEAKHOUND_DATASTORE), a scan writes nothing.
+    /// Datastore: an SQLite file (created if missing) or a postgres:// URL. Without it
+    /// (or LEAKHOUND_DATASTORE), nothing is recorded.
     #[arg(long, value_name = "PATH|URL", env = "LEAKHOUND_DATASTORE")]
     pub datastore: Option<String>,
 }

@@ -97,6 +97,12 @@ fn the_html_report_renders_summary_charts_exposure_and_findings_in_a_browser() {
     t.file("backup/app.env", format!("GITHUB_TOKEN={GITHUB}\n"));
     scan(&t);
     let stored = crate::datastore::report(&t, &db, &[]);
+    // `assess` records its tables in the same store; the report shows them.
+    let assessed = run_in(
+        t.path(),
+        &["assess", "--quiet", "--datastore", &db, "crm.csv"],
+    );
+    assert_eq!(assessed.code, 1, "{}", assessed.stderr);
     let page = t.join("report.html");
     let run = run_in(
         t.path(),
@@ -123,6 +129,19 @@ fn the_html_report_renders_summary_charts_exposure_and_findings_in_a_browser() {
         dom.contains("data-rendered=\"true\""),
         "the script did not finish:\n{dom}"
     );
+    let section = dom
+        .split("id=\"assessments\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .unwrap_or_default();
+    // Two rows, one person (both rows share a phone), no vehicle.
+    assert!(
+        section.contains(
+            "<td>crm.csv (csv)</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">0</td>"
+        ),
+        "assessed tables: {section}"
+    );
+    assert!(section.contains("id: resident_id 100%"), "{section}");
 
     // One table row per stored finding.
     assert_eq!(

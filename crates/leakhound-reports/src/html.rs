@@ -27,6 +27,7 @@ struct Page<'a> {
     summary: PageSummary,
     exposure: Vec<Exposure>,
     findings: Vec<Record<'a>>,
+    assessments: &'a [crate::AssessedTable],
 }
 
 #[derive(Serialize)]
@@ -76,6 +77,7 @@ pub(crate) fn write(
             .iter()
             .map(|f| Record::new(f, &lines, o.reveal))
             .collect(),
+        assessments: &o.assessments,
     };
     let json = script_safe(&serde_json::to_string(&page)?);
     let (head, tail) = TEMPLATE.split_once(SLOT).unwrap_or((TEMPLATE, ""));

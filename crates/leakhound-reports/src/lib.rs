@@ -86,6 +86,39 @@ pub struct ReportOptions {
     /// What was inspected, when it was not files (`leakhound host`): replaces the
     /// "Scanned N files" sentence of the summary.
     pub scope: Option<String>,
+    /// Tables `leakhound assess` recorded in the datastore (`leakhound report`): the
+    /// HTML report shows them in a section of their own.
+    pub assessments: Vec<AssessedTable>,
+}
+
+/// A table as `leakhound assess` recorded it: counts and its personal-data columns.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AssessedTable {
+    /// File path or `schema.table`.
+    pub source: String,
+    /// `csv`, `sql`, `xlsx`, `postgres`…
+    pub format: String,
+    /// Data rows.
+    pub rows: u64,
+    /// Distinct people in the table.
+    pub distinct_people: u64,
+    /// Distinct vehicles in the table.
+    pub distinct_vehicles: u64,
+    /// When it was assessed, RFC 3339 UTC.
+    pub at: String,
+    /// The columns that hold something sensitive.
+    pub columns: Vec<AssessedColumn>,
+}
+
+/// One sensitive column of an assessed table.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AssessedColumn {
+    /// Column name.
+    pub name: String,
+    /// What it holds (`resident_id`, `mobile`…).
+    pub kind: String,
+    /// Share of its non-empty values that validate.
+    pub valid_ratio: f64,
 }
 
 /// Why a report could not be written.

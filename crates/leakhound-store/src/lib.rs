@@ -22,7 +22,7 @@ mod rows;
 mod schema;
 mod sqlite_store;
 
-pub use rows::{Filter, Reappeared, Recorded, ScanRecord, ScanRow, TriageOutcome};
+pub use rows::{AssessmentRow, Filter, Reappeared, Recorded, ScanRecord, ScanRow, TriageOutcome};
 
 use leakhound_findings::{Finding, Status};
 use std::path::Path;
@@ -170,6 +170,23 @@ impl Store {
     /// The newest scan, if any.
     pub fn latest_scan(&mut self) -> Result<Option<ScanRow>, StoreError> {
         Ok(self.scans(1)?.into_iter().next())
+    }
+
+    /// Record the tables of one `leakhound assess` run (one transaction).
+    pub fn record_assessments(&mut self, tables: &[AssessmentRow]) -> Result<(), StoreError> {
+        let at = rows::now();
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.record_assessments(tables, &at),
+            Backend::Postgres(p) => p.record_assessments(tables, &at),
+        }
+    }
+
+    /// The newest assessment of each table ever assessed into this store.
+    pub fn assessments(&mut self) -> Result<Vec<AssessmentRow>, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.assessments(),
+            Backend::Postgres(p) => p.assessments(),
+        }
     }
 
     /// The schema version of the open store.

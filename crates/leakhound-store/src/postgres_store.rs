@@ -9,7 +9,7 @@
 use crate::rows::{self, Batch, Param, Row, Value};
 use crate::schema;
 use crate::sqlite_store::{as_i64, json_list, one_match, rule_of, FLAGGED, REAPPEARED};
-use crate::{Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
+use crate::{AssessmentRow, Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
 use leakhound_findings::{Finding, Status, Triage};
 use postgres::error::SqlState;
 use postgres::types::{ToSql, Type};
@@ -158,6 +158,51 @@ impl Postgres {
             out.push(Row(values).into_finding()?);
         }
         Ok(out)
+    }
+
+    pub(crate) fn record_assessments(
+        &mut self,
+        tables: &[AssessmentRow],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        let insert = tx.prepare(
+            "INSERT INTO assessments (at, source, format, rows, distinct_people, \
+             distinct_vehicles, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )?;
+        for t in tables {
+            tx.execute(
+                &insert,
+                &[
+                    &at,
+                    &t.source,
+                    &t.format,
+                    &as_i64(t.rows),
+                    &as_i64(t.distinct_people),
+                    &as_i64(t.distinct_vehicles),
+                    &t.detail,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn assessments(&mut self) -> Result<Vec<AssessmentRow>, StoreError> {
+        Ok(self
+            .client
+            .query(rows::LATEST_ASSESSMENTS, &[])?
+            .iter()
+            .map(|r| AssessmentRow {
+                at: r.get(0),
+                source: r.get(1),
+                format: r.get(2),
+                rows: r.get::<_, i64>(3).max(0) as u64,
+                distinct_people: r.get::<_, i64>(4).max(0) as u64,
+                distinct_vehicles: r.get::<_, i64>(5).max(0) as u64,
+                detail: r.get(6),
+            })
+            .collect())
     }
 
     pub(crate) fn scans(&mut self, limit: usize) -> Result<Vec<ScanRow>, StoreError> {

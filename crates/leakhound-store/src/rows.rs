@@ -66,6 +66,33 @@ pub struct ScanRow {
     pub bytes: i64,
 }
 
+/// One table as `leakhound assess` saw it. The store keeps counts and the column
+/// verdicts (`detail`, JSON), never a value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AssessmentRow {
+    /// When it was recorded, RFC 3339 UTC (set by the store).
+    pub at: String,
+    /// The table: file path (`!` for members) or `schema.table`.
+    pub source: String,
+    /// `csv`, `sql`, `xlsx`, `postgres`…
+    pub format: String,
+    /// Data rows.
+    pub rows: u64,
+    /// Distinct people in the table.
+    pub distinct_people: u64,
+    /// Distinct vehicles in the table.
+    pub distinct_vehicles: u64,
+    /// The columns with their kinds and valid shares, and distinct counts per kind, as
+    /// JSON.
+    pub detail: String,
+}
+
+/// The newest assessment of each source, in source order.
+pub(crate) const LATEST_ASSESSMENTS: &str =
+    "SELECT at, source, format, rows, distinct_people, distinct_vehicles, detail \
+     FROM assessments a WHERE id = (SELECT MAX(id) FROM assessments b WHERE b.source = a.source) \
+     ORDER BY source";
+
 /// What recording a scan changed.
 #[derive(Debug, Clone, Default)]
 pub struct Recorded {

@@ -100,6 +100,19 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL,
         by_whom TEXT NOT NULL
     );",
+    // 2: `leakhound assess` results, one row per table per run, so reports can show
+    // which exports hold which personal data and about how many people.
+    "CREATE TABLE assessments (
+        id {id},
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        format TEXT NOT NULL,
+        rows {int} NOT NULL,
+        distinct_people {int} NOT NULL,
+        distinct_vehicles {int} NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX assessments_source ON assessments (source, id);",
 ];
 
 /// The newest schema version this binary knows.

@@ -2,7 +2,7 @@
 
 use crate::rows::{self, Batch, Param, Row, Value};
 use crate::schema;
-use crate::{Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
+use crate::{AssessmentRow, Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
 use leakhound_findings::{Finding, Status, Triage};
 use rusqlite::{params, Connection, TransactionBehavior};
 use std::path::Path;
@@ -399,6 +399,56 @@ impl Sqlite {
             out.push(Row(values).into_finding()?);
         }
         Ok(out)
+    }
+
+    pub(crate) fn record_assessments(
+        &mut self,
+        tables: &[AssessmentRow],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let err = err_for(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO assessments (at, source, format, rows, distinct_people, \
+                     distinct_vehicles, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(&err)?;
+            for t in tables {
+                insert
+                    .execute(params![
+                        at,
+                        t.source,
+                        t.format,
+                        as_i64(t.rows),
+                        as_i64(t.distinct_people),
+                        as_i64(t.distinct_vehicles),
+                        t.detail
+                    ])
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)
+    }
+
+    pub(crate) fn assessments(&mut self) -> Result<Vec<AssessmentRow>, StoreError> {
+        let err = self.err();
+        let mut stmt = self.conn.prepare(rows::LATEST_ASSESSMENTS).map_err(&err)?;
+        let found = stmt
+            .query_map([], |r| {
+                Ok(AssessmentRow {
+                    at: r.get(0)?,
+                    source: r.get(1)?,
+                    format: r.get(2)?,
+                    rows: r.get::<_, i64>(3)?.max(0) as u64,
+                    distinct_people: r.get::<_, i64>(4)?.max(0) as u64,
+                    distinct_vehicles: r.get::<_, i64>(5)?.max(0) as u64,
+                    detail: r.get(6)?,
+                })
+            })
+            .map_err(&err)?;
+        found.collect::<Result<Vec<_>, _>>().map_err(&err)
     }
 
     pub(crate) fn scans(&mut self, limit: usize) -> Result<Vec<ScanRow>, StoreError> {

@@ -512,3 +512,61 @@ fn many_writers_opening_a_new_store_at_once_all_succeed() {
         }
     }
 }
+
+fn assessed(source: &str, rows: u64, people: u64) -> leakhound_store::AssessmentRow {
+    leakhound_store::AssessmentRow {
+        source: source.into(),
+        format: "csv".into(),
+        rows,
+        distinct_people: people,
+        distinct_vehicles: 1,
+        detail: r#"{"columns":[{"name":"手机号","kind":"mobile","valid_ratio":1.0}]}"#.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_newest_assessment_of_each_table_is_kept_and_read_back() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        assert!(store.assessments().expect("none yet").is_empty());
+        store
+            .record_assessments(&[assessed("b.csv", 10, 5), assessed("a.csv", 20, 7)])
+            .expect("first run");
+        store
+            .record_assessments(&[assessed("b.csv", 12, 6)])
+            .expect("second run");
+        let got = store.assessments().expect("read");
+        let brief: Vec<(&str, u64, u64)> = got
+            .iter()
+            .map(|a| (a.source.as_str(), a.rows, a.distinct_people))
+            .collect();
+        assert_eq!(brief, [("a.csv", 20, 7), ("b.csv", 12, 6)], "{spec}");
+        assert!(got[0].detail.contains("手机号"));
+        assert!(got[0].at.ends_with('Z'), "{}", got[0].at);
+    });
+}
+
+#[test]
+fn a_store_from_before_assessments_is_migrated_and_keeps_its_findings() {
+    let s = sqlite();
+    {
+        let mut store = Store::open(&s.spec).expect("open");
+        store
+            .record(&scan(), &[finding("github-pat", TOKEN, "a.env", 1)])
+            .expect("record");
+    }
+    // Make it a version-1 store, as the previous release left it.
+    {
+        let c = rusqlite::Connection::open(&s.spec).expect("sqlite");
+        c.execute_batch("DROP TABLE assessments; DELETE FROM leakhound_schema WHERE version > 1;")
+            .expect("downgrade");
+    }
+    let mut store = Store::open(&s.spec).expect("reopen migrates");
+    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(count(&mut store), (1, 1));
+    store
+        .record_assessments(&[assessed("a.csv", 1, 1)])
+        .expect("the new table works");
+    assert_eq!(store.assessments().expect("read").len(), 1);
+}
