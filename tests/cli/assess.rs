@@ -636,6 +636,8 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
     let (gbk_dump, _, _) = encoding_rs::GBK.encode(&dump);
     t.file("mysql_gbk.sql", &gbk_dump);
     t.file("pg.sql", pg_dump());
+    let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
+    t.file("records.jsonl", jsonl);
     let run = run_in(
         t.path(),
         &["assess", "--format", "json", "--stream-above", "1", "."],
@@ -651,6 +653,7 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
             "./mysql.sql!customers",
             "./mysql_gbk.sql!customers",
             "./pg.sql!public.customers",
+            "./records.jsonl",
             "./tabs.tsv",
             "./utf16.csv",
             "./utf8.csv"
@@ -684,5 +687,34 @@ fn an_unbalanced_quote_in_a_streamed_csv_keeps_every_row_before_it() {
     );
     let doc: Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(doc["tables"][0]["rows"], 201, "{}", run.stdout);
+    assert_eq!(doc["tables"][0]["distinct_people"], 150);
+}
+
+#[test]
+fn a_bad_line_in_a_streamed_jsonl_keeps_every_record_before_it() {
+    let t = Tree::new();
+    let mut text: String = json_records().iter().map(|r| format!("{r}\n")).collect();
+    text.push_str("{not json\n");
+    text.push_str(&format!("{}\n", json_records()[0]));
+    t.file("damaged.jsonl", text);
+    let run = run_in(
+        t.path(),
+        &[
+            "assess",
+            "--format",
+            "json",
+            "--stream-above",
+            "1",
+            "damaged.jsonl",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("damaged JSON Lines: line 201"),
+        "{}",
+        run.stderr
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["tables"][0]["rows"], 200);
     assert_eq!(doc["tables"][0]["distinct_people"], 150);
 }

@@ -172,21 +172,7 @@ fn tabulate(format: &'static str, records: Vec<&Value>) -> Rows {
     }
     let rows = flat_rows
         .into_iter()
-        .map(|cells| {
-            let mut row = vec![String::new(); columns.len()];
-            for (k, v) in cells {
-                if let Some(&i) = index.get(&k) {
-                    if row[i].is_empty() {
-                        row[i] = v;
-                    } else {
-                        // Several values under one path (an array): keep them all.
-                        row[i].push('\n');
-                        row[i].push_str(&v);
-                    }
-                }
-            }
-            row
-        })
+        .map(|cells| place(cells, &index, columns.len()))
         .collect();
     Rows {
         format,
@@ -195,7 +181,29 @@ fn tabulate(format: &'static str, records: Vec<&Value>) -> Rows {
     }
 }
 
-fn flatten(v: &Value, path: String, out: &mut Vec<(String, String)>) {
+/// A record's flattened cells placed in their columns (keys without a column are
+/// dropped).
+pub(crate) fn place(
+    cells: Vec<(String, String)>,
+    index: &std::collections::HashMap<String, usize>,
+    width: usize,
+) -> Vec<String> {
+    let mut row = vec![String::new(); width];
+    for (k, v) in cells {
+        if let Some(&i) = index.get(&k) {
+            if row[i].is_empty() {
+                row[i] = v;
+            } else {
+                // Several values under one path (an array): keep them all.
+                row[i].push('\n');
+                row[i].push_str(&v);
+            }
+        }
+    }
+    row
+}
+
+pub(crate) fn flatten(v: &Value, path: String, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(map) => {
             for (k, x) in map {

@@ -30,7 +30,12 @@ const NOT_TEXT: &[&[u8]] = &[
 /// Whether `path` (shown as `shown`) should be streamed: a big CSV/TSV or SQL dump
 /// that is text.
 pub(crate) fn streamable(path: &Path, shown: &str, size: u64, above: u64) -> bool {
-    if size <= above || !matches!(sources::format_of(shown), Some("csv" | "tsv" | "sql")) {
+    if size <= above
+        || !matches!(
+            sources::format_of(shown),
+            Some("csv" | "tsv" | "sql" | "jsonl")
+        )
+    {
         return false;
     }
     let mut head = [0u8; 16];
@@ -179,6 +184,85 @@ pub(crate) fn read_sql_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
     }
     if let Some(e) = dump.damage {
         sink.problem(problem(format!("damaged dump: {e} (the rest is not read)")));
+    }
+}
+
+/// Read a JSON Lines file as a stream into `sink`: the columns are the keys (flattened,
+/// dotted) of its first 10,000 records; keys that first appear later are not columns.
+/// A line that is not JSON ends the readable part, and is reported.
+pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mut dyn TableSink) {
+    let problem = |message: String| Problem {
+        path: shown.to_string(),
+        message,
+        kind: ProblemKind::Unreadable,
+    };
+    let Some((reader, _)) = open_decoded(path, meter, sink, &problem) else {
+        return;
+    };
+    let mut lines = BufReader::with_capacity(1 << 20, reader).lines();
+    let mut damage: Option<String> = None;
+    let mut number = 0u64;
+    let mut next_record = |damage: &mut Option<String>| -> Option<Vec<(String, String)>> {
+        if damage.is_some() {
+            return None;
+        }
+        loop {
+            number += 1;
+            let line = match lines.next()? {
+                Ok(l) => l,
+                Err(e) => {
+                    *damage = Some(e.to_string());
+                    return None;
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<serde_json::Value>(&line) {
+                Ok(v) => {
+                    let mut cells = Vec::new();
+                    sources::flatten(&v, String::new(), &mut cells);
+                    return Some(cells);
+                }
+                Err(e) => {
+                    *damage = Some(format!("line {number}: {e}"));
+                    return None;
+                }
+            }
+        }
+    };
+    let mut sample = Vec::new();
+    while sample.len() < crate::SAMPLE_ROWS {
+        match next_record(&mut damage) {
+            Some(r) => sample.push(r),
+            None => break,
+        }
+    }
+    let mut columns: Vec<String> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for (k, _) in sample.iter().flatten() {
+        if !index.contains_key(k) {
+            index.insert(k.clone(), columns.len());
+            columns.push(k.clone());
+        }
+    }
+    let width = columns.len();
+    let mut later = std::iter::from_fn(|| next_record(&mut damage));
+    let mut rows = sample
+        .into_iter()
+        .chain(&mut later)
+        .map(|cells| sources::place(cells, &index, width));
+    sink.table(Table {
+        source: shown,
+        format: "jsonl",
+        columns,
+        rows: &mut rows,
+    });
+    drop(rows);
+    if let Some(e) = damage {
+        sink.problem(problem(format!(
+            "damaged JSON Lines: {e} (the rest is not read)"
+        )));
     }
 }
 

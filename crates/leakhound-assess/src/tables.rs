@@ -53,10 +53,10 @@ pub fn read_path(
     };
     let mut metered = Metered { inner: sink, meter };
     if stream::streamable(path, shown, size, stream_above) {
-        return if crate::sources::format_of(shown) == Some("sql") {
-            stream::read_sql_file(path, shown, meter, &mut metered)
-        } else {
-            stream::read_csv_file(path, shown, meter, &mut metered)
+        return match crate::sources::format_of(shown) {
+            Some("sql") => stream::read_sql_file(path, shown, meter, &mut metered),
+            Some("jsonl") => stream::read_jsonl_file(path, shown, meter, &mut metered),
+            _ => stream::read_csv_file(path, shown, meter, &mut metered),
         };
     }
     if limits.max_file_size > 0 && size > limits.max_file_size {
