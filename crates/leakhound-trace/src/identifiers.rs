@@ -222,6 +222,79 @@ impl Plan {
     }
 }
 
+/// Rows per batch handed to the hashing thread.
+const BATCH: usize = 4096;
+
+impl Plan {
+    /// Fingerprint every row of `rows` and hand each row with its fingerprints to
+    /// `each`, in order. Reading (the caller's iterator, often a CSV parser) stays on
+    /// this thread while a second thread computes the HMACs, so on two cores the two
+    /// overlap; `each` also runs here, so it may keep state without locks.
+    pub fn hash_rows(
+        &self,
+        key: &Key,
+        index_side: bool,
+        rows: &mut dyn Iterator<Item = Vec<String>>,
+        each: &mut dyn FnMut(Vec<String>, &[Key64]),
+    ) {
+        // A batch's rows, their fingerprints in one vector, and where each row's end:
+        // two allocations per batch crossing threads, not one per row (glibc's
+        // allocator serialises frees of memory another thread allocated).
+        type Hashed = (Vec<Vec<String>>, Vec<Key64>, Vec<usize>);
+        std::thread::scope(|s| {
+            let (to_worker, batches) = std::sync::mpsc::sync_channel::<Vec<Vec<String>>>(2);
+            let (to_main, hashed) = std::sync::mpsc::sync_channel::<Hashed>(2);
+            s.spawn(move || {
+                let mut keys = Vec::new();
+                for batch in batches {
+                    let mut all = Vec::with_capacity(batch.len() * 8);
+                    let mut ends = Vec::with_capacity(batch.len());
+                    for row in &batch {
+                        self.keys(key, row, index_side, &mut keys);
+                        all.extend_from_slice(&keys);
+                        ends.push(all.len());
+                    }
+                    if to_main.send((batch, all, ends)).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut in_flight = 0usize;
+            let mut deliver = |(rows, keys, ends): Hashed| {
+                let mut start = 0;
+                for (row, end) in rows.into_iter().zip(ends) {
+                    each(row, &keys[start..end]);
+                    start = end;
+                }
+            };
+            loop {
+                let batch: Vec<Vec<String>> = (&mut *rows).take(BATCH).collect();
+                let last = batch.len() < BATCH;
+                if !batch.is_empty() {
+                    if to_worker.send(batch).is_err() {
+                        break;
+                    }
+                    in_flight += 1;
+                }
+                // Keep at most two batches ahead of the results.
+                while in_flight > 1 || (last && in_flight > 0) {
+                    match hashed.recv() {
+                        Ok(b) => {
+                            in_flight -= 1;
+                            deliver(b);
+                        }
+                        Err(_) => return,
+                    }
+                }
+                if last {
+                    break;
+                }
+            }
+            drop(to_worker);
+        });
+    }
+}
+
 /// The index kind of a full value of `kind`.
 fn full_kind(kind: Kind) -> Option<IdKind> {
     Some(match kind {

@@ -13,7 +13,7 @@
 //! id bytes
 //! ```
 
-use crate::identifiers::{Key64, Plan};
+use crate::identifiers::{IdKind, Key64, Plan};
 use crate::key::Key;
 use crate::TraceError;
 use leakhound_assess::date_of;
@@ -78,7 +78,9 @@ pub struct IndexBuilder<'k> {
     dates: Vec<u32>,
     id_ends: Vec<u64>,
     ids: Vec<u8>,
-    kinds: BTreeMap<String, u64>,
+    /// Fingerprints per identifier kind, by kind tag (a counter per tag, not a map
+    /// lookup per fingerprint).
+    kinds: [(Option<IdKind>, u64); 16],
     sources: Vec<SourceSummary>,
     problems: Vec<Problem>,
     several_sources: bool,
@@ -95,7 +97,7 @@ impl<'k> IndexBuilder<'k> {
             dates: Vec::new(),
             id_ends: Vec::new(),
             ids: Vec::new(),
-            kinds: BTreeMap::new(),
+            kinds: [(None, 0); 16],
             sources: Vec::new(),
             problems: Vec::new(),
             several_sources: false,
@@ -145,7 +147,14 @@ impl<'k> IndexBuilder<'k> {
             key_check: self.key.check_value(),
             records: self.dates.len() as u64,
             entries: self.entries.len() as u64,
-            kinds: self.kinds,
+            kinds: self
+                .kinds
+                .iter()
+                .filter_map(|(k, n)| k.map(|k| (k, *n)))
+                .fold(BTreeMap::new(), |mut m, (k, n)| {
+                    *m.entry(k.label().to_string()).or_insert(0) += n;
+                    m
+                }),
             dated: self.dates.iter().filter(|&&d| d != 0).count() as u64,
             sources: self.sources,
         };
@@ -218,16 +227,18 @@ impl TableSink for IndexBuilder<'_> {
             self.sources.push(summary);
             return;
         }
-        let mut keys = Vec::new();
         let mut n = 0u64;
-        for row in sample.into_iter().chain(rows) {
+        let key = self.key;
+        let mut all = sample.into_iter().chain(rows);
+        plan.hash_rows(key, true, &mut all, &mut |row, keys| {
             n += 1;
-            plan.keys(self.key, &row, true, &mut keys);
             if keys.is_empty() {
-                continue;
+                return;
             }
-            for k in &keys {
-                *self.kinds.entry(k.kind.label().to_string()).or_insert(0) += 1;
+            for k in keys {
+                let slot = &mut self.kinds[usize::from(k.kind as u8) % 16];
+                slot.0 = Some(k.kind);
+                slot.1 += 1;
             }
             let id = match id_col.and_then(|i| row.get(i)).map(|s| s.trim()) {
                 Some(id) if !id.is_empty() => id.to_string(),
@@ -240,9 +251,9 @@ impl TableSink for IndexBuilder<'_> {
                 .map_or(0, |(y, m, d)| {
                     y as u32 * 10_000 + u32::from(m) * 100 + u32::from(d)
                 });
-            self.add(&id, date, &keys);
+            self.add(&id, date, keys);
             summary.records += 1;
-        }
+        });
         summary.rows = n;
         self.sources.push(summary);
     }

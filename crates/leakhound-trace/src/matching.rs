@@ -291,15 +291,15 @@ impl TableSink for Matcher<'_> {
             matched_rows: 0,
             identifiers: plan.identifier_columns(&t.columns),
         };
-        let mut keys = Vec::new();
         let mut found = Vec::new();
-        for row in sample.into_iter().chain(rows) {
+        let key = self.key;
+        let mut all = sample.into_iter().chain(rows);
+        plan.hash_rows(key, false, &mut all, &mut |_, keys| {
             table.rows += 1;
-            plan.keys(self.key, &row, false, &mut keys);
-            if self.row(&keys, &mut found) {
+            if self.row(keys, &mut found) {
                 table.matched_rows += 1;
             }
-        }
+        });
         self.tables.push(table);
     }
 
