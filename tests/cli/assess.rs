@@ -718,3 +718,58 @@ fn a_bad_line_in_a_streamed_jsonl_keeps_every_record_before_it() {
     assert_eq!(doc["tables"][0]["rows"], 200);
     assert_eq!(doc["tables"][0]["distinct_people"], 150);
 }
+
+#[test]
+fn big_compressed_tables_are_streamed_with_the_same_answer() {
+    let t = Tree::new();
+    let csv = delimited(",");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).expect("gz");
+    t.file("a.csv.gz", gz.finish().expect("gz"));
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+    bz.write_all(mysqldump().as_bytes()).expect("bz2");
+    t.file("b.sql.bz2", bz.finish().expect("bz2"));
+    let zst = ruzstd::encoding::compress_to_vec(
+        std::io::Cursor::new(csv.as_bytes().to_vec()),
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    t.file("c.tsv.zst", zst);
+    let mut xz =
+        lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::default()).expect("xz");
+    let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
+    xz.write_all(jsonl.as_bytes()).expect("xz");
+    t.file("d.jsonl.xz", xz.finish().expect("xz"));
+    for stream_above in ["1", "1G"] {
+        let run = run_in(
+            t.path(),
+            &[
+                "assess",
+                "--format",
+                "json",
+                "--stream-above",
+                stream_above,
+                ".",
+            ],
+        );
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+        let tables = doc["tables"].as_array().expect("tables");
+        let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
+        assert_eq!(
+            sources,
+            [
+                "./a.csv.gz!a.csv",
+                "./b.sql.bz2!b.sql!customers",
+                "./c.tsv.zst!c.tsv",
+                "./d.jsonl.xz!d.jsonl"
+            ],
+            "--stream-above {stream_above}"
+        );
+        for table in tables {
+            let src = table["source"].as_str().unwrap_or("?");
+            assert_eq!(table["rows"], 200, "{src}");
+            assert_eq!(table["distinct_people"], 150, "{src}");
+            assert_eq!(kinds(table).len(), 5, "{src}: {table}");
+        }
+    }
+}

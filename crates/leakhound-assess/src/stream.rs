@@ -1,4 +1,5 @@
-//! Large CSV/TSV files, read as a stream: decoded on the fly (UTF-8, UTF-16, GBK) and
+//! Large CSV/TSV, JSON Lines and SQL dump files, also gzip/bzip2/xz/zstd-compressed,
+//! read as a stream: decompressed and decoded on the fly (UTF-8, UTF-16, GBK) and
 //! parsed record by record, so memory does not grow with the file's size.
 
 use crate::tables::{Table, TableSink};
@@ -15,34 +16,34 @@ pub const STREAM_ABOVE: u64 = 64 << 20;
 /// Bytes looked at to choose the encoding and the delimiter.
 const PEEK: usize = 64 << 10;
 
-/// Magic numbers of what must not be streamed as text: archives, compressed streams,
-/// SQLite.
-const NOT_TEXT: &[&[u8]] = &[
-    b"PK\x03\x04",
-    b"\x1f\x8b",
-    b"BZh",
-    b"\xfd7zXZ\x00",
-    b"\x28\xb5\x2f\xfd",
-    b"SQLite format 3\x00",
-    b"ustar",
-];
+/// Magic numbers of what must not be streamed: archives and SQLite files.
+const NOT_STREAMED: &[&[u8]] = &[b"PK\x03\x04", b"SQLite format 3\x00", b"ustar"];
 
-/// Whether `path` (shown as `shown`) should be streamed: a big CSV/TSV or SQL dump
-/// that is text.
-pub(crate) fn streamable(path: &Path, shown: &str, size: u64, above: u64) -> bool {
-    if size <= above
-        || !matches!(
-            sources::format_of(shown),
-            Some("csv" | "tsv" | "sql" | "jsonl")
-        )
-    {
-        return false;
+/// If `path` (shown as `shown`) should be streamed, the name its table goes by: a
+/// CSV/TSV, JSON Lines file or SQL dump larger than `above`, plain (`shown`) or in a
+/// gzip, bzip2, xz or zstd stream (`x.csv.gz!x.csv`, as when read whole).
+pub(crate) fn streamable(path: &Path, shown: &str, size: u64, above: u64) -> Option<String> {
+    if size <= above {
+        return None;
     }
     let mut head = [0u8; 16];
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .unwrap_or(0);
-    !NOT_TEXT.iter().any(|m| head[..n].starts_with(m))
+    let head = &head[..n];
+    if NOT_STREAMED.iter().any(|m| head.starts_with(m)) {
+        return None;
+    }
+    let name =
+        match leakhound_inputs::archive::decompressing(shown, head, Box::new(std::io::empty())) {
+            Some((inner, _)) => format!("{shown}{}{inner}", leakhound_inputs::LAYER_SEPARATOR),
+            None => shown.to_string(),
+        };
+    matches!(
+        sources::format_of(&name),
+        Some("csv" | "tsv" | "sql" | "jsonl")
+    )
+    .then_some(name)
 }
 
 /// Read a CSV/TSV file as a stream into `sink`. A malformed record ends the readable
@@ -139,6 +140,24 @@ fn open_decoded<'m>(
         }
     };
     let mut raw = BufReader::with_capacity(1 << 20, Metered { inner: file, meter });
+    // A compressed stream is decompressed on the fly (the meter counts compressed bytes).
+    let head = raw
+        .fill_buf()
+        .map(|h| h[..h.len().min(16)].to_vec())
+        .unwrap_or_default();
+    let shown = path.display().to_string();
+    let mut raw: Box<dyn BufRead + 'm> =
+        if leakhound_inputs::archive::compressed_name(&shown, &head).is_some() {
+            match leakhound_inputs::archive::decompressing(&shown, &head, Box::new(raw)) {
+                Some((_, inner)) => Box::new(BufReader::with_capacity(1 << 20, inner)),
+                None => {
+                    sink.problem(problem("damaged compressed stream".into()));
+                    return None;
+                }
+            }
+        } else {
+            Box::new(raw)
+        };
     let peek = match raw.fill_buf() {
         Ok(p) => p,
         Err(e) => {

@@ -52,11 +52,11 @@ pub fn read_path(
         Err(e) => return sink.problem(problem(e.to_string(), ProblemKind::Unreadable)),
     };
     let mut metered = Metered { inner: sink, meter };
-    if stream::streamable(path, shown, size, stream_above) {
-        return match crate::sources::format_of(shown) {
-            Some("sql") => stream::read_sql_file(path, shown, meter, &mut metered),
-            Some("jsonl") => stream::read_jsonl_file(path, shown, meter, &mut metered),
-            _ => stream::read_csv_file(path, shown, meter, &mut metered),
+    if let Some(name) = stream::streamable(path, shown, size, stream_above) {
+        return match crate::sources::format_of(&name) {
+            Some("sql") => stream::read_sql_file(path, &name, meter, &mut metered),
+            Some("jsonl") => stream::read_jsonl_file(path, &name, meter, &mut metered),
+            _ => stream::read_csv_file(path, &name, meter, &mut metered),
         };
     }
     if limits.max_file_size > 0 && size > limits.max_file_size {

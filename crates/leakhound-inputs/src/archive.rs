@@ -66,6 +66,35 @@ fn detect(bytes: &[u8]) -> Option<Container> {
     }
 }
 
+/// The inner file's name when `head` (a file's first bytes) is a gzip, bzip2, xz or
+/// zstd stream: `x.csv.gz` gives `x.csv`.
+pub fn compressed_name(path: &str, head: &[u8]) -> Option<String> {
+    match detect(head)? {
+        Container::Zip | Container::Tar => None,
+        kind => Some(inner_name(path, kind)),
+    }
+}
+
+/// A reader that decompresses `reader` when `head` (its first bytes) is a gzip, bzip2,
+/// xz or zstd stream, with the inner file's name (`x.csv.gz` gives `x.csv`), for
+/// readers that stream a big compressed file instead of expanding it in memory.
+/// `None` when `head` is not such a stream (or a zstd header is damaged).
+pub fn decompressing<'r>(
+    path: &str,
+    head: &[u8],
+    reader: Box<dyn Read + 'r>,
+) -> Option<(String, Box<dyn Read + 'r>)> {
+    let kind = detect(head)?;
+    let inner: Box<dyn Read + 'r> = match kind {
+        Container::Gzip => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+        Container::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
+        Container::Xz => Box::new(lzma_rust2::XzReader::new(reader, true)),
+        Container::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(reader).ok()?),
+        Container::Zip | Container::Tar => return None,
+    };
+    Some((inner_name(path, kind), inner))
+}
+
 /// Open `bytes` (found at `path`) and everything inside it, calling the visitor for
 /// every leaf. A plain file is itself a single leaf.
 pub fn expand(path: &str, bytes: &[u8], limits: &Limits, visitor: &mut dyn Visitor) {
