@@ -67,17 +67,7 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
     }
     let reading = a.read.reading(if a.full { None } else { Some(a.sample) });
     let meter = Arc::new(Meter::default());
-    let shown_meter = Arc::clone(&meter);
-    let progress = Progress::start(
-        move || {
-            format!(
-                "{:.1} MB read, {} rows",
-                shown_meter.bytes() as f64 / 1e6,
-                shown_meter.rows()
-            )
-        },
-        !a.read.quiet,
-    );
+    let progress = Progress::tables(Arc::clone(&meter), !a.read.quiet);
     let mut store = a.store.open()?;
     let mut assessment = Assessment::default();
     read_all(&sources, &reading, &meter, &mut assessment)?;

@@ -167,11 +167,7 @@ fn warn(quiet: bool, problems: &[Problem]) {
 }
 
 fn progress(meter: &Arc<Meter>, quiet: bool) -> Progress {
-    let m = Arc::clone(meter);
-    Progress::start(
-        move || format!("{:.1} MB read, {} rows", m.bytes() as f64 / 1e6, m.rows()),
-        !quiet,
-    )
+    Progress::tables(Arc::clone(meter), !quiet)
 }
 
 fn key(a: KeyArgs) -> anyhow::Result<u8> {

@@ -33,6 +33,20 @@ impl Progress {
         )
     }
 
+    /// Reading tables (`assess`, `trace`): MB read and rows.
+    pub fn tables(meter: Arc<leakhound_assess::Meter>, enabled: bool) -> Progress {
+        Progress::start(
+            move || {
+                format!(
+                    "{:.1} MB read, {} rows",
+                    meter.bytes() as f64 / 1e6,
+                    meter.rows()
+                )
+            },
+            enabled,
+        )
+    }
+
     /// Start drawing `message()` if `enabled` and stderr is a terminal. Runs that
     /// finish within half a second never show a bar (pre-commit hooks stay quiet).
     pub fn start(message: impl Fn() -> String + Send + 'static, enabled: bool) -> Progress {

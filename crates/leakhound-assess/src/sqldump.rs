@@ -100,32 +100,7 @@ fn line_end(s: &str) -> usize {
 
 /// Where the statement starting at `s` ends (after its `;`), skipping quoted text.
 fn statement_end(s: &str) -> usize {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut quote: Option<u8> = None;
-    while i < b.len() {
-        let c = b[i];
-        match quote {
-            Some(q) => {
-                if c == b'\\' && q == b'\'' {
-                    i += 1;
-                } else if c == q {
-                    if b.get(i + 1) == Some(&q) {
-                        i += 1;
-                    } else {
-                        quote = None;
-                    }
-                }
-            }
-            None => match c {
-                b'\'' | b'"' | b'`' => quote = Some(c),
-                b';' => return i + 1,
-                _ => {}
-            },
-        }
-        i += 1;
-    }
-    b.len()
+    statement_end_from(s, 0, &mut None).unwrap_or(s.len())
 }
 
 /// `schema`.`table`, "schema"."table", schema.table -> schema.table
@@ -588,8 +563,9 @@ impl<R: std::io::BufRead> DumpStream<R> {
     }
 }
 
-/// Like [`statement_end`], but resumes at `from` with the quote state left by the
-/// previous call, so a statement spread over many lines is scanned once.
+/// Where the statement in `s` ends (after its `;` outside quotes), scanning from
+/// `from` with the quote state left by the previous call, so a statement read line by
+/// line is scanned once.
 fn statement_end_from(s: &str, from: usize, quote: &mut Option<u8>) -> Option<usize> {
     let b = s.as_bytes();
     let mut i = from;
