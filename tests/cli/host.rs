@@ -309,13 +309,24 @@ fn the_live_machine_shows_a_miner_named_process_and_a_pool_connection() {
     // A harmless `sleep`, copied under a miner's name.
     let fake_miner = t.join("xmrig");
     std::fs::copy("/bin/sleep", &fake_miner).expect("copy sleep");
-    let named = Running(
-        Command::new(&fake_miner)
+    // Another test thread may fork while the copy's write handle is open; the child
+    // holds it until it execs, and exec of the copy then fails with ETXTBSY ("text
+    // file busy"). It clears within milliseconds: retry.
+    let mut tries = 0;
+    let named = loop {
+        match Command::new(&fake_miner)
             .arg("60")
             .stdout(Stdio::null())
             .spawn()
-            .expect("start fake miner"),
-    );
+        {
+            Ok(child) => break Running(child),
+            Err(e) if e.raw_os_error() == Some(26) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("start fake miner: {e}"),
+        }
+    };
     // A loopback listener on a pool port, and this test connected to it.
     let listener = [3333u16, 14444, 5555, 7777, 45700]
         .iter()
