@@ -773,3 +773,94 @@ fn big_compressed_tables_are_streamed_with_the_same_answer() {
         }
     }
 }
+
+/// `scan` names the table cell of every finding in every table format: the same 150
+/// resident IDs and 150 phone numbers, each in its own data row and its column, whether
+/// the table is text (CSV, JSON, JSON Lines, SQL dumps) or read as a table (a workbook,
+/// also inside a zip, an SQLite file, Parquet).
+#[test]
+fn scan_places_every_finding_in_its_table_cell() {
+    let t = Tree::new();
+    t.file("crm/customers.csv", delimited(","));
+    t.file(
+        "crm/customers.json",
+        serde_json::to_string_pretty(&serde_json::json!({"data": json_records()}))
+            .unwrap_or_default(),
+    );
+    let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
+    t.file("crm/customers.jsonl", jsonl);
+    t.file("crm/mysql.sql", mysqldump());
+    t.file("crm/pg.sql", pg_dump());
+    let db = rusqlite::Connection::open(t.join("crm/customers.db")).expect("sqlite file");
+    db.execute_batch(&create_and_insert("customers"))
+        .expect("sqlite rows");
+    drop(db);
+    let xlsx = workbook();
+    t.file("crm/book.xlsx", &xlsx);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file::<_, ()>(
+        "reports/book.xlsx",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("zip entry");
+    zip.write_all(&xlsx).expect("zip write");
+    t.file("crm/mail.zip", zip.finish().expect("zip").into_inner());
+    parquet_file(&t.join("crm/lake.parquet"));
+
+    let run = run_in(t.path(), &["scan", "--format", "jsonl", "crm"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.trim().is_empty(),
+        "nothing unreadable: {}",
+        run.stderr
+    );
+    let findings: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let tables = [
+        ("crm/customers.csv", "身份证号", "手机号"),
+        ("crm/customers.json", "customer.id_card", "customer.mobile"),
+        ("crm/customers.jsonl", "customer.id_card", "customer.mobile"),
+        ("crm/mysql.sql!customers", "身份证号", "手机号"),
+        ("crm/pg.sql!public.customers", "身份证号", "手机号"),
+        ("crm/customers.db!customers", "身份证号", "手机号"),
+        ("crm/book.xlsx!customers", "身份证号", "手机号"),
+        (
+            "crm/mail.zip!reports/book.xlsx!customers",
+            "身份证号",
+            "手机号",
+        ),
+        ("crm/lake.parquet", "id_card", "mobile"),
+    ];
+    let id_rows: Vec<u64> = (1..=150).collect();
+    let phone_rows: Vec<u64> = (1..=100).chain(151..=200).collect();
+    for (table, id_column, phone_column) in tables {
+        let rows = |rule: &str, column: &str| -> Vec<u64> {
+            let mut rows: Vec<u64> = findings
+                .iter()
+                .filter(|f| f["rule"] == rule && f["table"]["name"] == table)
+                .map(|f| {
+                    assert_eq!(f["table"]["column"], column, "{table}: {f}");
+                    f["table"]["row"].as_u64().unwrap_or(0)
+                })
+                .collect();
+            rows.sort_unstable();
+            rows
+        };
+        assert_eq!(rows("cn-resident-id", id_column), id_rows, "{table}");
+        assert_eq!(rows("cn-mobile", phone_column), phone_rows, "{table}");
+    }
+    // Every finding is in some table: no raw strings of zipped XML or database pages.
+    let outside: Vec<&Value> = findings.iter().filter(|f| f["table"].is_null()).collect();
+    assert!(outside.is_empty(), "{outside:?}");
+    // A workbook that cannot be read is said so, and its bytes are still matched.
+    t.file("broken.xlsx", &xlsx[..xlsx.len() / 2]);
+    let run = run_in(t.path(), &["scan", "broken.xlsx"]);
+    assert!(
+        run.stderr.contains("broken.xlsx") && run.stderr.contains("matched as bytes"),
+        "{}",
+        run.stderr
+    );
+}

@@ -17,6 +17,7 @@ mod columnar;
 mod databases;
 mod kinds;
 mod people;
+pub mod places;
 mod sources;
 mod sqldump;
 mod stream;

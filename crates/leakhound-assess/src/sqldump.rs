@@ -11,15 +11,59 @@ pub(crate) fn read(text: &str) -> Result<Vec<(String, Rows)>, String> {
     let mut created: HashMap<String, Vec<String>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut tables: HashMap<String, Rows> = HashMap::new();
+    for (_, piece) in pieces(text) {
+        match piece {
+            Piece::Create(stmt) => {
+                if let Some((name, cols)) = create_table(stmt) {
+                    created.insert(name, cols);
+                }
+            }
+            Piece::Insert(stmt) => {
+                let (name, cols, rows) = insert(stmt)?;
+                add(&mut tables, &mut order, &created, name, cols, rows);
+            }
+            Piece::Copy(header, body) => {
+                let (name, cols) = copy_header(header).ok_or("a COPY statement without a table")?;
+                add(
+                    &mut tables,
+                    &mut order,
+                    &created,
+                    name,
+                    cols,
+                    copy_rows(body),
+                );
+            }
+        }
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|n| tables.remove(&n).map(|t| (n, t)))
+        .collect())
+}
+
+/// A statement of a dump that matters for its tables.
+enum Piece<'t> {
+    /// `CREATE TABLE …;`
+    Create(&'t str),
+    /// `INSERT INTO …;` or `REPLACE INTO …;`
+    Insert(&'t str),
+    /// A `COPY … FROM stdin;` line and its data lines, up to the `\.` line.
+    Copy(&'t str, &'t str),
+}
+
+/// The statements of a dump that matter for its tables, each with its byte offset
+/// (comments and other statements skipped). Whole-dump reading and [`places`] walk
+/// the same statements.
+fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>)> {
     let mut pos = 0;
-    let bytes = text.as_bytes();
-    while pos < bytes.len() {
+    std::iter::from_fn(move || loop {
         let rest = &text[pos..];
         let trimmed = rest.trim_start();
         pos += rest.len() - trimmed.len();
         if trimmed.is_empty() {
-            break;
+            return None;
         }
+        let at = pos;
         // Comments and blank lines.
         if trimmed.starts_with("--") || trimmed.starts_with('#') {
             pos += line_end(trimmed);
@@ -34,33 +78,170 @@ pub(crate) fn read(text: &str) -> Result<Vec<(String, Rows)>, String> {
             .take(16)
             .collect::<String>()
             .to_ascii_uppercase();
-        if upper.starts_with("CREATE TABLE") {
-            let end = statement_end(trimmed);
-            if let Some((name, cols)) = create_table(&trimmed[..end]) {
-                created.insert(name, cols);
-            }
-            pos += end;
-        } else if upper.starts_with("INSERT INTO") || upper.starts_with("REPLACE INTO") {
-            let end = statement_end(trimmed);
-            let (name, cols, rows) = insert(&trimmed[..end])?;
-            add(&mut tables, &mut order, &created, name, cols, rows);
-            pos += end;
-        } else if upper.starts_with("COPY ") {
+        if upper.starts_with("COPY ") {
             let header_end = line_end(trimmed);
-            let header = &trimmed[..header_end];
-            let (name, cols) = copy_header(header).ok_or("a COPY statement without a table")?;
-            let body = &trimmed[header_end..];
-            let (rows, used) = copy_rows(body);
-            add(&mut tables, &mut order, &created, name, cols, rows);
+            let used = copy_body_len(&trimmed[header_end..]);
             pos += header_end + used;
-        } else {
-            pos += statement_end(trimmed);
+            return Some((
+                at,
+                Piece::Copy(
+                    &trimmed[..header_end],
+                    &trimmed[header_end..header_end + used],
+                ),
+            ));
         }
+        let end = statement_end(trimmed);
+        pos += end;
+        let stmt = &trimmed[..end];
+        if upper.starts_with("CREATE TABLE") {
+            return Some((at, Piece::Create(stmt)));
+        }
+        if upper.starts_with("INSERT INTO") || upper.starts_with("REPLACE INTO") {
+            return Some((at, Piece::Insert(stmt)));
+        }
+    })
+}
+
+/// Where each byte offset of a dump sits: (table, column, 1-based row counted over all
+/// of that table's statements), or `None` outside row data. `offsets` must be sorted.
+pub(crate) fn places(text: &str, offsets: &[usize]) -> Vec<Option<(String, String, u64)>> {
+    let mut out = vec![None; offsets.len()];
+    let mut created: HashMap<String, Vec<String>> = HashMap::new();
+    let mut rows_before: HashMap<String, u64> = HashMap::new();
+    let mut next = 0;
+    for (at, piece) in pieces(text) {
+        if next == offsets.len() {
+            break;
+        }
+        let (name, cols, body_at, body, copy) = match piece {
+            Piece::Create(stmt) => {
+                if let Some((name, cols)) = create_table(stmt) {
+                    created.insert(name, cols);
+                }
+                continue;
+            }
+            Piece::Insert(stmt) => {
+                let Some((name, cols, values_at)) = insert_head(stmt) else {
+                    continue;
+                };
+                (name, cols, at + values_at, &stmt[values_at..], false)
+            }
+            Piece::Copy(header, body) => {
+                let Some((name, cols)) = copy_header(header) else {
+                    continue;
+                };
+                (name, cols, at + header.len(), body, true)
+            }
+        };
+        while next < offsets.len() && offsets[next] < body_at {
+            next += 1;
+        }
+        let columns = if cols.is_empty() {
+            created.get(&name).cloned().unwrap_or_default()
+        } else {
+            cols
+        };
+        let before = rows_before.entry(name.clone()).or_default();
+        let mut here: Vec<(usize, u64, usize)> = Vec::new();
+        let rows = if copy {
+            walk_copy(body, body_at, &offsets[next..], &mut here)
+        } else {
+            walk_tuples(body, body_at, &offsets[next..], &mut here)
+        };
+        for (i, row, field) in here {
+            let column = columns
+                .get(field)
+                .cloned()
+                .unwrap_or_else(|| format!("column_{}", field + 1));
+            out[next + i] = Some((name.clone(), column, *before + row));
+        }
+        next += offsets[next..].partition_point(|&o| o < body_at + body.len());
+        *before += rows;
     }
-    Ok(order
-        .into_iter()
-        .filter_map(|n| tables.remove(&n).map(|t| (n, t)))
-        .collect())
+    out
+}
+
+/// Walk `(…),(…)` counting tuples and fields; for each offset inside a tuple push
+/// (offset index, 1-based tuple, 0-based field). Returns the number of tuples.
+fn walk_tuples(
+    body: &str,
+    base: usize,
+    offsets: &[usize],
+    here: &mut Vec<(usize, u64, usize)>,
+) -> u64 {
+    let b = body.as_bytes();
+    let (mut depth, mut tuple, mut field) = (0u32, 0u64, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut next = 0;
+    let mut i = 0;
+    while i < b.len() {
+        while next < offsets.len() && offsets[next] <= base + i {
+            if depth > 0 && offsets[next] == base + i {
+                here.push((next, tuple, field));
+            }
+            next += 1;
+        }
+        let c = b[i];
+        if let Some(q) = quote {
+            if c == b'\\' && q == b'\'' {
+                i += 1;
+            } else if c == q {
+                if b.get(i + 1) == Some(&q) {
+                    i += 1;
+                } else {
+                    quote = None;
+                }
+            }
+        } else {
+            match c {
+                b'\'' | b'"' => quote = Some(c),
+                b'(' => {
+                    depth += 1;
+                    if depth == 1 {
+                        tuple += 1;
+                        field = 0;
+                    }
+                }
+                b')' => depth = depth.saturating_sub(1),
+                b',' if depth == 1 => field += 1,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    tuple
+}
+
+/// Walk COPY data lines (tab-separated) the same way. Returns the number of rows.
+fn walk_copy(
+    body: &str,
+    base: usize,
+    offsets: &[usize],
+    here: &mut Vec<(usize, u64, usize)>,
+) -> u64 {
+    let mut rows = 0;
+    let mut line_at = base;
+    let mut next = 0;
+    for line in body.split_inclusive('\n') {
+        if line.trim_end_matches(['\n', '\r']) == "\\." {
+            break;
+        }
+        rows += 1;
+        let end = line_at + line.len();
+        while next < offsets.len() && offsets[next] < end {
+            let o = offsets[next];
+            if o >= line_at {
+                let field = line.as_bytes()[..o - line_at]
+                    .iter()
+                    .filter(|&&c| c == b'\t')
+                    .count();
+                here.push((next, rows, field));
+            }
+            next += 1;
+        }
+        line_at = end;
+    }
+    rows
 }
 
 fn add(
@@ -185,14 +366,16 @@ fn split_top_level(s: &str, sep: u8) -> Vec<&str> {
 type Insert = (String, Vec<String>, Vec<Vec<String>>);
 
 fn insert(stmt: &str) -> Result<Insert, String> {
+    let (name, cols, values_at) = insert_head(stmt).ok_or("an INSERT without INTO … VALUES")?;
+    Ok((name, cols, tuples(&stmt[values_at..])))
+}
+
+/// An INSERT's table, column list, and where its tuples start (after `VALUES`).
+fn insert_head(stmt: &str) -> Option<(String, Vec<String>, usize)> {
     let upper = stmt.to_ascii_uppercase();
-    let values_at = find_keyword(&upper, "VALUES").ok_or("an INSERT without VALUES")?;
+    let values_at = find_keyword(&upper, "VALUES")?;
     let head = &stmt[..values_at];
-    let into = head
-        .to_ascii_uppercase()
-        .find("INTO")
-        .map(|i| i + 4)
-        .ok_or("an INSERT without INTO")?;
+    let into = upper[..values_at].find("INTO").map(|i| i + 4)?;
     let target = head[into..].trim();
     let (name, cols) = match target.find('(') {
         Some(p) => (
@@ -204,8 +387,7 @@ fn insert(stmt: &str) -> Result<Insert, String> {
         ),
         None => (table_name(target), Vec::new()),
     };
-    let body = &stmt[values_at + "VALUES".len()..];
-    Ok((name, cols, tuples(body)))
+    Some((name, cols, values_at + "VALUES".len()))
 }
 
 /// The keyword outside quotes (a value may contain the word VALUES).
@@ -318,12 +500,22 @@ fn copy_header(line: &str) -> Option<(String, Vec<String>)> {
     })
 }
 
-/// Tab-separated rows up to `\.`; `\N` is NULL. Returns the rows and bytes used.
-fn copy_rows(body: &str) -> (Vec<Vec<String>>, usize) {
-    let mut rows = Vec::new();
+/// Bytes of a COPY block's data, including its closing `\.` line.
+fn copy_body_len(body: &str) -> usize {
     let mut used = 0;
     for line in body.split_inclusive('\n') {
         used += line.len();
+        if line.trim_end_matches(['\n', '\r']) == "\\." {
+            break;
+        }
+    }
+    used
+}
+
+/// Tab-separated rows of a COPY block up to `\.`; `\N` is NULL.
+fn copy_rows(body: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for line in body.split_inclusive('\n') {
         let l = line.trim_end_matches(['\n', '\r']);
         if l == "\\." {
             break;
@@ -340,7 +532,7 @@ fn copy_rows(body: &str) -> (Vec<Vec<String>>, usize) {
                 .collect(),
         );
     }
-    (rows, used)
+    rows
 }
 
 fn unescape_copy(f: &str) -> String {
@@ -480,7 +672,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
                     self.copy = None;
                     break;
                 }
-                rows.push(copy_rows(l).0.into_iter().next().unwrap_or_default());
+                rows.push(copy_rows(l).into_iter().next().unwrap_or_default());
             }
             if !rows.is_empty() {
                 return Some((name, cols, rows));

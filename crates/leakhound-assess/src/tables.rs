@@ -76,6 +76,18 @@ pub fn read_path(
     }
 }
 
+/// Is this a table file that is not text: a spreadsheet (by name), a SQLite database
+/// or a Parquet file (by content)? The scanner reads these cell by cell instead of as
+/// bytes, where a workbook is zipped XML and a database is pages.
+pub fn is_binary_table(path: &str, bytes: &[u8]) -> bool {
+    workbook::is_workbook(path) || columnar::is_parquet(path, bytes) || databases::is_sqlite(bytes)
+}
+
+/// Is this path a spreadsheet (taken whole, not opened as a zip)?
+pub fn is_workbook(path: &str) -> bool {
+    workbook::is_workbook(path)
+}
+
 /// Read the tables in `bytes` found at `path`: a table file, or an archive or
 /// compressed stream holding some. Files that are not tables are ignored; tables that
 /// cannot be parsed are reported as problems.

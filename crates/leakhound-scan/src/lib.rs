@@ -16,21 +16,22 @@
 //! ```
 #![deny(missing_docs)]
 
-mod cells;
 mod chunked;
 mod history;
 mod locate;
 mod pipeline;
 mod seen_lines;
 mod summary;
+mod table_files;
 
 pub use history::HistoryScanOptions;
 pub use leakhound_git::HistoryOptions;
 pub use pipeline::{ScanError, ScanOptions};
 pub use summary::{Counters, Summary};
 
+use leakhound_assess::places;
 use leakhound_findings::{fingerprint, Confidence, Finding, Location, TableCell};
-use leakhound_inputs::decode;
+use leakhound_inputs::{decode, Problem};
 use leakhound_matcher::{Matcher, RuleIndex};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -48,6 +49,17 @@ struct BlobFinding {
     count: Option<u64>,
     /// The line carries `leakhound:allow`.
     inline_allowed: bool,
+    /// The cell of a table file read as a table (spreadsheet, database file).
+    cell: Option<Box<CellRef>>,
+}
+
+/// A cell of a table file, without the file's path (results are cached by content).
+#[derive(Debug, Clone)]
+struct CellRef {
+    /// The table inside the file, `!Sheet1`, or empty for the file itself.
+    suffix: String,
+    column: String,
+    row: u64,
 }
 
 #[derive(Debug)]
@@ -55,6 +67,8 @@ struct BlobResult {
     findings: Vec<BlobFinding>,
     binary: bool,
     content_id: String,
+    /// What could not be read (a table file that was then matched as bytes).
+    problems: Vec<String>,
 }
 
 /// Scans content with a compiled matcher. Shareable across threads.
@@ -91,6 +105,17 @@ impl Scanner {
     /// Scan one blob of content found at `path` and report each finding. This is the
     /// one entry point for every input kind.
     pub fn scan_blob(&self, path: &str, bytes: &[u8], report: &mut dyn FnMut(Finding)) {
+        self.scan_leaf(path, bytes, report, &mut |_| {});
+    }
+
+    /// [`Scanner::scan_blob`], also reporting what could not be read.
+    pub(crate) fn scan_leaf(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        report: &mut dyn FnMut(Finding),
+        problem: &mut dyn FnMut(Problem),
+    ) {
         self.counters.add_blob(bytes.len() as u64);
         let hash = xxhash_rust::xxh3::xxh3_128(bytes);
         let cell = match self.seen.lock() {
@@ -101,20 +126,39 @@ impl Scanner {
         let mut matched_here = false;
         let result = cell.get_or_init(|| {
             matched_here = true;
-            self.match_blob(bytes, hash)
+            if leakhound_assess::tables::is_binary_table(path, bytes) {
+                self.match_table_file(path, bytes, hash)
+            } else {
+                self.match_blob(bytes, hash)
+            }
         });
         if !matched_here {
             self.counters.add_duplicate();
         }
-        // CSV/TSV findings say which table cell they are in.
-        let cells = (cells::is_table_path(path)
+        for message in &result.problems {
+            problem(Problem::unreadable(path, message.clone()));
+        }
+        // Findings in a CSV, JSON or SQL dump say which table cell they are in.
+        let cells = (places::is_text_table(path)
             && !result.binary
             && !result.findings.is_empty()
             && !self.chunked(bytes))
         .then(|| {
             let text = decode::to_utf8(bytes, decode::sniff(bytes));
             let offsets: Vec<u64> = result.findings.iter().map(|f| f.offset).collect();
-            cells::cells(path, &text, &offsets)
+            places::places(path, &text, &offsets)
+                .into_iter()
+                .map(|p| {
+                    p.map(|p| TableCell {
+                        name: match p.table {
+                            Some(t) => format!("{path}!{t}"),
+                            None => path.to_string(),
+                        },
+                        column: p.column,
+                        row: p.row,
+                    })
+                })
+                .collect::<Vec<_>>()
         });
         self.emit(
             path,
@@ -124,6 +168,27 @@ impl Scanner {
             cells.as_deref(),
             report,
         );
+    }
+
+    /// A spreadsheet, SQLite or Parquet file, matched cell by cell; if it cannot be
+    /// read as tables at all, its bytes are matched as any binary file's are.
+    fn match_table_file(&self, path: &str, bytes: &[u8], hash: u128) -> BlobResult {
+        let read = table_files::scan_tables(self, path, bytes);
+        if read.tables == 0 && !read.problems.is_empty() {
+            let mut result = self.match_blob(bytes, hash);
+            result.problems = read
+                .problems
+                .into_iter()
+                .map(|p| format!("{p}; matched as bytes instead"))
+                .collect();
+            return result;
+        }
+        BlobResult {
+            findings: read.findings,
+            binary: false,
+            content_id: format!("{hash:032x}"),
+            problems: read.problems,
+        }
     }
 
     /// Big GBK/UTF-16 blobs are matched in chunks and never decoded whole.
@@ -201,9 +266,16 @@ impl Scanner {
                 binary: result.binary,
                 git: None,
                 triage: None,
-                cell: cells
-                    .and_then(|c| c.get(n).cloned().flatten())
-                    .map(Box::new),
+                cell: match &bf.cell {
+                    Some(c) => Some(Box::new(TableCell {
+                        name: format!("{path}{}", c.suffix),
+                        column: c.column.clone(),
+                        row: c.row,
+                    })),
+                    None => cells
+                        .and_then(|c| c.get(n).cloned().flatten())
+                        .map(Box::new),
+                },
                 process: None,
             });
         }
@@ -220,6 +292,7 @@ impl Scanner {
                 findings: chunked::match_transcoded(self, bytes, encoding),
                 binary: false,
                 content_id: format!("{hash:032x}"),
+                problems: Vec::new(),
             };
         }
         let text = decode::to_utf8(bytes, encoding);
@@ -234,6 +307,7 @@ impl Scanner {
             findings,
             binary,
             content_id: format!("{hash:032x}"),
+            problems: Vec::new(),
         }
     }
 }

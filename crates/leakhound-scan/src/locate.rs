@@ -61,6 +61,7 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             confidence: m.confidence,
             count: m.count,
             inline_allowed,
+            cell: None,
         });
     }
     out

@@ -81,9 +81,14 @@ impl<'a> Leaves<'a> {
 
 impl Visitor for Leaves<'_> {
     fn leaf(&mut self, path: &str, bytes: &[u8]) {
-        let findings = &mut self.findings;
+        let (findings, problems) = (&mut self.findings, &mut self.problems);
         self.scanner
-            .scan_blob(path, bytes, &mut |f| findings.push(f));
+            .scan_leaf(path, bytes, &mut |f| findings.push(f), &mut |p| {
+                problems.push(p)
+            });
+    }
+    fn whole(&mut self, path: &str) -> bool {
+        leakhound_assess::tables::is_workbook(path)
     }
     fn problem(&mut self, problem: Problem) {
         self.problems.push(problem);
