@@ -1,5 +1,6 @@
 //! Any bytes, under any table file name, through every table reader (CSV, JSON, SQL
-//! dumps, spreadsheets, Parquet, SQLite) and the trace classifier: must never panic.
+//! dumps, spreadsheets, Parquet, SQLite), the classifier, and the offset-to-cell walkers
+//! the scanner uses (`places`): must never panic.
 //! Run: `cargo fuzz run table_readers` (needs a nightly toolchain and cargo-fuzz).
 #![no_main]
 
@@ -28,4 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let name = NAMES[usize::from(pick) % NAMES.len()];
     let limits = Limits { max_expanded_size: 64 << 20, ..Limits::default() };
     read_blob(name, rest, &limits, &mut Drain);
+    let offsets: Vec<u64> = (0..rest.len() as u64 + 1).step_by(7).collect();
+    let places = leakhound_assess::places::places(name, rest, &offsets);
+    assert_eq!(places.len(), offsets.len());
 });
