@@ -70,6 +70,8 @@ pub(crate) struct CompiledRule {
     pub placeholder_filter: bool,
     pub generic: bool,
     pub allow: Vec<LazyRegex>,
+    /// Matched only on the lines holding its keywords (see `windows.rs`).
+    pub line_bound: bool,
 }
 
 /// Unicode-aware `\b`, `\d` and `\w` force the regex engine off its DFA fast path on
@@ -246,6 +248,14 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             Some(p) => value_groups(p),
             None => vec![0],
         };
+        let line_bound = match &rule.regex {
+            Some(p) if !rule.keywords.is_empty() => regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(p)
+                .is_ok_and(|hir| crate::windows::line_bound(&hir, &rule.keywords)),
+            _ => false,
+        };
         let allow = rule
             .allow
             .iter()
@@ -268,6 +278,7 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             placeholder_filter: rule.placeholder_filter,
             generic: rule.generic,
             allow,
+            line_bound,
         });
         info.push(RuleInfo {
             id: Arc::from(rule.id.as_str()),
@@ -281,22 +292,9 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
 
     let mut keywords_sorted: Vec<(String, usize)> = keyword_index.into_iter().collect();
     keywords_sorted.sort_by_key(|(_, slot)| *slot);
-    // The scan reports non-overlapping, leftmost-longest keyword hits, so a keyword
-    // inside a longer one ("secret" in "client_secret") is never reported itself: give
-    // each keyword the rules of every keyword it contains.
-    let lowered: Vec<String> = keywords_sorted.iter().map(|(k, _)| k.clone()).collect();
-    let direct = keyword_rules.clone();
-    for (i, outer) in lowered.iter().enumerate() {
-        for (j, inner) in lowered.iter().enumerate() {
-            if i != j && outer.contains(inner.as_str()) {
-                for &r in &direct[j] {
-                    if !keyword_rules[i].contains(&r) {
-                        keyword_rules[i].push(r);
-                    }
-                }
-            }
-        }
-    }
+    // Hits are reported overlapping, so a keyword inside or across another
+    // ("secret" in "client_secret") is seen on its own: rules matched on keyword lines
+    // only rely on every line with a keyword being reported.
     let keywords = if keywords_sorted.is_empty() {
         None
     } else {
@@ -305,7 +303,7 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
                 .ascii_case_insensitive(true)
                 // A full DFA: measured faster than the default NFA for a few hundred keywords.
                 .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .match_kind(MatchKind::LeftmostLongest)
+                .match_kind(MatchKind::Standard)
                 .build(keywords_sorted.iter().map(|(k, _)| k.as_bytes()))
                 .map_err(|e| MatcherError::Automaton(e.to_string()))?,
         )

@@ -30,6 +30,7 @@ mod accept;
 mod compile;
 mod examples;
 mod tokens;
+mod windows;
 
 pub use examples::{check_examples, ExampleFailure};
 
@@ -172,17 +173,44 @@ impl Matcher {
     /// starts). Never panics on any input.
     pub fn scan(&self, hay: &[u8]) -> Vec<RawMatch> {
         let mut out = Vec::new();
-        let mut triggered = vec![false; self.rules.len()];
+        // Per rule: not hit, hit (match the whole blob), or hit on some lines only.
+        let mut whole = vec![false; self.rules.len()];
+        let mut last_window: Vec<usize> = vec![usize::MAX; self.rules.len()];
+        let mut windows: Vec<(RuleIndex, usize, usize)> = Vec::new();
         if let Some(ac) = &self.keywords {
-            for m in ac.find_iter(hay) {
+            let mut line = (usize::MAX, 0);
+            for m in ac.find_overlapping_iter(hay) {
                 for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                    triggered[r] = true;
+                    if whole[r] {
+                        continue;
+                    }
+                    if !self.rules[r].line_bound {
+                        whole[r] = true;
+                        continue;
+                    }
+                    if !(line.0 <= m.start() && m.end() <= line.1) {
+                        line = windows::line_around(hay, m.start(), m.end());
+                    }
+                    // Hits come in order: grow this rule's last window when the line
+                    // is the same or the next one.
+                    match windows.get_mut(last_window[r]) {
+                        Some(w) if w.2 >= line.0 => w.2 = w.2.max(line.1),
+                        _ => {
+                            last_window[r] = windows.len();
+                            windows.push((r, line.0, line.1));
+                        }
+                    }
                 }
             }
         }
-        for (index, fired) in triggered.iter().enumerate() {
+        for (index, fired) in whole.iter().enumerate() {
             if *fired {
-                self.run_rule(index, hay, &mut out);
+                self.run_rule(index, hay, 0, hay.len(), &mut out);
+            }
+        }
+        for &(index, from, to) in &windows {
+            if !whole[index] {
+                self.run_rule(index, hay, from, to, &mut out);
             }
         }
         self.run_always(hay, &mut out);
@@ -193,21 +221,40 @@ impl Matcher {
         out
     }
 
-    fn run_rule(&self, index: RuleIndex, hay: &[u8], out: &mut Vec<RawMatch>) {
+    /// Run rule `index`'s regex over `hay[from..to]` (the text around still seen by
+    /// look-behind) and judge what it extracts.
+    fn run_rule(
+        &self,
+        index: RuleIndex,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        out: &mut Vec<RawMatch>,
+    ) {
         let rule = &self.rules[index];
         let Some(re) = rule.regex.as_ref().and_then(|r| r.get()) else {
             return;
         };
-        for caps in re.captures_iter(hay) {
-            let Some(value) = rule
+        let Some(bounded) = hay.get(..to) else {
+            return;
+        };
+        let mut locations = re.capture_locations();
+        let mut at = from;
+        while at <= bounded.len() {
+            let Some(whole) = re.captures_read_at(&mut locations, bounded, at) else {
+                break;
+            };
+            at = if whole.end() > whole.start() {
+                whole.end()
+            } else {
+                whole.end() + 1
+            };
+            let value = rule
                 .value_groups
                 .iter()
-                .find_map(|&g| caps.get(g))
-                .or_else(|| caps.get(0))
-            else {
-                continue;
-            };
-            if let Some(m) = self.accept(index, hay, value.start(), value.end()) {
+                .find_map(|&g| locations.get(g))
+                .unwrap_or((whole.start(), whole.end()));
+            if let Some(m) = self.accept(index, hay, value.0, value.1) {
                 out.push(m);
             }
         }
@@ -249,7 +296,7 @@ impl Matcher {
             });
         }
         for &index in &self.unbounded_rules {
-            self.run_rule(index, hay, out);
+            self.run_rule(index, hay, 0, hay.len(), out);
         }
     }
 
