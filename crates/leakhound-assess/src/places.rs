@@ -63,7 +63,7 @@ fn delimited(format: &str, text: &[u8], offsets: &[usize]) -> Vec<Option<Place>>
     let delimiter = if format == "tsv" {
         b'\t'
     } else {
-        let first = &text[..memchr_newline(text)];
+        let first = &text[..memchr::memchr(b'\n', text).unwrap_or(text.len())];
         [b',', b'\t', b';', b'|']
             .into_iter()
             .max_by_key(|d| (first.iter().filter(|b| *b == d).count(), *d == b','))
@@ -103,6 +103,17 @@ fn delimited(format: &str, text: &[u8], offsets: &[usize]) -> Vec<Option<Place>>
             _ => {}
         }
         i += 1;
+        // Past the header nothing changes between quotes, delimiters and newlines:
+        // jump to the next one (the offsets on the way share the current cell).
+        if record > 0 && i < text.len() {
+            let rest = &text[i..];
+            let next = if in_quotes {
+                memchr::memchr(b'"', rest)
+            } else {
+                memchr::memchr3(b'"', delimiter, b'\n', rest)
+            };
+            i = next.map_or(text.len(), |k| i + k).min(last + 1);
+        }
     }
     while at.len() < offsets.len() {
         at.push((record, field));
@@ -125,10 +136,6 @@ fn delimited(format: &str, text: &[u8], offsets: &[usize]) -> Vec<Option<Place>>
             })
         })
         .collect()
-}
-
-fn memchr_newline(text: &[u8]) -> usize {
-    text.iter().position(|&b| b == b'\n').unwrap_or(text.len())
 }
 
 fn header_text(raw: &[u8]) -> String {
@@ -424,6 +431,49 @@ mod tests {
             at(&one("e.jsonl", lines, "13912345678")),
             (None, "p.mobile", 2)
         );
+    }
+
+    /// The plain byte-by-byte walk the jumping one must agree with.
+    fn reference(text: &[u8], offset: usize) -> (u64, usize) {
+        let (mut record, mut field, mut in_quotes, mut i) = (0u64, 0usize, false, 0usize);
+        while i < text.len() && i < offset {
+            match text[i] {
+                b'"' if in_quotes && text.get(i + 1) == Some(&b'"') => i += 1,
+                b'"' => in_quotes = !in_quotes,
+                _ if in_quotes => {}
+                b'\n' => (record, field) = (record + 1, 0),
+                b',' => field += 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        (record, field)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn jumping_walk_agrees_with_a_byte_by_byte_one(
+            body in proptest::collection::vec(proptest::sample::select(vec![b'a', b'1', b',', b'"', b'\n']), 0..200),
+            picks in proptest::collection::vec(0usize..220, 1..8),
+        ) {
+            // A fixed header keeps the column names and the row numbering predictable.
+            let mut text = b"h1,h2,h3\n".to_vec();
+            text.extend_from_slice(&body);
+            let offsets: Vec<u64> = picks
+                .iter()
+                .map(|&p| (9 + p.min(body.len())) as u64)
+                .collect();
+            let got = places("t.csv", &text, &offsets);
+            for (o, place) in offsets.iter().zip(got) {
+                let (record, field) = reference(&text, *o as usize);
+                let place = place.unwrap_or_else(|| panic!("no place"));
+                proptest::prop_assert_eq!(place.row, record);
+                let column = ["h1", "h2", "h3"]
+                    .get(field)
+                    .map_or(format!("column_{}", field + 1), |h| h.to_string());
+                proptest::prop_assert_eq!(place.column, column);
+            }
+        }
     }
 
     #[test]
