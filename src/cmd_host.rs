@@ -1,6 +1,7 @@
 //! `leakhound host`: is this machine mining?
 
 use crate::args::{load_rules, parse_pack};
+use crate::datastore::DatastoreArg;
 use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
@@ -9,6 +10,7 @@ use leakhound_host::{inspect, HostOptions};
 use leakhound_matcher::Matcher;
 use leakhound_reports::ReportOptions;
 use leakhound_scan::{ScanOptions, Scanner, Summary};
+use leakhound_store::ScanRecord;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -40,6 +42,8 @@ pub struct HostArgs {
     reveal: bool,
     #[command(flatten)]
     out: output::OutputArgs,
+    #[command(flatten)]
+    store: DatastoreArg,
     /// No warnings on stderr, no summary in human output.
     #[arg(long, short)]
     quiet: bool,
@@ -53,6 +57,11 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
     } else {
         a.rules.clone()
     };
+    // A wrong datastore URL should fail before the machine is read.
+    let mut store = a.store.open()?;
+    let started_at = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
     let rules = load_rules(&packs, &[])?;
     let matcher = Matcher::new(&rules).context("compiling rules")?;
     let scanner = Scanner::new(matcher, ScanOptions::default());
@@ -64,11 +73,26 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
         resolve: a.resolve,
         reveal: a.reveal,
     };
-    let report = inspect(&options, &scanner).context("inspecting the host")?;
+    let mut report = inspect(&options, &scanner).context("inspecting the host")?;
     if !a.quiet {
         for p in &report.problems {
             eprintln!("leakhound: warning: {p}");
         }
+    }
+    if let Some(store) = store.as_mut() {
+        let run = ScanRecord {
+            started_at,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            kind: "host".to_string(),
+            targets: vec![a.root.display().to_string()],
+            packs: packs.iter().map(|c| c.to_string()).collect(),
+            rules: scanner.matcher().len() as u64,
+            files: report.startup_paths.len() as u64,
+            blobs: report.processes as u64,
+            bytes: 0,
+            problems: report.problems.len() as u64,
+        };
+        crate::datastore::record(store, &run, &mut report.findings, &a.store.shown(), a.quiet)?;
     }
     let mut summary = Summary::of_findings(&report.findings);
     summary.elapsed = started.elapsed();
@@ -89,9 +113,9 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
         assessments: Vec::new(),
     };
     a.out.write(format, &report.findings, &summary, &options)?;
-    Ok(if report.findings.is_empty() {
-        exit::CLEAN
-    } else {
+    Ok(if report.findings.iter().any(crate::datastore::fails) {
         exit::FINDINGS
+    } else {
+        exit::CLEAN
     })
 }

@@ -6,7 +6,7 @@ use crate::progress::Progress;
 use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
-use leakhound_findings::{Category, Finding, Status};
+use leakhound_findings::Category;
 use leakhound_inputs::walk::WalkOptions;
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use leakhound_matcher::Matcher;
@@ -200,40 +200,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             bytes: summary.bytes,
             problems: summary.problems.len() as u64,
         };
-        let recorded = store
-            .record(&record, &findings)
-            .with_context(|| format!("recording the scan in {}", a.store.shown()))?;
-        // Flag the new place only, not every place of a revoked value.
-        let new_places: std::collections::HashSet<(&str, &str)> = recorded
-            .reappeared
-            .iter()
-            .map(|r| (r.fingerprint.as_str(), r.path.as_str()))
-            .collect();
-        for f in &mut findings {
-            if let Some(t) = recorded.triage.get(&f.fingerprint) {
-                let mut t = t.clone();
-                t.reappeared =
-                    new_places.contains(&(f.fingerprint.as_str(), f.location.path.as_str()));
-                f.triage = Some(Box::new(t));
-            }
-        }
-        if !a.quiet {
-            eprintln!(
-                "leakhound: recorded scan {} in {}: {} distinct values, {} new",
-                recorded.scan_id,
-                a.store.shown(),
-                recorded.findings,
-                recorded.new.len()
-            );
-            for r in &recorded.reappeared {
-                eprintln!(
-                    "leakhound: warning: {} {} was marked revoked and is now also in {}",
-                    r.rule,
-                    &r.fingerprint[..12.min(r.fingerprint.len())],
-                    r.path
-                );
-            }
-        }
+        crate::datastore::record(store, &record, &mut findings, &a.store.shown(), a.quiet)?;
     }
     if let Some(b) = &baseline {
         summary.drop_baselined(&mut findings, |f| {
@@ -256,21 +223,11 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             summary.unreadable()
         );
     }
-    Ok(if findings.iter().any(fails) {
+    Ok(if findings.iter().any(crate::datastore::fails) {
         exit::FINDINGS
     } else {
         exit::CLEAN
     })
-}
-
-/// Whether a finding fails the scan (exit 1). A decision recorded in the datastore
-/// (false positive, accepted, revoked) stops it failing CI again, unless a revoked
-/// value has turned up somewhere new.
-fn fails(f: &Finding) -> bool {
-    match f.triage.as_deref() {
-        None => true,
-        Some(t) => t.reappeared || matches!(t.status, Status::Open | Status::Confirmed),
-    }
 }
 
 /// `--config FILE`, else leakhound.toml in the current folder, unless `--no-config`.

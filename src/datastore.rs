@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use clap::Args;
-use leakhound_store::Store;
+use leakhound_findings::{Finding, Status};
+use leakhound_store::{ScanRecord, Store};
 
 #[derive(Args, Clone, Debug, Default)]
 pub struct DatastoreArg {
@@ -33,6 +34,60 @@ impl DatastoreArg {
     /// The datastore as messages may show it.
     pub fn shown(&self) -> String {
         self.datastore.as_deref().map(shown).unwrap_or_default()
+    }
+}
+
+/// Record a run's findings (`scan` or `host`) and give each its standing decision;
+/// warn when a value marked revoked turns up in a new place.
+pub fn record(
+    store: &mut Store,
+    run: &ScanRecord,
+    findings: &mut [Finding],
+    shown: &str,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let recorded = store
+        .record(run, findings)
+        .with_context(|| format!("recording the {} run in {shown}", run.kind))?;
+    // Flag the new place only, not every place of a revoked value.
+    let new_places: std::collections::HashSet<(&str, &str)> = recorded
+        .reappeared
+        .iter()
+        .map(|r| (r.fingerprint.as_str(), r.path.as_str()))
+        .collect();
+    for f in findings.iter_mut() {
+        if let Some(t) = recorded.triage.get(&f.fingerprint) {
+            let mut t = t.clone();
+            t.reappeared = new_places.contains(&(f.fingerprint.as_str(), f.location.path.as_str()));
+            f.triage = Some(Box::new(t));
+        }
+    }
+    if !quiet {
+        eprintln!(
+            "leakhound: recorded scan {} in {shown}: {} distinct values, {} new",
+            recorded.scan_id,
+            recorded.findings,
+            recorded.new.len()
+        );
+        for r in &recorded.reappeared {
+            eprintln!(
+                "leakhound: warning: {} {} was marked revoked and is now also in {}",
+                r.rule,
+                &r.fingerprint[..12.min(r.fingerprint.len())],
+                r.path
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether a finding fails the run (exit 1). A decision recorded in the datastore
+/// (false positive, accepted, revoked) stops it failing CI again, unless a revoked
+/// value has turned up somewhere new.
+pub fn fails(f: &Finding) -> bool {
+    match f.triage.as_deref() {
+        None => true,
+        Some(t) => t.reappeared || matches!(t.status, Status::Open | Status::Confirmed),
     }
 }
 

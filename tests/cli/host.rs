@@ -395,3 +395,63 @@ fn the_live_machine_shows_a_miner_named_process_and_a_pool_connection() {
     );
     drop(renamed);
 }
+
+/// `host --datastore` records its findings like a scan does, and decisions taken on
+/// them stick: once every finding is triaged as accepted, the next check passes.
+#[test]
+fn host_findings_are_recorded_and_triage_sticks() {
+    let t = Tree::new();
+    fixture(&t, true);
+    let root = t.path().display().to_string();
+    let db = t.join("findings.db").display().to_string();
+    let (found, code, stderr) = host(t.path(), &["--root", &root, "--datastore", &db]);
+    assert_eq!((found.len(), code), (15, 1), "{stderr}");
+    assert!(stderr.contains("recorded scan 1"), "{stderr}");
+    let stored = run_in(
+        t.path(),
+        &["report", "--datastore", &db, "--format", "jsonl"],
+    );
+    assert_eq!(stored.code, 0, "{}", stored.stderr);
+    let stored: Vec<Value> = stored
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        stored.iter().any(|f| f["rule"] == "host-miner-process"),
+        "{stored:#?}"
+    );
+    assert!(
+        !stored.iter().any(|f| f.to_string().contains(WALLET)),
+        "the datastore holds masked values only"
+    );
+    let mut fingerprints: Vec<&str> = stored
+        .iter()
+        .filter_map(|f| f["fingerprint"].as_str())
+        .collect();
+    fingerprints.sort_unstable();
+    fingerprints.dedup();
+    for fp in &fingerprints {
+        let run = run_in(
+            t.path(),
+            &[
+                "triage",
+                fp,
+                "--status",
+                "accepted",
+                "--by",
+                "ops",
+                "--datastore",
+                &db,
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let (again, code, stderr) = host(t.path(), &["--root", &root, "--datastore", &db]);
+    assert_eq!(again.len(), 15);
+    assert_eq!(code, 0, "every finding is decided: {stderr}");
+    assert!(
+        again.iter().all(|f| f["status"] == "accepted"),
+        "{again:#?}"
+    );
+}

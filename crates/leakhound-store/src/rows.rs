@@ -14,7 +14,7 @@ pub struct ScanRecord {
     pub started_at: String,
     /// leakhound's version.
     pub tool_version: String,
-    /// `files`, `history` or `staged`.
+    /// `files`, `history`, `staged` or `host`.
     pub kind: String,
     /// What was scanned, as given.
     pub targets: Vec<String>,
@@ -54,7 +54,7 @@ pub struct ScanRow {
     pub finished_at: String,
     /// leakhound's version.
     pub tool_version: String,
-    /// `files`, `history` or `staged`.
+    /// `files`, `history`, `staged` or `host`.
     pub kind: String,
     /// What was scanned (JSON array of strings).
     pub targets: String,
