@@ -855,6 +855,31 @@ fn scan_places_every_finding_in_its_table_cell() {
     // Every finding is in some table: no raw strings of zipped XML or database pages.
     let outside: Vec<&Value> = findings.iter().filter(|f| f["table"].is_null()).collect();
     assert!(outside.is_empty(), "{outside:?}");
+    // Human output names the table when the file holds several.
+    let human = run_in(
+        t.path(),
+        &[
+            "scan",
+            "--color",
+            "never",
+            "crm/mysql.sql",
+            "crm/customers.csv",
+        ],
+    );
+    assert!(
+        human
+            .stdout
+            .contains("table customers, row 1, column 身份证号"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("              row 1, column 身份证号"),
+        "{}",
+        human.stdout
+    );
     // A workbook that cannot be read is said so, and its bytes are still matched.
     t.file("broken.xlsx", &xlsx[..xlsx.len() / 2]);
     let run = run_in(t.path(), &["scan", "broken.xlsx"]);

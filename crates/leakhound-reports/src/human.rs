@@ -84,7 +84,14 @@ pub(crate) fn write(
             }
         }
         if let Some(c) = &f.cell {
-            let line = format!("              row {}, column {}", c.row, c.column);
+            // A dump or database holds several tables: name the one the row is in.
+            let table = c
+                .name
+                .strip_prefix(f.location.path.as_str())
+                .and_then(|t| t.strip_prefix('!'))
+                .map(|t| format!("table {t}, "))
+                .unwrap_or_default();
+            let line = format!("              {table}row {}, column {}", c.row, c.column);
             writeln!(out, "{}", paint(o, "2", &line))?;
         }
         if let Some(git) = &f.git {
