@@ -200,14 +200,10 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
     );
     let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
     t.file("crm/customers.jsonl", jsonl);
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file::<_, ()>(
-        "export/customers.csv",
-        zip::write::SimpleFileOptions::default(),
-    )
-    .expect("zip entry");
-    zip.write_all(delimited(",").as_bytes()).expect("zip write");
-    t.file("crm/backup.zip", zip.finish().expect("zip").into_inner());
+    t.file(
+        "crm/backup.zip",
+        zipped("export/customers.csv", delimited(",").as_bytes()),
+    );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(delimited(",").as_bytes()).expect("gz");
     t.file("crm/customers2.csv.gz", gz.finish().expect("gz"));
@@ -300,19 +296,21 @@ fn workbook() -> Vec<u8> {
     book.save_to_buffer().expect("xlsx")
 }
 
+/// `bytes` as the one member `name` of a zip archive.
+fn zipped(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file::<_, ()>(name, zip::write::SimpleFileOptions::default())
+        .expect("zip entry");
+    zip.write_all(bytes).expect("zip write");
+    zip.finish().expect("zip").into_inner()
+}
+
 #[test]
 fn every_sheet_of_a_workbook_is_a_table_also_inside_an_archive() {
     let t = Tree::new();
     let xlsx = workbook();
     t.file("book.xlsx", &xlsx);
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file::<_, ()>(
-        "reports/book.xlsx",
-        zip::write::SimpleFileOptions::default(),
-    )
-    .expect("zip entry");
-    zip.write_all(&xlsx).expect("zip write");
-    t.file("mail.zip", zip.finish().expect("zip").into_inner());
+    t.file("mail.zip", zipped("reports/book.xlsx", &xlsx));
     let doc = assess(&t, &["book.xlsx", "mail.zip"]);
     let tables = doc["tables"].as_array().expect("tables");
     let sources: Vec<&str> = tables.iter().filter_map(|x| x["source"].as_str()).collect();
@@ -797,14 +795,7 @@ fn scan_places_every_finding_in_its_table_cell() {
     drop(db);
     let xlsx = workbook();
     t.file("crm/book.xlsx", &xlsx);
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file::<_, ()>(
-        "reports/book.xlsx",
-        zip::write::SimpleFileOptions::default(),
-    )
-    .expect("zip entry");
-    zip.write_all(&xlsx).expect("zip write");
-    t.file("crm/mail.zip", zip.finish().expect("zip").into_inner());
+    t.file("crm/mail.zip", zipped("reports/book.xlsx", &xlsx));
     parquet_file(&t.join("crm/lake.parquet"));
 
     let run = run_in(t.path(), &["scan", "--format", "jsonl", "crm"]);

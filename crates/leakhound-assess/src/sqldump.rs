@@ -183,15 +183,7 @@ fn walk_tuples(
         }
         let c = b[i];
         if let Some(q) = quote {
-            if c == b'\\' && q == b'\'' {
-                i += 1;
-            } else if c == q {
-                if b.get(i + 1) == Some(&q) {
-                    i += 1;
-                } else {
-                    quote = None;
-                }
-            }
+            i = quoted_step(b, i, q, &mut quote);
         } else {
             match c {
                 b'\'' | b'"' => quote = Some(c),
@@ -755,6 +747,25 @@ impl<R: std::io::BufRead> DumpStream<R> {
     }
 }
 
+/// One byte inside a string quoted with `q`: a backslash escape (single quotes) or a
+/// doubled quote is skipped whole, the closing quote ends the string. Returns the
+/// index of the last byte consumed.
+fn quoted_step(b: &[u8], i: usize, q: u8, quote: &mut Option<u8>) -> usize {
+    let c = b[i];
+    if c == b'\\' && q == b'\'' {
+        i + 1
+    } else if c == q {
+        if b.get(i + 1) == Some(&q) {
+            i + 1
+        } else {
+            *quote = None;
+            i
+        }
+    } else {
+        i
+    }
+}
+
 /// Where the statement in `s` ends (after its `;` outside quotes), scanning from
 /// `from` with the quote state left by the previous call, so a statement read line by
 /// line is scanned once.
@@ -764,17 +775,7 @@ fn statement_end_from(s: &str, from: usize, quote: &mut Option<u8>) -> Option<us
     while i < b.len() {
         let c = b[i];
         match *quote {
-            Some(q) => {
-                if c == b'\\' && q == b'\'' {
-                    i += 1;
-                } else if c == q {
-                    if b.get(i + 1) == Some(&q) {
-                        i += 1;
-                    } else {
-                        *quote = None;
-                    }
-                }
-            }
+            Some(q) => i = quoted_step(b, i, q, quote),
             None => match c {
                 b'\'' | b'"' | b'`' => *quote = Some(c),
                 b';' => return Some(i + 1),
