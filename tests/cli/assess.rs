@@ -153,6 +153,13 @@ fn create_and_insert(table: &str) -> String {
     s
 }
 
+/// The table as an SQLite database file.
+fn sqlite_file(path: &std::path::Path) {
+    let db = rusqlite::Connection::open(path).expect("sqlite file");
+    db.execute_batch(&create_and_insert("customers"))
+        .expect("sqlite rows");
+}
+
 fn json_records() -> Vec<Value> {
     customers()
         .into_iter()
@@ -210,10 +217,7 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
     t.file("crm/README.md", "not a table\n");
     t.file("crm/mysql.sql", mysqldump());
     t.file("crm/pg.sql", pg_dump());
-    let db = rusqlite::Connection::open(t.join("crm/customers.db")).expect("sqlite file");
-    db.execute_batch(&create_and_insert("customers"))
-        .expect("sqlite rows");
-    drop(db);
+    sqlite_file(&t.join("crm/customers.db"));
 
     let doc = assess(&t, &["crm"]);
     let tables = doc["tables"].as_array().expect("tables");
@@ -789,10 +793,7 @@ fn scan_places_every_finding_in_its_table_cell() {
     t.file("crm/customers.jsonl", jsonl);
     t.file("crm/mysql.sql", mysqldump());
     t.file("crm/pg.sql", pg_dump());
-    let db = rusqlite::Connection::open(t.join("crm/customers.db")).expect("sqlite file");
-    db.execute_batch(&create_and_insert("customers"))
-        .expect("sqlite rows");
-    drop(db);
+    sqlite_file(&t.join("crm/customers.db"));
     let xlsx = workbook();
     t.file("crm/book.xlsx", &xlsx);
     t.file("crm/mail.zip", zipped("reports/book.xlsx", &xlsx));
