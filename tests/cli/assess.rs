@@ -160,6 +160,22 @@ fn sqlite_file(path: &std::path::Path) {
         .expect("sqlite rows");
 }
 
+/// The table under `crm/` as CSV, nested JSON (pretty-printed, so records span
+/// lines), JSON Lines, a mysqldump, a pg_dump and an SQLite file.
+fn customer_tables(t: &Tree) {
+    t.file("crm/customers.csv", delimited(","));
+    t.file(
+        "crm/customers.json",
+        serde_json::to_string_pretty(&serde_json::json!({"data": json_records()}))
+            .unwrap_or_default(),
+    );
+    let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
+    t.file("crm/customers.jsonl", jsonl);
+    t.file("crm/mysql.sql", mysqldump());
+    t.file("crm/pg.sql", pg_dump());
+    sqlite_file(&t.join("crm/customers.db"));
+}
+
 fn json_records() -> Vec<Value> {
     customers()
         .into_iter()
@@ -181,6 +197,14 @@ fn assess(t: &Tree, paths: &[&str]) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("bad json ({e}): {}", run.stdout))
 }
 
+/// A table read whole: all 200 rows, 150 people, the five sensitive kinds.
+fn assert_whole_table(table: &Value) {
+    let src = table["source"].as_str().unwrap_or("?");
+    assert_eq!(table["rows"], 200, "{src}");
+    assert_eq!(table["distinct_people"], 150, "{src}");
+    assert_eq!(kinds(table).len(), 5, "{src}: {table}");
+}
+
 /// The kinds found, sorted, with their valid ratios.
 fn kinds(table: &Value) -> Vec<(String, f64)> {
     let mut k: Vec<(String, f64)> = table["columns"]
@@ -196,17 +220,11 @@ fn kinds(table: &Value) -> Vec<(String, f64)> {
 #[test]
 fn every_format_gives_the_same_rows_kinds_and_people() {
     let t = Tree::new();
-    t.file("crm/customers.csv", delimited(","));
+    customer_tables(&t);
     t.file("crm/customers.tsv", delimited("\t"));
     let utf8 = delimited(",");
     let (gbk, _, _) = encoding_rs::GBK.encode(&utf8);
     t.file("crm/customers_gbk.csv", &gbk);
-    t.file(
-        "crm/customers.json",
-        serde_json::to_string(&serde_json::json!({"data": json_records()})).unwrap_or_default(),
-    );
-    let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
-    t.file("crm/customers.jsonl", jsonl);
     t.file(
         "crm/backup.zip",
         zipped("export/customers.csv", delimited(",").as_bytes()),
@@ -215,9 +233,6 @@ fn every_format_gives_the_same_rows_kinds_and_people() {
     gz.write_all(delimited(",").as_bytes()).expect("gz");
     t.file("crm/customers2.csv.gz", gz.finish().expect("gz"));
     t.file("crm/README.md", "not a table\n");
-    t.file("crm/mysql.sql", mysqldump());
-    t.file("crm/pg.sql", pg_dump());
-    sqlite_file(&t.join("crm/customers.db"));
 
     let doc = assess(&t, &["crm"]);
     let tables = doc["tables"].as_array().expect("tables");
@@ -662,10 +677,7 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
         ]
     );
     for table in tables {
-        let src = table["source"].as_str().unwrap_or("?");
-        assert_eq!(table["rows"], 200, "{src}");
-        assert_eq!(table["distinct_people"], 150, "{src}");
-        assert_eq!(kinds(table).len(), 5, "{src}: {table}");
+        assert_whole_table(table);
     }
 }
 
@@ -768,10 +780,7 @@ fn big_compressed_tables_are_streamed_with_the_same_answer() {
             "--stream-above {stream_above}"
         );
         for table in tables {
-            let src = table["source"].as_str().unwrap_or("?");
-            assert_eq!(table["rows"], 200, "{src}");
-            assert_eq!(table["distinct_people"], 150, "{src}");
-            assert_eq!(kinds(table).len(), 5, "{src}: {table}");
+            assert_whole_table(table);
         }
     }
 }
@@ -783,17 +792,7 @@ fn big_compressed_tables_are_streamed_with_the_same_answer() {
 #[test]
 fn scan_places_every_finding_in_its_table_cell() {
     let t = Tree::new();
-    t.file("crm/customers.csv", delimited(","));
-    t.file(
-        "crm/customers.json",
-        serde_json::to_string_pretty(&serde_json::json!({"data": json_records()}))
-            .unwrap_or_default(),
-    );
-    let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
-    t.file("crm/customers.jsonl", jsonl);
-    t.file("crm/mysql.sql", mysqldump());
-    t.file("crm/pg.sql", pg_dump());
-    sqlite_file(&t.join("crm/customers.db"));
+    customer_tables(&t);
     let xlsx = workbook();
     t.file("crm/book.xlsx", &xlsx);
     t.file("crm/mail.zip", zipped("reports/book.xlsx", &xlsx));
