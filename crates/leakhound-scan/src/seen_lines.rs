@@ -8,14 +8,16 @@
 //! the version. What is skipped was matched at an earlier version of the same path,
 //! and a finding there is the same finding (same path, same fingerprint).
 //!
-//! Lines are keyed by (path, line content) and remember the earliest commit that had
-//! them, so blobs read out of order by parallel workers still attribute a value to
-//! the first commit that held it: a line claimed by a later commit is rescanned when
-//! an earlier commit's version arrives.
+//! Lines are kept per path (one small table each, so a version's lookups stay in cache
+//! rather than probing one table of millions of lines) and remember the earliest
+//! commit that had them, so blobs read out of order by parallel workers still
+//! attribute a value to the first commit that held it: a line claimed by a later
+//! commit is rescanned when an earlier commit's version arrives.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Blobs smaller than this are matched whole: splitting them saves nothing.
 pub(crate) const MIN_BLOB: usize = 8 << 10;
@@ -44,7 +46,11 @@ impl std::hash::Hasher for PreHashed {
     }
 }
 
-type LineMap = HashMap<u64, u32, std::hash::BuildHasherDefault<PreHashed>>;
+type Hashed = std::hash::BuildHasherDefault<PreHashed>;
+/// Line hash -> rank of the earliest commit seen with it.
+type LineMap = HashMap<u64, u32, Hashed>;
+/// Path hash -> that path's lines.
+type PathMap = HashMap<u64, Arc<Mutex<LineMap>>, Hashed>;
 
 /// A run of whole lines to match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,8 +62,20 @@ pub(crate) struct Part {
     pub first_line: u64,
 }
 
+/// Per-thread buffers: allocating and zeroing them for every blob cost a tenth of a
+/// history scan.
+#[derive(Default)]
+struct Scratch {
+    starts: Vec<usize>,
+    hashes: Vec<u64>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
 pub(crate) struct SeenLines {
-    shards: Vec<Mutex<LineMap>>,
+    paths: Vec<Mutex<PathMap>>,
     len: AtomicUsize,
     /// Most lines remembered. Past it, unknown lines are matched but not remembered:
     /// memory stays bounded and nothing is missed, the scan only gets slower.
@@ -67,108 +85,125 @@ pub(crate) struct SeenLines {
 impl SeenLines {
     pub(crate) fn new(cap: usize) -> SeenLines {
         SeenLines {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(LineMap::default()))
+            paths: (0..SHARDS)
+                .map(|_| Mutex::new(PathMap::default()))
                 .collect(),
             len: AtomicUsize::new(0),
             cap,
         }
     }
 
+    fn lines_of(&self, path_hash: u64) -> Option<Arc<Mutex<LineMap>>> {
+        let shard = self.paths.get((path_hash >> 60) as usize % SHARDS)?;
+        let mut paths = shard.lock().ok()?;
+        Some(paths.entry(path_hash).or_default().clone())
+    }
+
     /// The parts of `bytes` (a text blob at `path`, first held by a commit of `rank`)
     /// that need matching. `None`: match it whole (new lines are most of it).
     pub(crate) fn parts(&self, path: &str, bytes: &[u8], rank: u32) -> Option<Vec<Part>> {
-        let seed = xxhash_rust::xxh3::xxh3_64(path.as_bytes());
-        let mut starts: Vec<usize> = Vec::with_capacity(bytes.len() / 32 + 1);
-        starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        if starts.last() == Some(&bytes.len()) {
-            starts.pop();
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.try_borrow_mut().ok()?;
+            let parts = self.parts_with(&mut scratch, path, bytes, rank);
+            // One huge blob must not pin its line table to the thread for good.
+            if scratch.starts.capacity() > 1 << 22 {
+                *scratch = Scratch::default();
+            }
+            parts
+        })
+    }
+
+    fn parts_with(
+        &self,
+        scratch: &mut Scratch,
+        path: &str,
+        bytes: &[u8],
+        rank: u32,
+    ) -> Option<Vec<Part>> {
+        let Scratch { starts, hashes } = scratch;
+        starts.clear();
+        hashes.clear();
+        let mut from = 0;
+        for newline in memchr::memchr_iter(b'\n', bytes) {
+            starts.push(from);
+            hashes.push(xxhash_rust::xxh3::xxh3_64(&bytes[from..=newline]));
+            from = newline + 1;
+        }
+        if from < bytes.len() {
+            starts.push(from);
+            hashes.push(xxhash_rust::xxh3::xxh3_64(&bytes[from..]));
         }
         let lines = starts.len();
+        if lines == 0 {
+            return None;
+        }
         let end_of = |i: usize| starts.get(i + 1).copied().unwrap_or(bytes.len());
-        let hashes: Vec<u64> = (0..lines)
-            .map(|i| xxhash_rust::xxh3::xxh3_64_with_seed(&bytes[starts[i]..end_of(i)], seed))
-            .collect();
-        // Counting sort of line numbers by shard, so each shard is locked once per blob.
-        let shard_of = |h: u64| (h >> 60) as usize;
-        let mut first = [0usize; SHARDS + 1];
-        for &h in &hashes {
-            first[shard_of(h) + 1] += 1;
-        }
-        for s in 0..SHARDS {
-            first[s + 1] += first[s];
-        }
-        let mut fill = first;
-        let mut order = vec![0u32; lines];
-        for (i, &h) in hashes.iter().enumerate() {
-            let s = shard_of(h);
-            order[fill[s]] = i as u32;
-            fill[s] += 1;
-        }
-        let mut new = vec![false; lines];
-        for (s, shard) in self.shards.iter().enumerate() {
-            let entries = &order[first[s]..first[s + 1]];
-            if entries.is_empty() {
-                continue;
-            }
-            let Ok(mut map) = shard.lock() else {
-                return None;
-            };
-            for &i in entries {
-                let (h, i) = (hashes[i as usize], i as usize);
-                match map.get_mut(&h) {
-                    // Seen at an earlier commit: matched there.
-                    Some(r) if *r < rank => {}
-                    // The same commit (a line repeated in this blob) or a later one.
-                    Some(r) => {
-                        *r = rank;
-                        new[i] = true;
-                    }
-                    None => {
-                        if self.len.load(Ordering::Relaxed) < self.cap {
-                            map.insert(h, rank);
-                            self.len.fetch_add(1, Ordering::Relaxed);
-                        }
-                        new[i] = true;
-                    }
-                }
-            }
-        }
-        let mut keep = vec![false; lines];
-        for i in (0..lines).filter(|&i| new[i]) {
-            let mut from = i.saturating_sub(CONTEXT);
-            while from > 0 && starts[i] - starts[from] < CONTEXT_BYTES {
-                from -= 1;
-            }
-            let mut to = (i + CONTEXT).min(lines - 1);
-            while to + 1 < lines && end_of(to) - end_of(i) < CONTEXT_BYTES {
-                to += 1;
-            }
-            keep[from..=to].iter_mut().for_each(|k| *k = true);
-        }
-        let mut parts = Vec::new();
+        let lines_map = self.lines_of(xxhash_rust::xxh3::xxh3_64(path.as_bytes()))?;
+        let mut map = lines_map.lock().ok()?;
+        let mut parts: Vec<Part> = Vec::new();
         let mut kept_bytes = 0;
-        let mut i = 0;
-        while i < lines {
-            if !keep[i] {
-                i += 1;
-                continue;
-            }
-            let first = i;
-            while i < lines && keep[i] {
-                i += 1;
-            }
+        // Lines `run.0..=run.1` are kept and not yet in `parts`.
+        let mut run: Option<(usize, usize)> = None;
+        let mut flush = |run: (usize, usize), parts: &mut Vec<Part>| {
             let part = Part {
-                start: starts[first],
-                end: end_of(i - 1),
-                first_line: first as u64 + 1,
+                start: starts[run.0],
+                end: end_of(run.1),
+                first_line: run.0 as u64 + 1,
             };
             kept_bytes += part.end - part.start;
             parts.push(part);
+            kept_bytes * 2 <= bytes.len()
+        };
+        let mut added = 0;
+        // Past half the blob it is matched whole; the lines are still remembered.
+        let mut whole = false;
+        for (i, &h) in hashes.iter().enumerate() {
+            let new = match map.get_mut(&h) {
+                // Seen at an earlier commit: matched there.
+                Some(r) if *r < rank => false,
+                // The same commit (a line repeated in this blob) or a later one.
+                Some(r) => {
+                    *r = rank;
+                    true
+                }
+                None => {
+                    if self.len.load(Ordering::Relaxed) + added < self.cap {
+                        map.insert(h, rank);
+                        added += 1;
+                    }
+                    true
+                }
+            };
+            if !new || whole {
+                continue;
+            }
+            // Walks stop at the current run: what it covers is kept anyway.
+            let floor = run.map_or(0, |(_, b)| b + 1);
+            let mut from = i.saturating_sub(CONTEXT);
+            while from > floor && starts[i] - starts[from] < CONTEXT_BYTES {
+                from -= 1;
+            }
+            let mut to = run.map_or(0, |(_, b)| b).max(i + CONTEXT).min(lines - 1);
+            while to + 1 < lines && end_of(to) - end_of(i) < CONTEXT_BYTES {
+                to += 1;
+            }
+            run = match run {
+                Some((a, _)) if from <= floor => Some((a, to)),
+                Some(done) => {
+                    whole = !flush(done, &mut parts);
+                    Some((from, to))
+                }
+                None => Some((from, to)),
+            };
         }
-        if kept_bytes * 2 > bytes.len() {
+        self.len.fetch_add(added, Ordering::Relaxed);
+        if whole {
             return None;
+        }
+        if let Some(done) = run {
+            if !flush(done, &mut parts) {
+                return None;
+            }
         }
         Some(parts)
     }
@@ -245,5 +280,95 @@ mod tests {
             None,
             "most lines were never remembered"
         );
+    }
+
+    /// The rules written plainly: a line is new at a path unless an earlier commit had
+    /// it there; new lines keep CONTEXT lines and CONTEXT_BYTES around them; runs of
+    /// kept lines are parts; more than half the blob kept means whole.
+    struct Reference(HashMap<(String, Vec<u8>), u32>);
+
+    impl Reference {
+        fn parts(&mut self, path: &str, bytes: &[u8], rank: u32) -> Option<Vec<Part>> {
+            let lines: Vec<&[u8]> = bytes.split_inclusive(|&b| b == b'\n').collect();
+            let mut starts = vec![0];
+            for l in &lines {
+                starts.push(starts[starts.len() - 1] + l.len());
+            }
+            let n = lines.len();
+            let mut keep = vec![false; n];
+            for (i, line) in lines.iter().enumerate() {
+                let key = (path.to_string(), line.to_vec());
+                let new = match self.0.get(&key) {
+                    Some(&r) if r < rank => false,
+                    _ => true,
+                };
+                if new {
+                    self.0.insert(key, rank);
+                    let from = (0..=i.saturating_sub(CONTEXT))
+                        .rev()
+                        .find(|&f| f == 0 || starts[i] - starts[f] >= CONTEXT_BYTES)
+                        .unwrap_or(0);
+                    let to = ((i + CONTEXT).min(n - 1)..n)
+                        .find(|&t| t + 1 == n || starts[t + 1] - starts[i + 1] >= CONTEXT_BYTES)
+                        .unwrap_or(n - 1);
+                    keep[from..=to].iter_mut().for_each(|k| *k = true);
+                }
+            }
+            if n == 0 {
+                return None;
+            }
+            let mut parts = Vec::new();
+            let mut i = 0;
+            while i < n {
+                if !keep[i] {
+                    i += 1;
+                    continue;
+                }
+                let first = i;
+                while i < n && keep[i] {
+                    i += 1;
+                }
+                parts.push(Part {
+                    start: starts[first],
+                    end: starts[i],
+                    first_line: first as u64 + 1,
+                });
+            }
+            let kept: usize = parts.iter().map(|p| p.end - p.start).sum();
+            (kept * 2 <= bytes.len()).then_some(parts)
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parts_follow_the_plain_rules(
+            base in proptest::collection::vec((0u16..400, 0usize..200), 100..500),
+            versions in proptest::collection::vec(
+                (0u8..2, 0u32..6, proptest::collection::vec((0usize..500, 0u16..800, 0usize..200), 0..6)),
+                1..8,
+            )
+        ) {
+            let seen = SeenLines::new(1 << 20);
+            let mut reference = Reference(HashMap::new());
+            for (path, rank, edits) in versions {
+                let path = format!("p{path}");
+                // Each version is the base with a few lines replaced, so most of it
+                // has been seen; line lengths vary so the byte context spans from one
+                // to many lines.
+                let mut lines = base.clone();
+                for (at, id, len) in edits {
+                    let at = at % lines.len();
+                    lines[at] = (id, len);
+                }
+                let text: String = lines
+                    .iter()
+                    .map(|&(id, len)| format!("{id}{}\n", "x".repeat(len)))
+                    .collect();
+                proptest::prop_assert_eq!(
+                    seen.parts(&path, text.as_bytes(), rank),
+                    reference.parts(&path, text.as_bytes(), rank)
+                );
+            }
+        }
     }
 }
