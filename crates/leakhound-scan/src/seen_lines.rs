@@ -298,10 +298,7 @@ mod tests {
             let mut keep = vec![false; n];
             for (i, line) in lines.iter().enumerate() {
                 let key = (path.to_string(), line.to_vec());
-                let new = match self.0.get(&key) {
-                    Some(&r) if r < rank => false,
-                    _ => true,
-                };
+                let new = !matches!(self.0.get(&key), Some(&r) if r < rank);
                 if new {
                     self.0.insert(key, rank);
                     let from = (0..=i.saturating_sub(CONTEXT))
