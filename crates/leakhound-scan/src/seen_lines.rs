@@ -47,10 +47,17 @@ impl std::hash::Hasher for PreHashed {
 }
 
 type Hashed = std::hash::BuildHasherDefault<PreHashed>;
-/// Line hash -> rank of the earliest commit seen with it.
-type LineMap = HashMap<u64, u32, Hashed>;
+/// What is remembered of one path.
+#[derive(Default)]
+struct PathLines {
+    /// Line hash -> rank of the earliest commit seen with it.
+    ranks: HashMap<u64, u32, Hashed>,
+    /// The last version read at this path: its rank and line hashes. A version usually
+    /// shares a long head and tail with it, which then needs no lookups at all.
+    last: Option<(u32, Vec<u64>)>,
+}
 /// Path hash -> that path's lines.
-type PathMap = HashMap<u64, Arc<Mutex<LineMap>>, Hashed>;
+type PathMap = HashMap<u64, Arc<Mutex<PathLines>>, Hashed>;
 
 /// A run of whole lines to match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +100,7 @@ impl SeenLines {
         }
     }
 
-    fn lines_of(&self, path_hash: u64) -> Option<Arc<Mutex<LineMap>>> {
+    fn lines_of(&self, path_hash: u64) -> Option<Arc<Mutex<PathLines>>> {
         let shard = self.paths.get((path_hash >> 60) as usize % SHARDS)?;
         let mut paths = shard.lock().ok()?;
         Some(paths.entry(path_hash).or_default().clone())
@@ -138,8 +145,28 @@ impl SeenLines {
             return None;
         }
         let end_of = |i: usize| starts.get(i + 1).copied().unwrap_or(bytes.len());
-        let lines_map = self.lines_of(xxhash_rust::xxh3::xxh3_64(path.as_bytes()))?;
-        let mut map = lines_map.lock().ok()?;
+        let path_lines = self.lines_of(xxhash_rust::xxh3::xxh3_64(path.as_bytes()))?;
+        let mut path_lines = path_lines.lock().ok()?;
+        let PathLines { ranks: map, last } = &mut *path_lines;
+        // Lines shared with an earlier-ranked last version, at the head and the tail,
+        // were seen at an earlier commit: the same answer the table would give.
+        let (head, tail) = match last {
+            Some((last_rank, last_hashes)) if *last_rank < rank => {
+                let head = hashes
+                    .iter()
+                    .zip(last_hashes.iter())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                let tail = hashes[head..]
+                    .iter()
+                    .rev()
+                    .zip(last_hashes[head..].iter().rev())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                (head, lines - tail)
+            }
+            _ => (0, lines),
+        };
         let mut parts: Vec<Part> = Vec::new();
         let mut kept_bytes = 0;
         // Lines `run.0..=run.1` are kept and not yet in `parts`.
@@ -157,7 +184,7 @@ impl SeenLines {
         let mut added = 0;
         // Past half the blob it is matched whole; the lines are still remembered.
         let mut whole = false;
-        for (i, &h) in hashes.iter().enumerate() {
+        for (i, &h) in hashes.iter().enumerate().take(tail).skip(head) {
             let new = match map.get_mut(&h) {
                 // Seen at an earlier commit: matched there.
                 Some(r) if *r < rank => false,
@@ -196,7 +223,20 @@ impl SeenLines {
                 None => Some((from, to)),
             };
         }
+        // Remember this version for the next one at the path; its hashes count against
+        // the cap like remembered lines.
+        let old = last.as_ref().map_or(0, |(_, h)| h.len());
+        if self.len.load(Ordering::Relaxed) + added + lines <= self.cap + old {
+            let (last_rank, last_hashes) = last.get_or_insert_with(|| (rank, Vec::new()));
+            *last_rank = rank;
+            last_hashes.clear();
+            last_hashes.extend_from_slice(hashes);
+            added += lines;
+        } else {
+            *last = None;
+        }
         self.len.fetch_add(added, Ordering::Relaxed);
+        self.len.fetch_sub(old, Ordering::Relaxed);
         if whole {
             return None;
         }
@@ -274,9 +314,9 @@ mod tests {
     fn past_the_cap_nothing_is_skipped() {
         let seen = SeenLines::new(10);
         let v = text(0..100);
-        seen.parts("a.txt", v.as_bytes(), 1);
+        seen.parts("a.txt", v.as_bytes(), 2);
         assert_eq!(
-            seen.parts("a.txt", v.as_bytes(), 2),
+            seen.parts("a.txt", v.as_bytes(), 1),
             None,
             "most lines were never remembered"
         );
