@@ -80,43 +80,60 @@ impl Sink<'_> {
 }
 
 impl Sink<'_> {
-    /// Findings in the lines of a text blob that its path has not had before; `None`
-    /// when the blob must be matched whole (small, not plain UTF-8, mostly new, staged).
-    fn changed_lines(&self, path: &str, blob: &Blob<'_>) -> Option<Leaves<'_>> {
-        if blob.previous.is_some()
+    /// Findings of a blob: for a text blob, only in the lines its path has not had
+    /// before (see `seen_lines`); whole when small, not plain UTF-8, mostly new, or
+    /// staged.
+    fn match_blob(&self, path: &str, blob: &Blob<'_>) -> Leaves<'_> {
+        let plan = if blob.previous.is_some()
             || blob.bytes.len() < MIN_BLOB
             || decode::sniff(blob.bytes) != decode::Encoding::Utf8
             // Armoured keys span many lines; a changed line inside one needs all of it.
             || memchr::memmem::find(blob.bytes, b"-----BEGIN ").is_some()
         {
-            return None;
+            None
+        } else {
+            let rank = blob.commit.unwrap_or(CommitIndex::MAX);
+            self.seen_lines.plan(blob.path, blob.bytes, rank)
+        };
+        let leaves = match plan.as_ref().and_then(|p| p.parts.as_ref()) {
+            Some(parts) => {
+                self.scanner.counters.add_blob(blob.bytes.len() as u64);
+                let content_id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(blob.bytes));
+                let mut leaves = Leaves::new(self.scanner);
+                let findings = &mut leaves.findings;
+                for part in parts {
+                    self.scanner.scan_part(
+                        path,
+                        &blob.bytes[part.start..part.end],
+                        &content_id,
+                        part.first_line,
+                        part.start as u64,
+                        &mut |f| findings.push(f),
+                    );
+                }
+                leaves
+            }
+            None => self.findings_in(path, blob.bytes),
+        };
+        if let Some(plan) = plan {
+            let spans = leaves
+                .findings
+                .iter()
+                .filter(|f| f.location.path == path)
+                .map(|f| {
+                    let at = usize::try_from(f.location.offset).unwrap_or(usize::MAX);
+                    (at, at.saturating_add(f.value.len()))
+                });
+            self.seen_lines.done(plan, spans);
         }
-        let rank = blob.commit.unwrap_or(CommitIndex::MAX);
-        let parts = self.seen_lines.parts(blob.path, blob.bytes, rank)?;
-        self.scanner.counters.add_blob(blob.bytes.len() as u64);
-        let content_id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(blob.bytes));
-        let mut leaves = Leaves::new(self.scanner);
-        let findings = &mut leaves.findings;
-        for part in parts {
-            self.scanner.scan_part(
-                path,
-                &blob.bytes[part.start..part.end],
-                &content_id,
-                part.first_line,
-                part.start as u64,
-                &mut |f| findings.push(f),
-            );
-        }
-        Some(leaves)
+        leaves
     }
 }
 
 impl leakhound_git::Visitor for Sink<'_> {
     fn blob(&self, blob: &Blob<'_>) {
         let path = format!("{}{}", self.prefix, blob.path);
-        let leaves = self
-            .changed_lines(&path, blob)
-            .unwrap_or_else(|| self.findings_in(&path, blob.bytes));
+        let leaves = self.match_blob(&path, blob);
         for p in leaves.problems {
             leakhound_git::Visitor::problem(self, p);
         }
