@@ -14,6 +14,10 @@ pub struct RemovalQuery {
     pub path: String,
     /// Object ids (hex) of the blobs holding the value at that path.
     pub blobs: Vec<String>,
+    /// The raw value. Later versions of a text file are matched only on their new
+    /// lines, so a version that still holds the value need not be among `blobs`: a
+    /// blob at the path holding these bytes holds the value too.
+    pub value: Vec<u8>,
 }
 
 impl History<'_> {
@@ -43,12 +47,17 @@ impl History<'_> {
             .collect();
         let all: HashSet<ObjectId> = wanted.iter().flatten().copied().collect();
         let on_tips = blobs_on_tips(&repo, &self.branch_tips, &all);
+        let open: Vec<usize> = (0..queries.len())
+            .filter(|&q| wanted[q].is_disjoint(&on_tips))
+            .collect();
+        let held = held_at_tips(&repo, &self.branch_tips, queries, &open);
         let mut paths = Paths::default();
-        for (q, query) in queries.iter().enumerate() {
-            if wanted[q].is_disjoint(&on_tips) {
-                paths.add(&query.path, q);
+        for q in open {
+            if !held[q] {
+                paths.add(&queries[q].path, q);
             }
         }
+        let values: Vec<&[u8]> = queries.iter().map(|q| q.value.as_slice()).collect();
         let mut walked: HashSet<ObjectId> = HashSet::new();
         let mut buf = Vec::new();
         for tip in &self.branch_tips {
@@ -64,7 +73,7 @@ impl History<'_> {
                 };
                 current = parent;
                 let mut found = Vec::new();
-                paths.visit(&repo, 0, tree, true, &wanted, &mut found);
+                paths.visit(&repo, 0, tree, true, (&wanted, &values), &mut found);
                 for q in found {
                     results[q] = newer.map(|c| c.to_string());
                     paths.resolve(q);
@@ -105,6 +114,9 @@ struct PathNode {
     /// The object last read here. Whether a query is found depends only on the
     /// object, so the same object again (an unchanged folder) cannot find anything new.
     last: Option<ObjectId>,
+    /// The values of `queries`, searched in versions of the file not among their blobs
+    /// (built on first need).
+    values: Option<Values>,
 }
 
 impl Paths {
@@ -150,7 +162,7 @@ impl Paths {
         node: usize,
         id: ObjectId,
         is_tree: bool,
-        wanted: &[HashSet<ObjectId>],
+        (wanted, values): (&[HashSet<ObjectId>], &[&[u8]]),
         found: &mut Vec<usize>,
     ) {
         let n = &mut self.nodes[node];
@@ -159,10 +171,23 @@ impl Paths {
         }
         n.last = Some(id);
         if !is_tree {
+            let mut rest = Vec::new();
             for &q in &n.queries {
-                if !self.resolved[q] && wanted[q].contains(&id) {
-                    found.push(q);
+                if self.resolved[q] {
+                    continue;
                 }
+                if wanted[q].contains(&id) {
+                    found.push(q);
+                } else {
+                    rest.push(q);
+                }
+            }
+            if !rest.is_empty() {
+                let search = n
+                    .values
+                    .get_or_insert_with(|| Values::new(&n.queries, values));
+                let holding = search.held_in(repo, id);
+                found.extend(rest.into_iter().filter(|q| holding.contains(q)));
             }
             return;
         }
@@ -181,9 +206,84 @@ impl Paths {
             })
             .collect();
         for (child, oid, child_is_tree) in next {
-            self.visit(repo, child, oid, child_is_tree, wanted, found);
+            self.visit(repo, child, oid, child_is_tree, (wanted, values), found);
         }
     }
+}
+
+/// The values of the queries at one path, searched in one pass over a blob.
+struct Values {
+    search: Option<aho_corasick::AhoCorasick>,
+    /// Pattern index -> query.
+    queries: Vec<usize>,
+}
+
+impl Values {
+    fn new(queries: &[usize], values: &[&[u8]]) -> Values {
+        let queries: Vec<usize> = queries
+            .iter()
+            .copied()
+            .filter(|&q| values.get(q).is_some_and(|v| !v.is_empty()))
+            .collect();
+        let patterns = queries.iter().filter_map(|&q| values.get(q));
+        // A value that cannot be searched is only found by blob id, as before.
+        let search = aho_corasick::AhoCorasick::new(patterns).ok();
+        Values { search, queries }
+    }
+
+    /// The queries whose value the blob `id` holds.
+    fn held_in(&self, repo: &gix::Repository, id: ObjectId) -> HashSet<usize> {
+        let mut buf = Vec::new();
+        let (Some(search), Ok(blob)) = (&self.search, repo.objects.find_blob(&id, &mut buf)) else {
+            return HashSet::new();
+        };
+        search
+            .find_overlapping_iter(blob.data)
+            .filter_map(|m| self.queries.get(m.pattern().as_usize()).copied())
+            .collect()
+    }
+}
+
+/// Which of the `open` queries (none of whose matched blobs is on a tip) still have
+/// their value in a tip's file at their path, in a version that was not matched.
+fn held_at_tips(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    queries: &[RemovalQuery],
+    open: &[usize],
+) -> Vec<bool> {
+    let mut held = vec![false; queries.len()];
+    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
+    for &q in open {
+        by_path.entry(queries[q].path.as_str()).or_default().push(q);
+    }
+    let values: Vec<&[u8]> = queries.iter().map(|q| q.value.as_slice()).collect();
+    let trees: Vec<ObjectId> = {
+        let mut buf = Vec::new();
+        tips.iter()
+            .filter_map(|tip| {
+                repo.objects
+                    .find_commit(tip, &mut buf)
+                    .ok()
+                    .map(|c| c.tree())
+            })
+            .collect()
+    };
+    let mut buf = Vec::new();
+    for (path, qs) in by_path {
+        let search = Values::new(&qs, &values);
+        let mut read = HashSet::new();
+        for &tree in &trees {
+            if let Some(blob) = lookup(repo, tree, path, &mut buf) {
+                if read.insert(blob) {
+                    for q in search.held_in(repo, blob) {
+                        held[q] = true;
+                    }
+                }
+            }
+        }
+    }
+    held
 }
 
 /// Which of `wanted` sit in any of the tips' trees.

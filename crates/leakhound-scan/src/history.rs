@@ -305,6 +305,7 @@ fn describe(
         .map(|m| RemovalQuery {
             path: m.tree_path.clone(),
             blobs: m.blobs.iter().cloned().collect(),
+            value: m.finding.value.as_bytes().to_vec(),
         })
         .collect();
     let mut removals = history
