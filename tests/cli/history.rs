@@ -324,6 +324,58 @@ fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
 }
 
 #[test]
+fn a_damaged_pack_entry_is_reported_and_the_rest_is_scanned() {
+    let repo = Repo::new();
+    repo.write("good.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    // Enough varied text that the damage lands inside its compressed stream.
+    let filler: String = (0..200)
+        .map(|i| format!("row {i} {}\n", i * 7919))
+        .collect();
+    repo.write("bad.txt", format!("id {ID}\n{filler}"));
+    repo.commit("two files");
+    repo.git(&["gc", "-q"]);
+    let bad = repo.git(&["rev-parse", "HEAD:bad.txt"]);
+    let pack_dir = repo.path.join(".git/objects/pack");
+    let idx = std::fs::read_dir(&pack_dir)
+        .expect("pack dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .expect("one pack");
+    // `verify-pack -v`: "<id> <type> <size> <size in pack> <offset>".
+    let listing = repo.git(&["verify-pack", "-v", &idx.display().to_string()]);
+    let entry: Vec<&str> = listing
+        .lines()
+        .find(|l| l.starts_with(&bad))
+        .expect("bad blob in the pack")
+        .split_whitespace()
+        .collect();
+    let (in_pack, offset): (usize, usize) = (
+        entry[3].parse().expect("size"),
+        entry[4].parse().expect("offset"),
+    );
+    let pack = idx.with_extension("pack");
+    let mut perms = std::fs::metadata(&pack).expect("pack").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).expect("chmod");
+    let mut bytes = std::fs::read(&pack).expect("read pack");
+    let middle = offset + in_pack / 2;
+    bytes[middle..middle + 16].copy_from_slice(&[0xA5; 16]);
+    std::fs::write(&pack, bytes).expect("damage pack");
+
+    let (findings, run) = repo.scan(&["--history", "."]);
+    assert_eq!(run.code, 1, "findings still reported: {}", run.stderr);
+    assert_eq!(with_value(&findings, GITHUB).len(), 1);
+    assert!(with_value(&findings, ID).is_empty());
+    assert!(
+        run.stderr.contains(&bad),
+        "names the damaged blob: {}",
+        run.stderr
+    );
+}
+
+#[test]
 fn shallow_clones_and_packed_objects_work() {
     let repo = Repo::new();
     repo.write("old.env", format!("GITHUB_TOKEN={GITHUB}\n"));
@@ -518,6 +570,25 @@ fn later_versions_of_a_large_file_report_new_values_at_their_true_lines() {
         (vin["line"].as_u64(), vin["introduced"].as_str()),
         (Some(1), Some(third.as_str()))
     );
+    // Versions 2 and 3 were not matched where they still hold the ID (those lines were
+    // not new), yet it is still in the file: nothing removed it.
+    for f in [id, token, vin] {
+        assert!(f["removed"].is_null(), "still at the tip: {f}");
+    }
+
+    // Version 4 drops the token line and edits elsewhere; version 5 edits again.
+    let mut v4 = v3.clone();
+    v4.retain(|l| !l.contains(GITHUB));
+    v4[500] = "row edited once more".to_string();
+    repo.write("big.txt", v4.join("\n") + "\n");
+    let fourth = repo.commit("v4");
+    v4[520] = "and again".to_string();
+    repo.write("big.txt", v4.join("\n") + "\n");
+    repo.commit("v5");
+    let (findings, _) = repo.scan(&["--history", "."]);
+    assert_eq!(one(&findings, GITHUB)["removed"], fourth.as_str());
+    assert!(one(&findings, ID)["removed"].is_null());
+    assert!(one(&findings, VIN)["removed"].is_null());
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! The history walk: commits in order, each tree and blob visited once, blobs read and
+//! The history walk: commits in order, each tree and blob visited once, which names
+//! every blob to read with its path and first commit; then the blobs are read (each
+//! pack decoded whole in its own order where that pays, the rest one by one) and
 //! handed to the visitor on worker threads.
 
 use crate::graph::{self, Node};
@@ -7,7 +9,9 @@ use gix::hashtable::HashSet;
 use gix::objs::FindExt;
 use gix::ObjectId;
 use leakhound_inputs::Problem;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What to walk.
 #[derive(Debug, Clone, Default)]
@@ -43,10 +47,16 @@ pub struct HistoryStats {
 
 struct Job {
     id: ObjectId,
-    path: String,
+    /// Shared by every version of a file.
+    path: Arc<str>,
     commit: Option<CommitIndex>,
     reach: Reach,
 }
+
+/// A pack is decoded whole, in delta-tree order, when at least this share of its
+/// objects are blobs to read (1/8); fewer (`--since-commit`, one branch of many) are
+/// looked up one by one.
+const WHOLE_PACK_SHARE: usize = 8;
 
 impl Repository {
     /// Walk the history and hand every distinct blob to `visitor`. Unreadable objects
@@ -83,44 +93,61 @@ impl Repository {
             commits: nodes.len() as u64,
             ..HistoryStats::default()
         };
+        let mut walker = Walker {
+            r: self,
+            repo: &repo,
+            seen,
+            jobs: Vec::new(),
+            paths: HashMap::new(),
+            visitor,
+            trees: 0,
+        };
+        walker.commits(&nodes, 0, Reach::Ref);
+        for (id, name) in &tips.trees {
+            walker.tree(*id, format!("{name}/"), None, Reach::Ref);
+        }
+        for (id, name) in &tips.blobs {
+            walker.blob(*id, name.clone(), None, Reach::Ref);
+        }
+        if options.all_objects {
+            let known: std::collections::HashSet<ObjectId> = commits
+                .iter()
+                .copied()
+                .chain(hidden.iter().copied())
+                .collect();
+            let extra = walker.unreachable(&known, &mut commits);
+            stats.unreachable_commits = extra;
+            stats.commits += extra;
+        }
+        stats.trees = walker.trees;
+        let jobs = walker.jobs;
+        drop(walker.paths);
+        let reader = Reader {
+            r: self,
+            visitor,
+            max: options.max_blob_size,
+            blobs: &blobs,
+            blob_bytes: &blob_bytes,
+        };
+        let done: Vec<AtomicBool> = jobs.iter().map(|_| AtomicBool::new(false)).collect();
+        reader.read_packs(&repo, &jobs, &done, threads);
+        // What no pack traversal handed over (loose objects, alternates, small shares
+        // of a pack, damaged entries) is looked up one by one.
         std::thread::scope(|scope| {
-            let (tx, rx) = crossbeam_channel::bounded::<Job>(4096);
+            let (tx, rx) = crossbeam_channel::bounded::<&Job>(4096);
             for _ in 0..threads {
                 let rx = rx.clone();
-                let (blobs, blob_bytes) = (&blobs, &blob_bytes);
+                let reader = &reader;
                 let cache = (crate::DELTA_BASE_CACHE_BYTES / threads).max(32 << 20);
-                scope.spawn(move || {
-                    self.read_blobs(rx, visitor, options.max_blob_size, blobs, blob_bytes, cache)
-                });
+                scope.spawn(move || reader.read_blobs(rx, cache));
             }
             drop(rx);
-            let mut walker = Walker {
-                r: self,
-                repo: &repo,
-                seen,
-                tx,
-                visitor,
-                trees: 0,
-            };
-            walker.commits(&nodes, 0, Reach::Ref);
-            for (id, name) in &tips.trees {
-                walker.tree(*id, format!("{name}/"), None, Reach::Ref);
+            for (job, done) in jobs.iter().zip(&done) {
+                if !done.load(Ordering::Relaxed) {
+                    // Fails only when every worker is gone; nothing more can be read.
+                    let _ = tx.send(job);
+                }
             }
-            for (id, name) in &tips.blobs {
-                walker.blob(*id, name.clone(), None, Reach::Ref);
-            }
-            if options.all_objects {
-                let known: std::collections::HashSet<ObjectId> = commits
-                    .iter()
-                    .copied()
-                    .chain(hidden.iter().copied())
-                    .collect();
-                let extra = walker.unreachable(&known, &mut commits);
-                stats.unreachable_commits = extra;
-                stats.commits += extra;
-            }
-            stats.trees = walker.trees;
-            // Dropping the sender ends the workers once the queue drains.
         });
         stats.blobs = blobs.into_inner();
         stats.blob_bytes = blob_bytes.into_inner();
@@ -132,50 +159,135 @@ impl Repository {
             local: std::cell::OnceCell::new(),
         })
     }
+}
 
-    fn read_blobs(
+/// Hands blobs to the visitor: whole packs in delta-tree order, then one by one.
+struct Reader<'a> {
+    r: &'a Repository,
+    visitor: &'a dyn Visitor,
+    /// Blobs larger than this are skipped and reported (0: no limit).
+    max: u64,
+    blobs: &'a AtomicU64,
+    blob_bytes: &'a AtomicU64,
+}
+
+impl Reader<'_> {
+    fn visit(&self, job: &Job, bytes: &[u8]) {
+        let hex = job.id.to_string();
+        if self.max > 0 && bytes.len() as u64 > self.max {
+            self.too_big(job, &hex, bytes.len() as u64);
+            return;
+        }
+        self.blobs.fetch_add(1, Ordering::Relaxed);
+        self.blob_bytes
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.visitor.blob(&Blob {
+            id: &hex,
+            path: &job.path,
+            commit: job.commit,
+            reach: job.reach,
+            bytes,
+            previous: None,
+        });
+    }
+
+    fn too_big(&self, job: &Job, hex: &str, size: u64) {
+        self.visitor.problem(Problem::skipped(
+            &format!("{}:{}", self.r.display, job.path),
+            format!(
+                "blob {hex} is {size} bytes, over --max-file-size ({}); skipped",
+                self.max
+            ),
+        ));
+    }
+
+    /// Decode each pack that holds enough of the wanted blobs whole, every object
+    /// once with its delta base in memory (gix's delta-tree traversal), and hand the
+    /// wanted blobs over as they come. Looking blobs up one by one in commit order
+    /// inflated the same delta bases again and again: on git.git this decodes all
+    /// 849,014 objects in under 5 CPU-seconds, a third of what the lookups took for
+    /// the blobs of one branch. Blobs come newest first; `seen_lines` does not mind.
+    fn read_packs(
         &self,
-        rx: crossbeam_channel::Receiver<Job>,
-        visitor: &dyn Visitor,
-        max: u64,
-        blobs: &AtomicU64,
-        blob_bytes: &AtomicU64,
-        cache_bytes: usize,
+        repo: &gix::Repository,
+        jobs: &[Job],
+        done: &[AtomicBool],
+        threads: usize,
     ) {
-        let repo = self.local_with_cache(cache_bytes);
+        use gix::odb::pack;
+        let wanted: gix::hashtable::HashMap<ObjectId, usize> =
+            jobs.iter().enumerate().map(|(i, j)| (j.id, i)).collect();
+        let Ok(dir) = std::fs::read_dir(repo.objects.store_ref().path().join("pack")) else {
+            return;
+        };
+        let mut indexes: Vec<std::path::PathBuf> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .collect();
+        indexes.sort();
+        for idx in indexes {
+            // An unreadable pack is not an error here: its blobs are looked up one by
+            // one afterwards, and what fails then is reported per blob.
+            let Ok(bundle) = pack::Bundle::at(&idx, repo.object_hash()) else {
+                continue;
+            };
+            let here = jobs
+                .iter()
+                .zip(done)
+                .filter(|(j, d)| !d.load(Ordering::Relaxed) && bundle.index.lookup(j.id).is_some())
+                .count();
+            if here == 0 || here * WHOLE_PACK_SHARE < bundle.index.num_objects() as usize {
+                continue;
+            }
+            let stop = AtomicBool::new(false);
+            let _ = bundle.index.traverse_with_index(
+                &bundle.pack,
+                |kind, data, entry, _| {
+                    if kind == gix::objs::Kind::Blob {
+                        if let Some(&i) = wanted.get(&entry.oid) {
+                            if let (Some(job), Some(done)) = (jobs.get(i), done.get(i)) {
+                                if !done.swap(true, Ordering::Relaxed) {
+                                    self.visit(job, data);
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+                &mut gix::progress::Discard,
+                &stop,
+                pack::index::traverse::with_index::Options {
+                    // Damaged entries are skipped and looked up again one by one, to
+                    // be reported with their path.
+                    check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerificationAndNoAbortOnDecodeError,
+                    thread_limit: Some(threads),
+                    // A blob over the size limit must not be inflated into memory.
+                    alloc_limit_bytes: (self.max > 0)
+                        .then(|| usize::try_from(self.max.saturating_mul(2)).unwrap_or(usize::MAX)),
+                },
+            );
+        }
+    }
+
+    fn read_blobs(&self, rx: crossbeam_channel::Receiver<&Job>, cache_bytes: usize) {
+        let repo = self.r.local_with_cache(cache_bytes);
         let mut buf = Vec::new();
         for job in rx {
-            let hex = job.id.to_string();
-            if max > 0 {
+            if self.max > 0 {
                 if let Ok(header) = repo.find_header(job.id) {
-                    if header.size() > max {
-                        visitor.problem(Problem::skipped(
-                            &format!("{}:{}", self.display, job.path),
-                            format!(
-                                "blob {hex} is {} bytes, over --max-file-size ({max}); skipped",
-                                header.size()
-                            ),
-                        ));
+                    if header.size() > self.max {
+                        self.too_big(job, &job.id.to_string(), header.size());
                         continue;
                     }
                 }
             }
             match repo.objects.find_blob(&job.id, &mut buf) {
-                Ok(blob) => {
-                    blobs.fetch_add(1, Ordering::Relaxed);
-                    blob_bytes.fetch_add(blob.data.len() as u64, Ordering::Relaxed);
-                    visitor.blob(&Blob {
-                        id: &hex,
-                        path: &job.path,
-                        commit: job.commit,
-                        reach: job.reach,
-                        bytes: blob.data,
-                        previous: None,
-                    });
-                }
-                Err(e) => {
-                    visitor.problem(self.problem(format_args!("blob {hex} ({})", job.path), e))
-                }
+                Ok(blob) => self.visit(job, blob.data),
+                Err(e) => self.visitor.problem(
+                    self.r
+                        .problem(format_args!("blob {} ({})", job.id, job.path), e),
+                ),
             }
         }
     }
@@ -218,7 +330,11 @@ struct Walker<'a> {
     r: &'a Repository,
     repo: &'a gix::Repository,
     seen: Seen,
-    tx: crossbeam_channel::Sender<Job>,
+    /// Every blob to read, in commit order (all of them are known before reading, so
+    /// packs can be decoded in their own order).
+    jobs: Vec<Job>,
+    /// One copy of each path.
+    paths: HashMap<String, Arc<str>>,
     visitor: &'a dyn Visitor,
     trees: u64,
 }
@@ -269,12 +385,7 @@ impl Walker<'_> {
                     _ => {
                         if self.seen.blobs.insert(oid) {
                             let path = format!("{prefix}{}", entry.filename);
-                            self.send(Job {
-                                id: oid,
-                                path,
-                                commit,
-                                reach,
-                            });
+                            self.send(oid, path, commit, reach);
                         }
                     }
                 }
@@ -284,18 +395,25 @@ impl Walker<'_> {
 
     fn blob(&mut self, id: ObjectId, path: String, commit: Option<CommitIndex>, reach: Reach) {
         if self.seen.blobs.insert(id) {
-            self.send(Job {
-                id,
-                path,
-                commit,
-                reach,
-            });
+            self.send(id, path, commit, reach);
         }
     }
 
-    fn send(&self, job: Job) {
-        // Fails only when every worker is gone; nothing more can be read then anyway.
-        let _ = self.tx.send(job);
+    fn send(&mut self, id: ObjectId, path: String, commit: Option<CommitIndex>, reach: Reach) {
+        let path = match self.paths.get(&path) {
+            Some(p) => p.clone(),
+            None => {
+                let p: Arc<str> = Arc::from(path.as_str());
+                self.paths.insert(path, p.clone());
+                p
+            }
+        };
+        self.jobs.push(Job {
+            id,
+            path,
+            commit,
+            reach,
+        });
     }
 
     /// `--all-objects`: walk commits no ref reaches (appending them to `commits`), then
