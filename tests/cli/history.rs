@@ -306,19 +306,29 @@ fn a_corrupt_object_is_reported_and_the_rest_is_scanned() {
         .join(".git/objects")
         .join(&bad[..2])
         .join(&bad[2..]);
-    let mut perms = std::fs::metadata(&object).expect("object").permissions();
+    writable(&object);
+    std::fs::write(&object, b"this is not zlib at all").expect("corrupt");
+    assert_rest_scanned_and_named(&repo, &bad);
+}
+
+/// git writes objects read-only.
+fn writable(path: &Path) {
+    let mut perms = std::fs::metadata(path).expect("object").permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
-    std::fs::set_permissions(&object, perms).expect("chmod");
-    std::fs::write(&object, b"this is not zlib at all").expect("corrupt");
+    std::fs::set_permissions(path, perms).expect("chmod");
+}
 
+/// The token in good.env is found; the ID in the damaged blob `bad` is not, and the
+/// blob is named on stderr.
+fn assert_rest_scanned_and_named(repo: &Repo, bad: &str) {
     let (findings, run) = repo.scan(&["--history", "."]);
     assert_eq!(run.code, 1, "findings still reported: {}", run.stderr);
     assert_eq!(with_value(&findings, GITHUB).len(), 1);
     assert!(with_value(&findings, ID).is_empty());
     assert!(
-        run.stderr.contains(&bad),
-        "names the bad object: {}",
+        run.stderr.contains(bad),
+        "names the damaged object: {}",
         run.stderr
     );
 }
@@ -355,24 +365,12 @@ fn a_damaged_pack_entry_is_reported_and_the_rest_is_scanned() {
         entry[4].parse().expect("offset"),
     );
     let pack = idx.with_extension("pack");
-    let mut perms = std::fs::metadata(&pack).expect("pack").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&pack, perms).expect("chmod");
+    writable(&pack);
     let mut bytes = std::fs::read(&pack).expect("read pack");
     let middle = offset + in_pack / 2;
     bytes[middle..middle + 16].copy_from_slice(&[0xA5; 16]);
     std::fs::write(&pack, bytes).expect("damage pack");
-
-    let (findings, run) = repo.scan(&["--history", "."]);
-    assert_eq!(run.code, 1, "findings still reported: {}", run.stderr);
-    assert_eq!(with_value(&findings, GITHUB).len(), 1);
-    assert!(with_value(&findings, ID).is_empty());
-    assert!(
-        run.stderr.contains(&bad),
-        "names the damaged blob: {}",
-        run.stderr
-    );
+    assert_rest_scanned_and_named(&repo, &bad);
 }
 
 #[test]
