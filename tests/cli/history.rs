@@ -587,6 +587,15 @@ fn later_versions_of_a_large_file_report_new_values_at_their_true_lines() {
     assert_eq!(one(&findings, GITHUB)["removed"], fourth.as_str());
     assert!(one(&findings, ID)["removed"].is_null());
     assert!(one(&findings, VIN)["removed"].is_null());
+
+    // Renamed: the ID is still on the branch under another name, so not removed,
+    // whichever versions happened to be matched.
+    repo.git(&["mv", "big.txt", "renamed.txt"]);
+    repo.commit("rename");
+    let (findings, _) = repo.scan(&["--history", "."]);
+    let id = one(&findings, ID);
+    assert_eq!(id["path"], "big.txt", "named where it was introduced");
+    assert!(id["removed"].is_null(), "still on the branch: {id}");
 }
 
 #[test]

@@ -45,8 +45,7 @@ impl History<'_> {
                     .collect()
             })
             .collect();
-        let all: HashSet<ObjectId> = wanted.iter().flatten().copied().collect();
-        let on_tips = blobs_on_tips(&repo, &self.branch_tips, &all);
+        let on_tips = blobs_on_tips(&repo, &self.branch_tips);
         let open: Vec<usize> = (0..queries.len())
             .filter(|&q| wanted[q].is_disjoint(&on_tips))
             .collect();
@@ -74,8 +73,12 @@ impl History<'_> {
                 current = parent;
                 let mut found = Vec::new();
                 paths.visit(&repo, 0, tree, true, (&wanted, &values), &mut found);
-                for q in found {
-                    results[q] = newer.map(|c| c.to_string());
+                for (q, blob) in found {
+                    // The version found by its bytes may still be on a tip under
+                    // another name (a rename): then nothing removed the value.
+                    if !on_tips.contains(&blob) {
+                        results[q] = newer.map(|c| c.to_string());
+                    }
                     paths.resolve(q);
                 }
                 newer = Some(id);
@@ -163,7 +166,7 @@ impl Paths {
         id: ObjectId,
         is_tree: bool,
         (wanted, values): (&[HashSet<ObjectId>], &[&[u8]]),
-        found: &mut Vec<usize>,
+        found: &mut Vec<(usize, ObjectId)>,
     ) {
         let n = &mut self.nodes[node];
         if n.pending == 0 || n.last == Some(id) {
@@ -177,7 +180,7 @@ impl Paths {
                     continue;
                 }
                 if wanted[q].contains(&id) {
-                    found.push(q);
+                    found.push((q, id));
                 } else {
                     rest.push(q);
                 }
@@ -187,7 +190,11 @@ impl Paths {
                     .values
                     .get_or_insert_with(|| Values::new(&n.queries, values));
                 let holding = search.held_in(repo, id);
-                found.extend(rest.into_iter().filter(|q| holding.contains(q)));
+                found.extend(
+                    rest.into_iter()
+                        .filter(|q| holding.contains(q))
+                        .map(|q| (q, id)),
+                );
             }
             return;
         }
@@ -286,12 +293,8 @@ fn held_at_tips(
     held
 }
 
-/// Which of `wanted` sit in any of the tips' trees.
-fn blobs_on_tips(
-    repo: &gix::Repository,
-    tips: &[ObjectId],
-    wanted: &HashSet<ObjectId>,
-) -> HashSet<ObjectId> {
+/// Every blob in any of the tips' trees.
+fn blobs_on_tips(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<ObjectId> {
     let mut found = HashSet::new();
     let mut seen = HashSet::new();
     let mut buf = Vec::new();
@@ -314,9 +317,7 @@ fn blobs_on_tips(
                     gix::object::tree::EntryKind::Tree => stack.push(oid),
                     gix::object::tree::EntryKind::Commit => {}
                     _ => {
-                        if wanted.contains(&oid) {
-                            found.insert(oid);
-                        }
+                        found.insert(oid);
                     }
                 }
             }
