@@ -99,7 +99,6 @@ impl Repository {
             seen,
             jobs: Vec::new(),
             paths: HashMap::new(),
-            last_trees: HashMap::new(),
             visitor,
             trees: 0,
         };
@@ -123,7 +122,6 @@ impl Repository {
         stats.trees = walker.trees;
         let jobs = walker.jobs;
         drop(walker.paths);
-        drop(walker.last_trees);
         let reader = Reader {
             r: self,
             visitor,
@@ -337,8 +335,6 @@ struct Walker<'a> {
     jobs: Vec<Job>,
     /// One copy of each path.
     paths: HashMap<String, Arc<str>>,
-    /// The last version read of each folder (raw tree bytes), by path.
-    last_trees: HashMap<String, Vec<u8>>,
     visitor: &'a dyn Visitor,
     trees: u64,
 }
@@ -356,7 +352,6 @@ impl Walker<'_> {
         if !self.seen.trees.insert(root) {
             return;
         }
-        let hash = self.repo.object_hash();
         let mut stack = vec![(root, prefix)];
         let mut buf = Vec::new();
         while let Some((id, prefix)) = stack.pop() {
@@ -369,33 +364,15 @@ impl Walker<'_> {
                     continue;
                 }
             };
-            // The last version of this folder: an entry it had unchanged was handled
-            // then (a commit usually changes a few entries of a folder of hundreds, and
-            // looking each one up in the seen sets was a sixth of the walk).
-            let mut last = self.last_trees.remove(&prefix).unwrap_or_default();
-            let mut before = gix::objs::TreeRefIter::from_bytes(&last, hash)
-                .flatten()
-                .peekable();
-            let mut complete = true;
             for entry in tree {
                 let entry = match entry {
                     Ok(entry) => entry,
                     Err(e) => {
                         self.visitor
                             .problem(self.r.problem(format_args!("tree {id} ({prefix})"), e));
-                        complete = false;
                         break;
                     }
                 };
-                while before.next_if(|b| b.filename < entry.filename).is_some() {}
-                if before
-                    .next_if(|b| {
-                        b.filename == entry.filename && b.oid == entry.oid && b.mode == entry.mode
-                    })
-                    .is_some()
-                {
-                    continue;
-                }
                 let oid = entry.oid.to_owned();
                 match entry.mode.kind() {
                     gix::object::tree::EntryKind::Tree => {
@@ -412,13 +389,6 @@ impl Walker<'_> {
                         }
                     }
                 }
-            }
-            drop(before);
-            // Keep this version's bytes for the next (only if every entry was handled);
-            // its buffer serves the next read.
-            if complete {
-                std::mem::swap(&mut last, &mut buf);
-                self.last_trees.insert(prefix, last);
             }
         }
     }
