@@ -46,14 +46,12 @@ impl History<'_> {
             })
             .collect();
         let on_tips = blobs_on_tips(&repo, &self.branch_tips);
-        let open: Vec<usize> = (0..queries.len())
-            .filter(|&q| wanted[q].is_disjoint(&on_tips))
-            .collect();
-        let held = held_at_tips(&repo, &self.branch_tips, queries, &open);
+        // A value whose version was matched is settled by blob id; the others are
+        // searched by their bytes along the walk, which starts at the tips themselves.
         let mut paths = Paths::default();
-        for q in open {
-            if !held[q] {
-                paths.add(&queries[q].path, q);
+        for (q, query) in queries.iter().enumerate() {
+            if wanted[q].is_disjoint(&on_tips) {
+                paths.add(&query.path, q);
             }
         }
         let values: Vec<&[u8]> = queries.iter().map(|q| q.value.as_slice()).collect();
@@ -249,48 +247,6 @@ impl Values {
             .filter_map(|m| self.queries.get(m.pattern().as_usize()).copied())
             .collect()
     }
-}
-
-/// Which of the `open` queries (none of whose matched blobs is on a tip) still have
-/// their value in a tip's file at their path, in a version that was not matched.
-fn held_at_tips(
-    repo: &gix::Repository,
-    tips: &[ObjectId],
-    queries: &[RemovalQuery],
-    open: &[usize],
-) -> Vec<bool> {
-    let mut held = vec![false; queries.len()];
-    let mut by_path: HashMap<&str, Vec<usize>> = HashMap::new();
-    for &q in open {
-        by_path.entry(queries[q].path.as_str()).or_default().push(q);
-    }
-    let values: Vec<&[u8]> = queries.iter().map(|q| q.value.as_slice()).collect();
-    let trees: Vec<ObjectId> = {
-        let mut buf = Vec::new();
-        tips.iter()
-            .filter_map(|tip| {
-                repo.objects
-                    .find_commit(tip, &mut buf)
-                    .ok()
-                    .map(|c| c.tree())
-            })
-            .collect()
-    };
-    let mut buf = Vec::new();
-    for (path, qs) in by_path {
-        let search = Values::new(&qs, &values);
-        let mut read = HashSet::new();
-        for &tree in &trees {
-            if let Some(blob) = lookup(repo, tree, path, &mut buf) {
-                if read.insert(blob) {
-                    for q in search.held_in(repo, blob) {
-                        held[q] = true;
-                    }
-                }
-            }
-        }
-    }
-    held
 }
 
 /// Every blob in any of the tips' trees.
