@@ -164,7 +164,8 @@ impl SeenLines {
             let claimed_len = near.len();
             for (start, end) in findings {
                 let from = line_of(start.saturating_sub(CONTEXT_BYTES)).saturating_sub(CONTEXT);
-                let to = (line_of(end + CONTEXT_BYTES) + CONTEXT).min(n.saturating_sub(1));
+                let to =
+                    (line_of(end.saturating_add(CONTEXT_BYTES)) + CONTEXT).min(n.saturating_sub(1));
                 near.extend((from..=to).map(|i| i as u32));
             }
             let (mine, near_findings) = near.split_at(claimed_len);
