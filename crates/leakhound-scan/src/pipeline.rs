@@ -105,7 +105,7 @@ impl Scanner {
         on_problem: &(dyn Fn(&Problem) + Sync),
     ) -> Result<(Vec<Finding>, Summary), ScanError> {
         let started = Instant::now();
-        let findings = Mutex::new(Vec::new());
+        let findings: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
         let problems = Mutex::new(Vec::new());
         let report = |mut leaves: Leaves<'_>| {
             for p in &leaves.problems {
@@ -114,8 +114,17 @@ impl Scanner {
             if let Ok(mut all) = problems.lock() {
                 all.append(&mut leaves.problems);
             }
+            // Sorted here, on the worker, so that `finish` has sorted runs to merge, or
+            // nothing to do when one big file holds all the findings.
+            leaves
+                .findings
+                .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
             if let Ok(mut all) = findings.lock() {
-                all.append(&mut leaves.findings);
+                if all.is_empty() {
+                    *all = std::mem::take(&mut leaves.findings);
+                } else {
+                    all.append(&mut leaves.findings);
+                }
             }
         };
         let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
@@ -151,7 +160,9 @@ impl Scanner {
         mut problems: Vec<Problem>,
         started: Instant,
     ) -> (Vec<Finding>, Summary) {
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        if !is_sorted(&findings) {
+            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        }
         problems.sort_by(|a, b| a.path.cmp(&b.path));
         let summary = Summary::new(
             &self.counters,
@@ -220,5 +231,75 @@ impl Scanner {
                 .push(Problem::unreadable(STDIN_PATH, format!("cannot read: {e}"))),
         }
         leaves
+    }
+}
+
+fn is_sorted(findings: &[Finding]) -> bool {
+    findings
+        .windows(2)
+        .all(|w| w[0].sort_key() <= w[1].sort_key())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leakhound_findings::{Category, Confidence, Location, Severity};
+
+    fn at(path: &str, line: u64) -> Finding {
+        Finding {
+            rule: "r".into(),
+            name: "r".into(),
+            category: Category::Personal,
+            severity: Severity::High,
+            confidence: Confidence::High,
+            location: Location {
+                path: path.into(),
+                line,
+                column: 1,
+                offset: 0,
+            },
+            value: String::new(),
+            fingerprint: String::new(),
+            validator: None,
+            line_text: None,
+            count: None,
+            blob: "".into(),
+            binary: false,
+            git: None,
+            triage: None,
+            cell: None,
+            process: None,
+        }
+    }
+
+    fn keys(findings: &[Finding]) -> Vec<(String, u64)> {
+        findings
+            .iter()
+            .map(|f| (f.location.path.clone(), f.location.line))
+            .collect()
+    }
+
+    #[test]
+    fn findings_are_sorted_only_when_out_of_order() {
+        let scanner = Scanner::new(
+            leakhound_matcher::Matcher::new(&leakhound_rules::RuleSet::builtin().unwrap()).unwrap(),
+            ScanOptions::default(),
+        );
+        let in_order = vec![at("a", 3), at("a.zip!x", 2), at("b", 1)];
+        assert!(is_sorted(&in_order));
+        let (findings, _) = scanner.finish(in_order, Vec::new(), Instant::now());
+        assert_eq!(
+            keys(&findings),
+            [("a", 3), ("a.zip!x", 2), ("b", 1)].map(|(p, l)| (p.to_string(), l))
+        );
+        // Two files' runs, each sorted, arriving in the wrong order.
+        let runs = vec![at("b", 1), at("b", 9), at("a", 3), at("a", 4)];
+        assert!(!is_sorted(&runs));
+        let (findings, summary) = scanner.finish(runs, Vec::new(), Instant::now());
+        assert_eq!(
+            keys(&findings),
+            [("a", 3), ("a", 4), ("b", 1), ("b", 9)].map(|(p, l)| (p.to_string(), l))
+        );
+        assert_eq!(summary.findings, 4);
     }
 }
