@@ -21,6 +21,7 @@ pub use mask::mask;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -59,12 +60,13 @@ pub struct Finding {
     pub fingerprint: String,
     /// The check that passed (`luhn`, `github-crc32`…), if the rule has one.
     pub validator: Option<Cow<'static, str>>,
-    /// The line the value sits on (raw, trimmed to a readable width).
-    pub line_text: Option<String>,
+    /// The line the value sits on (raw, trimmed to a readable width). Shared by the
+    /// findings on one line: a table row with five values holds one copy, not five.
+    pub line_text: Option<Arc<str>>,
     /// For aggregate findings (a location trace), how many items were seen.
     pub count: Option<u64>,
     /// Content id of the blob (hex); identical bytes share it wherever they appear.
-    pub blob: String,
+    pub blob: Arc<str>,
     /// True when the blob looked binary (line numbers are then approximate).
     pub binary: bool,
     /// Where in a git repository's history the blob came from (history scans only).
@@ -219,28 +221,69 @@ impl Finding {
 }
 
 /// Every value found on each (path, line), so a printed line can mask all of them.
-pub struct LineValues<'a>(HashMap<(&'a str, u64), Vec<&'a str>>);
+pub struct LineValues<'a> {
+    values: HashMap<(&'a str, u64), Vec<&'a str>>,
+    /// The last line shown. Reports go through findings in order, and all findings on
+    /// one line show the same masked line: a table row with five values was masked
+    /// five times over, once per finding, before this.
+    last: RefCell<Option<ShownLine>>,
+}
+
+struct ShownLine {
+    path: String,
+    line: u64,
+    text: String,
+    reveal: bool,
+    shown: Option<String>,
+}
 
 impl<'a> LineValues<'a> {
     /// Index the values of `findings` by line.
     pub fn new(findings: &'a [Finding]) -> LineValues<'a> {
-        let mut map: HashMap<(&str, u64), Vec<&str>> = HashMap::new();
+        let mut values: HashMap<(&str, u64), Vec<&str>> = HashMap::new();
         for f in findings {
-            map.entry((&f.location.path, f.location.line))
+            values
+                .entry((&f.location.path, f.location.line))
                 .or_default()
                 .push(&f.value);
         }
-        LineValues(map)
+        LineValues {
+            values,
+            last: RefCell::new(None),
+        }
     }
 
     /// The finding's line as it may be printed.
     pub fn shown_line(&self, f: &Finding, reveal: bool) -> Option<String> {
+        let text = f.line_text.as_deref()?;
         let others = self
-            .0
+            .values
             .get(&(f.location.path.as_str(), f.location.line))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        f.shown_line(reveal, others)
+        // A finding in the index masks exactly its line's values, like its neighbours.
+        let shared = others.contains(&f.value.as_str());
+        let mut last = self.last.borrow_mut();
+        if let Some(l) = last.as_ref().filter(|_| shared) {
+            if l.line == f.location.line
+                && l.reveal == reveal
+                && l.text == text
+                && l.path == f.location.path
+            {
+                return l.shown.clone();
+            }
+        }
+        let shown = f.shown_line(reveal, others);
+        if shared {
+            *last = Some(ShownLine {
+                path: f.location.path.clone(),
+                line: f.location.line,
+                text: text.to_string(),
+                reveal,
+                shown: shown.clone(),
+            });
+        }
+        shown
     }
 }
 
@@ -292,9 +335,9 @@ mod tests {
             value: "13912345678".into(),
             fingerprint: fingerprint("cn-mobile", "13912345678"),
             validator: None,
-            line_text: Some("张伟,440304198706151231,13912345678".into()),
+            line_text: Some(Arc::from("张伟,440304198706151231,13912345678")),
             count: None,
-            blob: String::new(),
+            blob: Arc::from(""),
             binary: false,
             git: None,
             triage: None,
@@ -309,6 +352,62 @@ mod tests {
             .shown_line(true, &[])
             .unwrap_or_default()
             .contains("440304198706151231"));
+    }
+
+    fn on_line(value: &str, line: u64, text: &str) -> Finding {
+        Finding {
+            rule: Arc::from("r"),
+            name: Arc::from("r"),
+            category: Category::Personal,
+            severity: Severity::Medium,
+            confidence: Confidence::Medium,
+            location: Location {
+                path: "a.csv".into(),
+                line,
+                column: 1,
+                offset: 0,
+            },
+            value: value.into(),
+            fingerprint: fingerprint("r", value),
+            validator: None,
+            line_text: Some(Arc::from(text)),
+            count: None,
+            blob: Arc::from(""),
+            binary: false,
+            git: None,
+            triage: None,
+            cell: None,
+            process: None,
+        }
+    }
+
+    #[test]
+    fn a_line_shown_again_is_the_same_and_others_are_not_mixed_up() {
+        let row = "a,13912345678,440304198706151231";
+        let found = vec![
+            on_line("13912345678", 2, row),
+            on_line("440304198706151231", 2, row),
+            // Same line number, other excerpt (a long line cut around each value).
+            on_line("440304198706151231", 2, "…,440304198706151231"),
+            on_line("13800000000", 3, "b,13800000000"),
+        ];
+        let lines = LineValues::new(&found);
+        let shown: Vec<String> = found
+            .iter()
+            .map(|f| lines.shown_line(f, false).unwrap_or_default())
+            .collect();
+        assert_eq!(shown[0], "a,13*******78,4403**********1231");
+        assert_eq!(shown[1], shown[0]);
+        assert_eq!(shown[2], "…,4403**********1231");
+        assert_eq!(shown[3], "b,13*******00");
+        // Revealing right after masking the same line shows it in clear.
+        assert_eq!(lines.shown_line(&found[0], true).as_deref(), Some(row));
+        // A finding the index does not hold still has its own value masked.
+        let outsider = on_line("a", 2, row);
+        assert_eq!(
+            lines.shown_line(&outsider, false).unwrap_or_default(),
+            "*,13*******78,4403**********1231"
+        );
     }
 
     #[test]

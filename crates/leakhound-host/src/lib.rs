@@ -302,7 +302,7 @@ pub fn inspect(options: &HostOptions, scanner: &Scanner) -> Result<HostReport, H
             &format!("{}/net/tcp", proc_root.display()),
             &value,
         );
-        f.line_text = Some(format!("{} -> {} ({why})", c.local, c.remote));
+        f.line_text = Some(format!("{} -> {} ({why})", c.local, c.remote).into());
         if let Some(p) = owner {
             let mut r = process_ref(p, &users, clock);
             if !options.reveal {
@@ -474,7 +474,7 @@ fn host_finding(
         validator: None,
         line_text: None,
         count: None,
-        blob: String::new(),
+        blob: "".into(),
         binary: false,
         git: None,
         triage: None,

@@ -44,7 +44,7 @@ struct BlobFinding {
     column: u64,
     offset: u64,
     value: String,
-    line_text: String,
+    line_text: Arc<str>,
     confidence: Confidence,
     count: Option<u64>,
     /// The line carries `leakhound:allow`.
@@ -233,6 +233,7 @@ impl Scanner {
         report: &mut dyn FnMut(Finding),
     ) {
         let allowlist = self.options.allowlist.as_deref().filter(|a| !a.is_empty());
+        let blob: Arc<str> = Arc::from(content_id);
         for (n, bf) in result.findings.iter().enumerate() {
             let info = self.matcher.rule(bf.rule);
             if bf.inline_allowed && self.options.inline_allow {
@@ -260,9 +261,9 @@ impl Scanner {
                 fingerprint,
                 value: bf.value.clone(),
                 validator: info.validator.map(std::borrow::Cow::Borrowed),
-                line_text: Some(bf.line_text.clone()),
+                line_text: Some(Arc::clone(&bf.line_text)),
                 count: bf.count,
-                blob: content_id.to_string(),
+                blob: Arc::clone(&blob),
                 binary: result.binary,
                 git: None,
                 triage: None,

@@ -2,6 +2,7 @@
 
 use crate::BlobFinding;
 use leakhound_matcher::RawMatch;
+use std::sync::Arc;
 
 /// Longest line excerpt kept with a finding; minified files have megabyte lines.
 const MAX_LINE_TEXT: usize = 240;
@@ -16,6 +17,8 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
     // (line start, marked): the marker check runs once per line, not once per finding,
     // so a megabyte-long minified line with many findings is searched once.
     let mut inline: Option<(usize, bool)> = None;
+    // The last excerpt, by its byte range: findings on one line share one copy.
+    let mut shared: Option<(usize, usize, Arc<str>)> = None;
     for m in matches {
         let start = m.start.min(text.len());
         if start >= pos {
@@ -51,13 +54,22 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
                 marked
             }
         };
+        let (from, to) = excerpt_range(text, ls, start, end);
+        let line_text = match &shared {
+            Some((f, t, line)) if (*f, *t) == (from, to) => Arc::clone(line),
+            _ => {
+                let line: Arc<str> = excerpt(text, from, to).into();
+                shared = Some((from, to, Arc::clone(&line)));
+                line
+            }
+        };
         out.push(BlobFinding {
             rule: m.rule,
             line: l,
             column,
             offset: start as u64,
             value: String::from_utf8_lossy(&text[start..end]).into_owned(),
-            line_text: excerpt(text, ls, start, end),
+            line_text,
             confidence: m.confidence,
             count: m.count,
             inline_allowed,
@@ -68,7 +80,7 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
 }
 
 /// The line holding the value, cut to a readable window around it.
-fn excerpt(text: &[u8], line_start: usize, start: usize, end: usize) -> String {
+fn excerpt_range(text: &[u8], line_start: usize, start: usize, end: usize) -> (usize, usize) {
     let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
     let mut from = line_start;
     let mut to = line_end.max(end.min(line_end));
@@ -81,6 +93,10 @@ fn excerpt(text: &[u8], line_start: usize, start: usize, end: usize) -> String {
             to = from + MAX_LINE_TEXT;
         }
     }
+    (from, to)
+}
+
+fn excerpt(text: &[u8], from: usize, to: usize) -> String {
     let s = String::from_utf8_lossy(&text[from..to]);
     s.trim_end_matches('\r').to_string()
 }
@@ -107,7 +123,7 @@ mod tests {
         let out = locate(text, &[m(0, 1), m(s, s + 11)]);
         assert_eq!((out[0].line, out[0].column), (1, 1));
         assert_eq!((out[1].line, out[1].column), (2, 3));
-        assert_eq!(out[1].line_text, "手机13912345678");
+        assert_eq!(&*out[1].line_text, "手机13912345678");
     }
 
     #[test]
@@ -118,5 +134,40 @@ mod tests {
         let out = locate(text.as_bytes(), &[m(10_000, 10_006)]);
         assert!(out[0].line_text.len() <= MAX_LINE_TEXT);
         assert!(out[0].line_text.contains("SECRET"));
+    }
+}
+
+#[cfg(test)]
+mod sharing {
+    use super::*;
+    use leakhound_findings::Confidence;
+
+    fn m(start: usize, end: usize) -> RawMatch {
+        RawMatch {
+            rule: 0,
+            start,
+            end,
+            confidence: Confidence::High,
+            count: None,
+        }
+    }
+
+    #[test]
+    fn findings_on_one_line_share_its_text_and_others_do_not() {
+        let text = b"a 13912345678 b 13800000000\nc 13700000000";
+        let out = locate(text, &[m(2, 13), m(16, 27), m(30, 41)]);
+        assert!(Arc::ptr_eq(&out[0].line_text, &out[1].line_text));
+        assert_eq!(&*out[0].line_text, "a 13912345678 b 13800000000");
+        assert_eq!(&*out[2].line_text, "c 13700000000");
+    }
+
+    #[test]
+    fn cut_lines_keep_each_finding_its_own_window() {
+        let mut text = "AAAA".to_string();
+        text.push_str(&"x".repeat(1_000));
+        text.push_str("BBBB");
+        let out = locate(text.as_bytes(), &[m(0, 4), m(1_004, 1_008)]);
+        assert!(out[0].line_text.contains("AAAA") && !out[0].line_text.contains("BBBB"));
+        assert!(out[1].line_text.contains("BBBB") && !out[1].line_text.contains("AAAA"));
     }
 }

@@ -123,7 +123,7 @@ impl Cells<'_> {
             f.line = cell.row;
             f.column = cell.field as u64 + 1;
             f.offset = 0;
-            f.line_text = text.chars().take(MAX_CELL_TEXT).collect();
+            f.line_text = text.chars().take(MAX_CELL_TEXT).collect::<String>().into();
             // A cell has no room for a `leakhound:allow` comment.
             f.inline_allowed = false;
             f.cell = Some(Box::new(CellRef {

@@ -33,7 +33,7 @@ fn finding(rule: &str, value: &str, path: &str, line: u64) -> Finding {
         value: value.into(),
         fingerprint: fingerprint(rule, value),
         validator: None,
-        line_text: Some(format!("key={value} # note")),
+        line_text: Some(format!("key={value} # note").into()),
         count: None,
         blob: "b1".into(),
         binary: false,
@@ -478,7 +478,7 @@ fn nul_bytes_from_binary_files_are_stored() {
     both(|spec| {
         let mut store = Store::open(spec).expect("open");
         let mut f = finding("github-pat", TOKEN, "fw.zip!bin\0ary", 1);
-        f.line_text = Some(format!("\0\0{TOKEN}\0"));
+        f.line_text = Some(format!("\0\0{TOKEN}\0").into());
         store.record(&scan(), &[f]).expect("record");
         let back = store.findings(&Filter::default()).expect("load");
         assert_eq!(back[0].location.path, "fw.zip!bin\u{fffd}ary");
