@@ -33,7 +33,7 @@ use leakhound_assess::places;
 use leakhound_findings::{fingerprint, Confidence, Finding, Location, TableCell};
 use leakhound_inputs::{decode, Problem};
 use leakhound_matcher::{Matcher, RuleIndex};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A finding as it sits in its blob, before it is given a path. Cached per content.
@@ -78,8 +78,17 @@ pub struct Scanner {
     /// Content hash -> result. The cell is claimed before matching, so a second thread
     /// meeting the same bytes waits for the first instead of matching them again.
     seen: Mutex<HashMap<u128, Arc<OnceLock<BlobResult>>>>,
+    /// Contents whose results were too big to keep once reported (see
+    /// [`MAX_KEPT_FINDINGS`]): met again, they are matched again but still count as
+    /// duplicates.
+    dropped: Mutex<HashSet<u128>>,
     counters: Arc<Counters>,
 }
+
+/// A result with more findings than this is not kept for replay after it is reported.
+/// Copies of a file with many findings are rare, and keeping every result made memory
+/// grow with the findings of the whole run (a 1.5-million-finding table kept ~190 MB).
+const MAX_KEPT_FINDINGS: usize = 10_000;
 
 impl Scanner {
     /// A scanner over `matcher`'s rules.
@@ -88,6 +97,7 @@ impl Scanner {
             matcher,
             options,
             seen: Mutex::new(HashMap::new()),
+            dropped: Mutex::new(HashSet::new()),
             counters: Arc::new(Counters::default()),
         }
     }
@@ -132,7 +142,13 @@ impl Scanner {
                 self.match_blob(bytes, hash)
             }
         });
-        if !matched_here {
+        let seen_before = !matched_here
+            || self
+                .dropped
+                .lock()
+                .map(|d| d.contains(&hash))
+                .unwrap_or(false);
+        if seen_before {
             self.counters.add_duplicate();
         }
         for message in &result.problems {
@@ -160,14 +176,22 @@ impl Scanner {
                 })
                 .collect::<Vec<_>>()
         });
-        self.emit(
-            path,
-            result,
-            &result.content_id,
-            (0, 0),
-            cells.as_deref(),
-            report,
-        );
+        self.emit(path, result, &result.content_id, (0, 0), cells, report);
+        if matched_here && result.findings.len() > MAX_KEPT_FINDINGS {
+            self.forget(hash, &cell);
+        }
+    }
+
+    /// Drop a reported result from the dedupe cache, remembering its content was seen.
+    fn forget(&self, hash: u128, cell: &Arc<OnceLock<BlobResult>>) {
+        if let Ok(mut dropped) = self.dropped.lock() {
+            dropped.insert(hash);
+        }
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.get(&hash).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+                seen.remove(&hash);
+            }
+        }
     }
 
     /// A spreadsheet, SQLite or Parquet file, matched cell by cell; if it cannot be
@@ -229,7 +253,7 @@ impl Scanner {
         result: &BlobResult,
         content_id: &str,
         (line_shift, offset_shift): (u64, u64),
-        cells: Option<&[Option<TableCell>]>,
+        mut cells: Option<Vec<Option<TableCell>>>,
         report: &mut dyn FnMut(Finding),
     ) {
         let allowlist = self.options.allowlist.as_deref().filter(|a| !a.is_empty());
@@ -273,8 +297,11 @@ impl Scanner {
                         column: c.column.clone(),
                         row: c.row,
                     })),
+                    // Moved, not copied: a big table has a cell per finding.
                     None => cells
-                        .and_then(|c| c.get(n).cloned().flatten())
+                        .as_mut()
+                        .and_then(|c| c.get_mut(n))
+                        .and_then(Option::take)
                         .map(Box::new),
                 },
                 process: None,
@@ -310,5 +337,60 @@ impl Scanner {
             content_id: format!("{hash:032x}"),
             problems: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanner() -> Scanner {
+        let rules = leakhound_rules::RuleSet::builtin().expect("built-in rules");
+        Scanner::new(
+            Matcher::new(&rules).expect("rules compile"),
+            ScanOptions::default(),
+        )
+    }
+
+    fn phones(n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|i| format!("row {i}: 139{:08}\n", i + 10_000_000))
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    fn found(s: &Scanner, path: &str, bytes: &[u8]) -> Vec<(u64, String)> {
+        let mut out = Vec::new();
+        s.scan_blob(path, bytes, &mut |f| {
+            out.push((f.location.line, f.value.clone()))
+        });
+        out
+    }
+
+    #[test]
+    fn a_big_result_is_not_kept_yet_its_copies_are_found_and_counted() {
+        let s = scanner();
+        let big = phones(MAX_KEPT_FINDINGS + 1);
+        let first = found(&s, "a.txt", &big);
+        assert_eq!(first.len(), MAX_KEPT_FINDINGS + 1);
+        assert!(s.seen.lock().map(|m| m.is_empty()).unwrap_or(false));
+        assert_eq!(found(&s, "copy/a.txt", &big), first);
+        assert_eq!(
+            s.counters
+                .duplicates
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        // A small result stays cached and is replayed.
+        let small = phones(3);
+        assert_eq!(found(&s, "b.txt", &small).len(), 3);
+        assert_eq!(found(&s, "copy/b.txt", &small).len(), 3);
+        assert_eq!(
+            s.counters
+                .duplicates
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+        assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
     }
 }

@@ -13,7 +13,7 @@ pub struct Counters {
     files: AtomicU64,
     blobs: AtomicU64,
     bytes: AtomicU64,
-    duplicates: AtomicU64,
+    pub(crate) duplicates: AtomicU64,
     findings: AtomicU64,
     commits: AtomicU64,
     repositories: AtomicU64,
