@@ -83,10 +83,10 @@ pub struct Finding {
 /// `column_N`) and which data row (1-based, the header not counted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableCell {
-    /// The table: the file's display path.
-    pub name: String,
-    /// The column's header name.
-    pub column: String,
+    /// The table: the file's display path. Shared by the table's findings.
+    pub name: Arc<str>,
+    /// The column's header name. Shared by the column's findings.
+    pub column: Arc<str>,
     /// 1-based data row.
     pub row: u64,
 }

@@ -162,15 +162,24 @@ impl Scanner {
         .then(|| {
             let text = decode::to_utf8(bytes, decode::sniff(bytes));
             let offsets: Vec<u64> = result.findings.iter().map(|f| f.offset).collect();
+            // One copy of each table and column name, however many cells they hold.
+            let mut names: HashMap<String, Arc<str>> = HashMap::new();
+            let mut shared = |name: String| -> Arc<str> {
+                Arc::clone(
+                    names
+                        .entry(name)
+                        .or_insert_with_key(|n| Arc::from(n.as_str())),
+                )
+            };
             places::places(path, &text, &offsets)
                 .into_iter()
                 .map(|p| {
                     p.map(|p| TableCell {
-                        name: match p.table {
+                        name: shared(match p.table {
                             Some(t) => format!("{path}!{t}"),
                             None => path.to_string(),
-                        },
-                        column: p.column,
+                        }),
+                        column: shared(p.column),
                         row: p.row,
                     })
                 })
@@ -293,8 +302,8 @@ impl Scanner {
                 triage: None,
                 cell: match &bf.cell {
                     Some(c) => Some(Box::new(TableCell {
-                        name: format!("{path}{}", c.suffix),
-                        column: c.column.clone(),
+                        name: format!("{path}{}", c.suffix).into(),
+                        column: c.column.as_str().into(),
                         row: c.row,
                     })),
                     // Moved, not copied: a big table has a cell per finding.
