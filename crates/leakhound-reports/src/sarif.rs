@@ -22,8 +22,27 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
-    results: Vec<SarifResult<'a>>,
+    results: Results<'a>,
     column_kind: &'static str,
+}
+
+/// The results array, each result made as it is written (collecting them first took
+/// more memory than the findings themselves).
+struct Results<'a> {
+    findings: &'a [Finding],
+    rule_index: &'a BTreeMap<&'a str, usize>,
+    lines: &'a leakhound_findings::LineValues<'a>,
+    reveal: bool,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.findings
+                .iter()
+                .map(|f| result(f, self.rule_index, self.lines, self.reveal)),
+        )
+    }
 }
 
 #[derive(Serialize)]
@@ -186,39 +205,12 @@ pub(crate) fn write(
         }
     }
     let lines = leakhound_findings::LineValues::new(findings);
-    let results = findings
-        .iter()
-        .map(|f| SarifResult {
-            rule_id: f.rule.to_string(),
-            rule_index: rule_index.get(&*f.rule).copied().unwrap_or(0),
-            level: level(f.severity),
-            message: Text {
-                text: format!("{}: {}", f.name, f.shown_value(o.reveal)),
-            },
-            locations: vec![Location {
-                physical_location: PhysicalLocation {
-                    artifact_location: ArtifactLocation {
-                        uri: uri(&f.location.path),
-                    },
-                    region: Region {
-                        start_line: f.location.line.max(1),
-                        start_column: f.location.column.max(1),
-                        snippet: lines.shown_line(f, o.reveal).map(|text| Text { text }),
-                    },
-                },
-            }],
-            partial_fingerprints: BTreeMap::from([("leakhound/v1", f.fingerprint.clone())]),
-            properties: ResultProperties {
-                category: f.category.as_str(),
-                confidence: f.confidence.as_str(),
-                validator: f.validator.as_deref(),
-                triage: f.triage.as_deref(),
-                process: f.process.as_deref(),
-                table: f.cell.as_deref(),
-                git: f.git.as_deref(),
-            },
-        })
-        .collect();
+    let results = Results {
+        findings,
+        rule_index: &rule_index,
+        lines: &lines,
+        reveal: o.reveal,
+    };
     let log = Log {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         version: "2.1.0",
@@ -239,4 +231,42 @@ pub(crate) fn write(
     serde_json::to_writer_pretty(&mut *out, &log)?;
     out.write_all(b"\n")?;
     Ok(())
+}
+
+fn result<'a>(
+    f: &'a Finding,
+    rule_index: &BTreeMap<&str, usize>,
+    lines: &leakhound_findings::LineValues<'_>,
+    reveal: bool,
+) -> SarifResult<'a> {
+    SarifResult {
+        rule_id: f.rule.to_string(),
+        rule_index: rule_index.get(&*f.rule).copied().unwrap_or(0),
+        level: level(f.severity),
+        message: Text {
+            text: format!("{}: {}", f.name, f.shown_value(reveal)),
+        },
+        locations: vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: uri(&f.location.path),
+                },
+                region: Region {
+                    start_line: f.location.line.max(1),
+                    start_column: f.location.column.max(1),
+                    snippet: lines.shown_line(f, reveal).map(|text| Text { text }),
+                },
+            },
+        }],
+        partial_fingerprints: BTreeMap::from([("leakhound/v1", f.fingerprint.clone())]),
+        properties: ResultProperties {
+            category: f.category.as_str(),
+            confidence: f.confidence.as_str(),
+            validator: f.validator.as_deref(),
+            triage: f.triage.as_deref(),
+            process: f.process.as_deref(),
+            table: f.cell.as_deref(),
+            git: f.git.as_deref(),
+        },
+    }
 }
