@@ -320,30 +320,7 @@ mod tests {
 
     #[test]
     fn shown_line_masks_every_value_on_the_line() {
-        let f = Finding {
-            rule: Arc::from("cn-mobile"),
-            name: Arc::from("mobile"),
-            category: Category::Personal,
-            severity: Severity::Medium,
-            confidence: Confidence::Medium,
-            location: Location {
-                path: "a.csv".into(),
-                line: 2,
-                column: 23,
-                offset: 0,
-            },
-            value: "13912345678".into(),
-            fingerprint: fingerprint("cn-mobile", "13912345678"),
-            validator: None,
-            line_text: Some(Arc::from("张伟,440304198706151231,13912345678")),
-            count: None,
-            blob: Arc::from(""),
-            binary: false,
-            git: None,
-            triage: None,
-            cell: None,
-            process: None,
-        };
+        let f = on_line("13912345678", 2, "张伟,440304198706151231,13912345678");
         let shown = f
             .shown_line(false, &["440304198706151231"])
             .unwrap_or_default();

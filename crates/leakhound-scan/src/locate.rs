@@ -135,22 +135,6 @@ mod tests {
         assert!(out[0].line_text.len() <= MAX_LINE_TEXT);
         assert!(out[0].line_text.contains("SECRET"));
     }
-}
-
-#[cfg(test)]
-mod sharing {
-    use super::*;
-    use leakhound_findings::Confidence;
-
-    fn m(start: usize, end: usize) -> RawMatch {
-        RawMatch {
-            rule: 0,
-            start,
-            end,
-            confidence: Confidence::High,
-            count: None,
-        }
-    }
 
     #[test]
     fn findings_on_one_line_share_its_text_and_others_do_not() {
