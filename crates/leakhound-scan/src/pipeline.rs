@@ -235,9 +235,7 @@ impl Scanner {
 }
 
 fn is_sorted(findings: &[Finding]) -> bool {
-    findings
-        .windows(2)
-        .all(|w| w[0].sort_key() <= w[1].sort_key())
+    findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key())
 }
 
 #[cfg(test)]
