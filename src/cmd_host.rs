@@ -112,10 +112,8 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
         )),
         assessments: Vec::new(),
     };
-    a.out.write(format, &report.findings, &summary, &options)?;
-    Ok(if report.findings.iter().any(crate::datastore::fails) {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
-    })
+    let failing = report.findings.iter().any(crate::datastore::fails);
+    a.out
+        .write(format, &report.findings.into(), &summary, &options)?;
+    Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
 }

@@ -107,7 +107,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
             .map(assessed)
             .collect(),
     };
-    a.out.write(format, &findings, &summary, &options)?;
+    a.out.write(format, &findings.into(), &summary, &options)?;
     Ok(exit::CLEAN)
 }
 

@@ -11,7 +11,7 @@ use leakhound_inputs::walk::WalkOptions;
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use leakhound_matcher::Matcher;
 use leakhound_reports::ReportOptions;
-use leakhound_scan::{HistoryScanOptions, ScanOptions, Scanner};
+use leakhound_scan::{Findings, HistoryScanOptions, ScanOptions, Scanner};
 use leakhound_store::ScanRecord;
 use leakhound_suppress::{Baseline, Policy};
 use std::path::{Path, PathBuf};
@@ -85,6 +85,10 @@ pub struct ScanArgs {
     /// Report findings even on lines marked `leakhound:allow`.
     #[arg(long, help_heading = "Suppression")]
     no_inline_allow: bool,
+    /// Findings held in memory before sorted runs of them go to anonymous temporary
+    /// files (in TMPDIR). For tests and small machines; reports are the same either way.
+    #[arg(long, value_name = "N", default_value_t = leakhound_spool_budget(), hide = true)]
+    spill_after: usize,
     #[command(flatten)]
     store: DatastoreArg,
     #[command(flatten)]
@@ -137,6 +141,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         },
         allowlist,
         inline_allow: !a.no_inline_allow,
+        spill_after: a.spill_after,
         ..ScanOptions::default()
     };
     let started_at = jiff::Timestamp::now()
@@ -180,6 +185,11 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
                 .context("scanning")?
         }
     };
+    if let Some(e) = findings.spill_error() {
+        if !a.quiet {
+            eprintln!("leakhound: warning: findings kept in memory ({e})");
+        }
+    }
     if let Some(store) = store.as_mut() {
         let record = ScanRecord {
             started_at,
@@ -200,12 +210,17 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             bytes: summary.bytes,
             problems: summary.problems.len() as u64,
         };
-        crate::datastore::record(store, &record, &mut findings, &a.store.shown(), a.quiet)?;
+        // One transaction takes the whole run: spilled findings come back to memory.
+        let mut all = findings
+            .into_vec()
+            .context("reading the scan's findings back")?;
+        crate::datastore::record(store, &record, &mut all, &a.store.shown(), a.quiet)?;
+        findings = Findings::from(all);
     }
     if let Some(b) = &baseline {
-        summary.drop_baselined(&mut findings, |f| {
-            b.contains(&f.fingerprint, &f.location.path)
-        });
+        findings = summary
+            .drop_baselined(findings, |f| b.contains(&f.fingerprint, &f.location.path))
+            .context("applying the baseline")?;
     }
     let options = ReportOptions {
         reveal: a.reveal,
@@ -223,11 +238,16 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             summary.unreadable()
         );
     }
-    Ok(if findings.iter().any(crate::datastore::fails) {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
-    })
+    // Spilled findings never went through a datastore: none has a triage decision.
+    let failing = match findings.as_slice() {
+        Some(all) => all.iter().any(crate::datastore::fails),
+        None => !findings.is_empty(),
+    };
+    Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
+}
+
+fn leakhound_spool_budget() -> usize {
+    ScanOptions::default().spill_after
 }
 
 /// `--config FILE`, else leakhound.toml in the current folder, unless `--no-config`.

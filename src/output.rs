@@ -2,9 +2,8 @@
 
 use anyhow::Context;
 use clap::Args;
-use leakhound_findings::Finding;
 use leakhound_reports::{write_report, Format, ReportOptions};
-use leakhound_scan::Summary;
+use leakhound_scan::{Findings, Summary};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -37,7 +36,7 @@ impl OutputArgs {
     pub fn write(
         &self,
         format: Format,
-        findings: &[Finding],
+        findings: &Findings,
         summary: &Summary,
         options: &ReportOptions,
     ) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ mod host;
 mod html_report;
 mod rules_cmd;
 mod scan_files;
+mod spill;
 mod suppress;
 mod trace;
 mod tree;

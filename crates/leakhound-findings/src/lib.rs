@@ -18,7 +18,7 @@ mod mask;
 pub use kinds::{Category, Confidence, ParseKindError, Severity, Status};
 pub use mask::mask;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Where a finding sits. `path` uses one `!` per archive layer (`outer.zip!dir/a.csv`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Location {
     /// Display path of the blob, with `!` separating archive layers.
     pub path: String,
@@ -81,7 +81,7 @@ pub struct Finding {
 
 /// A finding's place in a table: which table, which column (by header name, or
 /// `column_N`) and which data row (1-based, the header not counted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableCell {
     /// The table: the file's display path. Shared by the table's findings.
     pub name: Arc<str>,
@@ -92,7 +92,7 @@ pub struct TableCell {
 }
 
 /// A process on the inspected machine, as a responder needs to find and stop it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessRef {
     /// Process id.
     pub pid: u32,
@@ -112,7 +112,7 @@ pub struct ProcessRef {
 /// A finding's standing in the datastore. Findings loaded from a datastore carry only
 /// masked values (the raw value is never stored), so `value` and `line_text` are
 /// already masked on them; masking is idempotent, so outputs need not know.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Triage {
     /// The last decision on this value.
     pub status: Status,
@@ -130,7 +130,7 @@ pub struct Triage {
 
 /// A finding's place in git history. Boxed on [`Finding`] because most findings come
 /// from plain files and should not pay for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GitOrigin {
     /// The repository as the user named it (or as found under a folder they named).
     pub repository: String,
@@ -147,7 +147,7 @@ pub struct GitOrigin {
 }
 
 /// One commit, as responders need to see it: who, when, where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitRef {
     /// Full commit id.
     pub id: String,
@@ -162,7 +162,7 @@ pub struct CommitRef {
 }
 
 /// How a git blob was reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reach {
     /// From a ref (branch, tag, remote-tracking ref, stash) through its commits.

@@ -1,7 +1,7 @@
 //! CSV: one row per finding, for spreadsheets and ticket imports. Values masked.
 
 use crate::ReportOptions;
-use leakhound_findings::{Finding, LineValues};
+use leakhound_scan::Findings;
 use std::io::Write;
 
 const HEADER: &[&str] = &[
@@ -32,13 +32,12 @@ const HEADER: &[&str] = &[
 
 pub(crate) fn write(
     out: &mut dyn Write,
-    findings: &[Finding],
+    findings: &Findings,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let lines = LineValues::new(findings);
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
-    for f in findings {
+    crate::each(findings, crate::ReportError::from, |f, lines| {
         let t = f.triage.as_deref();
         let g = f.git.as_deref();
         let c = g.and_then(|g| g.commit.as_ref());
@@ -68,7 +67,8 @@ pub(crate) fn write(
             g.and_then(|g| g.removed.as_deref()).unwrap_or(""),
             &guard(&lines.shown_line(f, o.reveal).unwrap_or_default()),
         ])?;
-    }
+        Ok(())
+    })?;
     w.flush()?;
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! The terminal report: findings grouped by file, values masked, a summary at the end.
 
 use crate::ReportOptions;
-use leakhound_findings::{Finding, GitOrigin, Reach, Severity};
-use leakhound_scan::Summary;
-use std::io::{self, Write};
+use leakhound_findings::{GitOrigin, Reach, Severity};
+use leakhound_scan::{Findings, Summary};
+use std::io::Write;
 
 fn paint(o: &ReportOptions, code: &str, text: &str) -> String {
     if o.color {
@@ -44,19 +44,18 @@ pub(crate) fn human_bytes(n: u64) -> String {
 
 pub(crate) fn write(
     out: &mut dyn Write,
-    findings: &[Finding],
+    findings: &Findings,
     s: &Summary,
     o: &ReportOptions,
-) -> io::Result<()> {
-    let lines = leakhound_findings::LineValues::new(findings);
-    let mut current: Option<&str> = None;
-    for f in findings {
-        if current != Some(f.location.path.as_str()) {
+) -> Result<(), crate::ReportError> {
+    let mut current: Option<String> = None;
+    crate::each(findings, crate::ReportError::from, |f, lines| {
+        if current.as_deref() != Some(f.location.path.as_str()) {
             if current.is_some() {
                 writeln!(out)?;
             }
             writeln!(out, "{}", paint(o, "1", &f.location.path))?;
-            current = Some(&f.location.path);
+            current = Some(f.location.path.clone());
         }
         let count = f
             .count
@@ -119,7 +118,8 @@ pub(crate) fn write(
             let colour = if t.reappeared { "1;31" } else { "2" };
             writeln!(out, "{}", paint(o, colour, &line))?;
         }
-    }
+        Ok(())
+    })?;
     if o.no_summary {
         return Ok(());
     }

@@ -4,7 +4,7 @@
 use crate::ReportOptions;
 use leakhound_findings::{CommitRef, Finding, Reach};
 use leakhound_inputs::ProblemKind;
-use leakhound_scan::Summary;
+use leakhound_scan::{Findings, Summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -186,52 +186,49 @@ struct Document<'a> {
 /// The findings array, each record made as it is written: collecting them first took
 /// as much memory again as the findings (800 MB for 1.5 million).
 struct Records<'a> {
-    findings: &'a [Finding],
-    lines: &'a leakhound_findings::LineValues<'a>,
+    findings: &'a Findings,
     reveal: bool,
 }
 
 impl Serialize for Records<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.findings
-                .iter()
-                .map(|f| Record::new(f, self.lines, self.reveal)),
-        )
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(usize::try_from(self.findings.len()).ok())?;
+        crate::each(self.findings, S::Error::custom, |f, lines| {
+            seq.serialize_element(&Record::new(f, lines, self.reveal))
+        })?;
+        seq.end()
     }
 }
 
 pub(crate) fn write_lines(
     out: &mut dyn Write,
-    findings: &[Finding],
+    findings: &Findings,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let lines = leakhound_findings::LineValues::new(findings);
     // One write per record: serde_json writes a record in dozens of small pieces, each
     // a call through `dyn Write`.
     let mut record = Vec::with_capacity(1024);
-    for f in findings {
+    crate::each(findings, crate::ReportError::from, |f, lines| {
         record.clear();
-        serde_json::to_writer(&mut record, &Record::new(f, &lines, o.reveal))?;
+        serde_json::to_writer(&mut record, &Record::new(f, lines, o.reveal))?;
         record.push(b'\n');
         out.write_all(&record)?;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 pub(crate) fn write_document(
     out: &mut dyn Write,
-    findings: &[Finding],
+    findings: &Findings,
     s: &Summary,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let lines = leakhound_findings::LineValues::new(findings);
     let doc = Document {
         tool: "leakhound",
         version: &o.tool_version,
         findings: Records {
             findings,
-            lines: &lines,
             reveal: o.reveal,
         },
         summary: SummaryRecord::new(s),

@@ -4,7 +4,8 @@
 //! ```
 //! use leakhound_reports::{write_report, Format, ReportOptions};
 //! let mut out = Vec::new();
-//! write_report(&mut out, Format::Jsonl, &[], &Default::default(), &ReportOptions::default()).unwrap();
+//! let findings = leakhound_scan::Findings::from(Vec::new());
+//! write_report(&mut out, Format::Jsonl, &findings, &Default::default(), &ReportOptions::default()).unwrap();
 //! assert!(out.is_empty());
 //! ```
 #![deny(missing_docs)]
@@ -19,8 +20,9 @@ mod sarif;
 
 pub use exposure::{exposure, Exposure};
 
-use leakhound_findings::Finding;
-use leakhound_scan::Summary;
+use leakhound_findings::{Finding, LineValues};
+use leakhound_scan::{Findings, SpoolError, Summary};
+use std::borrow::Cow;
 use std::io::Write;
 use std::str::FromStr;
 
@@ -133,6 +135,57 @@ pub enum ReportError {
     /// Writing CSV failed.
     #[error("cannot write CSV: {0}")]
     Csv(#[from] csv::Error),
+    /// Findings spilled to a temporary file could not be read back.
+    #[error("cannot read the scan's findings back: {0}")]
+    Spool(#[from] SpoolError),
+}
+
+/// Every finding in report order, with the values found on its line (a shown line
+/// masks them all). In memory, one index covers every finding, in whatever order they
+/// are; spilled findings come back sorted, so a line's findings are neighbours and are
+/// indexed a line at a time, and memory stays flat.
+pub(crate) fn each<E>(
+    findings: &Findings,
+    spool_error: impl Fn(SpoolError) -> E,
+    mut visit: impl FnMut(&Finding, &LineValues<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    if let Some(all) = findings.as_slice() {
+        let lines = LineValues::new(all);
+        for f in all {
+            visit(f, &lines)?;
+        }
+        return Ok(());
+    }
+    let mut line: Vec<Finding> = Vec::new();
+    let mut flush = |line: &mut Vec<Finding>| -> Result<(), E> {
+        let values = LineValues::new(line);
+        for f in line.iter() {
+            visit(f, &values)?;
+        }
+        line.clear();
+        Ok(())
+    };
+    for f in findings.iter() {
+        let f = f.map_err(&spool_error)?.into_owned();
+        if line.first().is_some_and(|first| {
+            first.location.line != f.location.line || first.location.path != f.location.path
+        }) {
+            flush(&mut line)?;
+        }
+        line.push(f);
+    }
+    flush(&mut line)
+}
+
+/// Every finding at once, for the reports that need them together (HTML, Markdown);
+/// borrowed unless they were spilled.
+pub(crate) fn all(findings: &Findings) -> Result<Cow<'_, [Finding]>, SpoolError> {
+    if let Some(all) = findings.as_slice() {
+        return Ok(Cow::Borrowed(all));
+    }
+    let all: Result<Vec<Finding>, SpoolError> =
+        findings.iter().map(|f| f.map(Cow::into_owned)).collect();
+    Ok(Cow::Owned(all?))
 }
 
 /// Counts keyed by a vocabulary's words (`secret`, `high`…), as JSON and HTML show them.
@@ -147,7 +200,7 @@ pub(crate) fn by_word<K: Copy>(
 pub fn write_report(
     out: &mut dyn Write,
     format: Format,
-    findings: &[Finding],
+    findings: &Findings,
     summary: &Summary,
     options: &ReportOptions,
 ) -> Result<(), ReportError> {
@@ -157,8 +210,8 @@ pub fn write_report(
         Format::Jsonl => json::write_lines(out, findings, options)?,
         Format::Sarif => sarif::write(out, findings, options)?,
         Format::Csv => csv_report::write(out, findings, options)?,
-        Format::Html => html::write(out, findings, summary, options)?,
-        Format::Markdown => markdown::write(out, findings, summary, options)?,
+        Format::Html => html::write(out, &all(findings)?, summary, options)?,
+        Format::Markdown => markdown::write(out, &all(findings)?, summary, options)?,
     }
     out.flush()?;
     Ok(())

@@ -6,6 +6,7 @@
 
 use crate::ReportOptions;
 use leakhound_findings::{Finding, Severity};
+use leakhound_scan::Findings;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -29,19 +30,19 @@ struct Run<'a> {
 /// The results array, each result made as it is written (collecting them first took
 /// more memory than the findings themselves).
 struct Results<'a> {
-    findings: &'a [Finding],
-    rule_index: &'a BTreeMap<&'a str, usize>,
-    lines: &'a leakhound_findings::LineValues<'a>,
+    findings: &'a Findings,
+    rule_index: &'a BTreeMap<String, usize>,
     reveal: bool,
 }
 
 impl Serialize for Results<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(
-            self.findings
-                .iter()
-                .map(|f| result(f, self.rule_index, self.lines, self.reveal)),
-        )
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = s.serialize_seq(usize::try_from(self.findings.len()).ok())?;
+        crate::each(self.findings, S::Error::custom, |f, lines| {
+            seq.serialize_element(&result(f, self.rule_index, lines, self.reveal))
+        })?;
+        seq.end()
     }
 }
 
@@ -175,14 +176,16 @@ fn uri(path: &str) -> String {
 
 pub(crate) fn write(
     out: &mut dyn Write,
-    findings: &[Finding],
+    findings: &Findings,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
+    // A first pass for the rules that fired: the driver lists them before the results.
+    let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut rules = Vec::new();
-    for f in findings {
+    for f in findings.iter() {
+        let f = f?;
         if !rule_index.contains_key(&*f.rule) {
-            rule_index.insert(&f.rule, rules.len());
+            rule_index.insert(f.rule.to_string(), rules.len());
             rules.push(Rule {
                 id: f.rule.to_string(),
                 name: f.name.to_string(),
@@ -204,11 +207,9 @@ pub(crate) fn write(
             });
         }
     }
-    let lines = leakhound_findings::LineValues::new(findings);
     let results = Results {
         findings,
         rule_index: &rule_index,
-        lines: &lines,
         reveal: o.reveal,
     };
     let log = Log {
@@ -235,7 +236,7 @@ pub(crate) fn write(
 
 fn result<'a>(
     f: &'a Finding,
-    rule_index: &BTreeMap<&str, usize>,
+    rule_index: &BTreeMap<String, usize>,
     lines: &leakhound_findings::LineValues<'_>,
     reveal: bool,
 ) -> SarifResult<'a> {

@@ -16,6 +16,7 @@ use leakhound_findings::{CommitRef, Finding, GitOrigin, Reach};
 use leakhound_git::{Blob, CommitIndex, History, HistoryOptions, RemovalQuery, Repository};
 use leakhound_inputs::decode;
 use leakhound_inputs::{archive, Problem, LAYER_SEPARATOR};
+use leakhound_spool::Findings;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -205,7 +206,7 @@ impl Scanner {
         roots: &[PathBuf],
         options: &HistoryScanOptions,
         on_problem: &(dyn Fn(&Problem) + Sync),
-    ) -> Result<(Vec<Finding>, Summary), ScanError> {
+    ) -> Result<(Findings, Summary), ScanError> {
         let started = Instant::now();
         let problems = Problems {
             list: Mutex::new(Vec::new()),
@@ -240,7 +241,10 @@ impl Scanner {
             }
         }
         let problems = problems.list.into_inner().unwrap_or_default();
-        Ok(self.finish(findings, problems, started))
+        // Merged per value, so bounded by distinct values rather than places: kept in
+        // memory, and sorted here.
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Ok(self.finish(Findings::from(findings), problems, started))
     }
 
     fn scan_repository(

@@ -26,6 +26,7 @@ mod table_files;
 
 pub use history::HistoryScanOptions;
 pub use leakhound_git::HistoryOptions;
+pub use leakhound_spool::{Findings, SpoolError};
 pub use pipeline::{ScanError, ScanOptions};
 pub use summary::{Counters, Summary};
 
@@ -34,6 +35,7 @@ use leakhound_findings::{fingerprint, Confidence, Finding, Location, TableCell};
 use leakhound_inputs::{decode, Problem};
 use leakhound_matcher::{Matcher, RuleIndex};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A finding as it sits in its blob, before it is given a path. Cached per content.
@@ -82,6 +84,11 @@ pub struct Scanner {
     /// [`MAX_KEPT_FINDINGS`]): met again, they are matched again but still count as
     /// duplicates.
     dropped: Mutex<HashSet<u128>>,
+    /// Findings held by results in `seen`, against [`KEPT_FINDINGS_BUDGET`].
+    kept: AtomicUsize,
+    /// The results of all contents with nothing in them, text and binary: most files
+    /// of a scan, so each costs its map entry and not a result of its own.
+    empty: [Arc<OnceLock<BlobResult>>; 2],
     counters: Arc<Counters>,
 }
 
@@ -89,6 +96,11 @@ pub struct Scanner {
 /// Copies of a file with many findings are rare, and keeping every result made memory
 /// grow with the findings of the whole run (a 1.5-million-finding table kept ~190 MB).
 const MAX_KEPT_FINDINGS: usize = 10_000;
+
+/// Findings all kept results together may hold (~250 bytes each with their lines).
+/// Past it, results are reported and let go like big ones: the cache stops growing with
+/// the findings of the run, and only copies met later are matched again.
+const KEPT_FINDINGS_BUDGET: usize = 100_000;
 
 impl Scanner {
     /// A scanner over `matcher`'s rules.
@@ -98,6 +110,15 @@ impl Scanner {
             options,
             seen: Mutex::new(HashMap::new()),
             dropped: Mutex::new(HashSet::new()),
+            kept: AtomicUsize::new(0),
+            empty: [false, true].map(|binary| {
+                Arc::new(OnceLock::from(BlobResult {
+                    findings: Vec::new(),
+                    binary,
+                    content_id: String::new(),
+                    problems: Vec::new(),
+                }))
+            }),
             counters: Arc::new(Counters::default()),
         }
     }
@@ -186,8 +207,31 @@ impl Scanner {
                 .collect::<Vec<_>>()
         });
         self.emit(path, result, &result.content_id, (0, 0), cells, report);
-        if matched_here && result.findings.len() > MAX_KEPT_FINDINGS {
-            self.forget(hash, &cell);
+        if matched_here {
+            let n = result.findings.len();
+            if n == 0 && result.problems.is_empty() {
+                self.share_empty(hash, &cell, result.binary);
+            } else if n > MAX_KEPT_FINDINGS || !self.keep(n) {
+                self.forget(hash, &cell);
+            }
+        }
+    }
+
+    /// Count `n` more kept findings, if the budget has room for them.
+    fn keep(&self, n: usize) -> bool {
+        self.kept
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |k| {
+                (k + n <= KEPT_FINDINGS_BUDGET).then_some(k + n)
+            })
+            .is_ok()
+    }
+
+    /// Point a content with nothing in it at the shared empty result.
+    fn share_empty(&self, hash: u128, cell: &Arc<OnceLock<BlobResult>>, binary: bool) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if let Some(entry) = seen.get_mut(&hash).filter(|c| Arc::ptr_eq(c, cell)) {
+                *entry = Arc::clone(&self.empty[usize::from(binary)]);
+            }
         }
     }
 

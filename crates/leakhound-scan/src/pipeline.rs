@@ -5,6 +5,7 @@ use leakhound_findings::Finding;
 use leakhound_inputs::archive::{self, Visitor};
 use leakhound_inputs::walk::{self, Entry, WalkError, WalkOptions};
 use leakhound_inputs::{read, Limits, Problem};
+use leakhound_spool::{Findings, Spool};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -26,6 +27,9 @@ pub struct ScanOptions {
     pub allowlist: Option<std::sync::Arc<leakhound_suppress::Allowlist>>,
     /// Honour inline `leakhound:allow` comments.
     pub inline_allow: bool,
+    /// Findings held in memory before sorted runs of them go to a temporary file
+    /// (see leakhound-spool): past it, memory stops growing with the findings.
+    pub spill_after: usize,
 }
 
 impl Default for ScanOptions {
@@ -37,6 +41,7 @@ impl Default for ScanOptions {
             transcode_chunk: 16 << 20,
             allowlist: None,
             inline_allow: true,
+            spill_after: leakhound_spool::DEFAULT_BUDGET,
         }
     }
 }
@@ -59,7 +64,13 @@ pub(crate) struct Leaves<'a> {
     scanner: &'a Scanner,
     pub(crate) findings: Vec<Finding>,
     pub(crate) problems: Vec<Problem>,
+    /// Where findings go in batches while a file is still being reported, so that a
+    /// table with a million findings never holds them all (`None`: kept for the caller).
+    spool: Option<&'a Spool>,
 }
+
+/// Findings of one file handed to the spool at a time.
+const LEAF_BATCH: usize = 16 << 10;
 
 impl<'a> Leaves<'a> {
     pub(crate) fn new(scanner: &'a Scanner) -> Leaves<'a> {
@@ -67,6 +78,14 @@ impl<'a> Leaves<'a> {
             scanner,
             findings: Vec::new(),
             problems: Vec::new(),
+            spool: None,
+        }
+    }
+
+    fn streaming(scanner: &'a Scanner, spool: &'a Spool) -> Leaves<'a> {
+        Leaves {
+            spool: Some(spool),
+            ..Leaves::new(scanner)
         }
     }
 
@@ -81,11 +100,16 @@ impl<'a> Leaves<'a> {
 
 impl Visitor for Leaves<'_> {
     fn leaf(&mut self, path: &str, bytes: &[u8]) {
-        let (findings, problems) = (&mut self.findings, &mut self.problems);
+        let (findings, problems, spool) = (&mut self.findings, &mut self.problems, self.spool);
+        let mut report = |f| {
+            findings.push(f);
+            if let Some(spool) = spool.filter(|_| findings.len() >= LEAF_BATCH) {
+                sort(findings);
+                spool.push(std::mem::take(findings));
+            }
+        };
         self.scanner
-            .scan_leaf(path, bytes, &mut |f| findings.push(f), &mut |p| {
-                problems.push(p)
-            });
+            .scan_leaf(path, bytes, &mut report, &mut |p| problems.push(p));
     }
     fn whole(&mut self, path: &str) -> bool {
         leakhound_assess::tables::is_workbook(path)
@@ -103,9 +127,9 @@ impl Scanner {
         &self,
         roots: &[PathBuf],
         on_problem: &(dyn Fn(&Problem) + Sync),
-    ) -> Result<(Vec<Finding>, Summary), ScanError> {
+    ) -> Result<(Findings, Summary), ScanError> {
         let started = Instant::now();
-        let findings: Mutex<Vec<Finding>> = Mutex::new(Vec::new());
+        let findings = Spool::new(self.options.spill_after);
         let problems = Mutex::new(Vec::new());
         let report = |mut leaves: Leaves<'_>| {
             for p in &leaves.problems {
@@ -114,30 +138,22 @@ impl Scanner {
             if let Ok(mut all) = problems.lock() {
                 all.append(&mut leaves.problems);
             }
-            // Sorted here, on the worker, so that `finish` has sorted runs to merge, or
-            // nothing to do when one big file holds all the findings.
-            leaves
-                .findings
-                .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-            if let Ok(mut all) = findings.lock() {
-                if all.is_empty() {
-                    *all = std::mem::take(&mut leaves.findings);
-                } else {
-                    all.append(&mut leaves.findings);
-                }
-            }
+            // Sorted here, on the worker, so that the spool has sorted runs to merge,
+            // or nothing to do when one big file holds all the findings.
+            sort(&mut leaves.findings);
+            findings.push(leaves.findings);
         };
         let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
             roots.iter().partition(|p| p.as_os_str() == "-");
         if !stdin.is_empty() {
-            report(self.scan_stdin());
+            report(self.scan_stdin(&findings));
         }
         let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
         if !paths.is_empty() {
             walk::walk(&paths, &self.options.walk, || {
                 |entry: Entry| {
                     let leaves = match entry {
-                        Entry::File(path) => self.scan_file(&path),
+                        Entry::File(path) => self.scan_file(&path, &findings),
                         Entry::Error(path, message) => {
                             Leaves::problem(self, Problem::unreadable(&path, message))
                         }
@@ -147,26 +163,23 @@ impl Scanner {
             })?;
         }
         Ok(self.finish(
-            findings.into_inner().unwrap_or_default(),
+            findings.finish(),
             problems.into_inner().unwrap_or_default(),
             started,
         ))
     }
 
-    /// Sort findings and problems (the same order on every run) and sum up.
+    /// Sort problems (the same order on every run) and sum up.
     pub(crate) fn finish(
         &self,
-        mut findings: Vec<Finding>,
+        findings: Findings,
         mut problems: Vec<Problem>,
         started: Instant,
-    ) -> (Vec<Finding>, Summary) {
-        if !is_sorted(&findings) {
-            findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        }
+    ) -> (Findings, Summary) {
         problems.sort_by(|a, b| a.path.cmp(&b.path));
         let summary = Summary::new(
             &self.counters,
-            &findings,
+            findings.tally(),
             problems,
             started.elapsed(),
             self.matcher.len(),
@@ -174,7 +187,7 @@ impl Scanner {
         (findings, summary)
     }
 
-    fn scan_file(&self, path: &Path) -> Leaves<'_> {
+    fn scan_file<'a>(&'a self, path: &Path, spool: &'a Spool) -> Leaves<'a> {
         let display = path.display().to_string();
         let len = match std::fs::metadata(path) {
             Ok(m) => m.len(),
@@ -192,7 +205,7 @@ impl Scanner {
         }
         match read::read_file(path) {
             Ok(bytes) => {
-                let mut leaves = Leaves::new(self);
+                let mut leaves = Leaves::streaming(self, spool);
                 self.counters.add_file();
                 archive::expand(&display, &bytes, &self.options.limits, &mut leaves);
                 leaves
@@ -204,8 +217,8 @@ impl Scanner {
         }
     }
 
-    fn scan_stdin(&self) -> Leaves<'_> {
-        let mut leaves = Leaves::new(self);
+    fn scan_stdin<'a>(&'a self, spool: &'a Spool) -> Leaves<'a> {
+        let mut leaves = Leaves::streaming(self, spool);
         let mut buf = Vec::new();
         let max = self.options.limits.max_file_size;
         // Read one byte past the limit to know whether anything was cut off.
@@ -234,70 +247,63 @@ impl Scanner {
     }
 }
 
-fn is_sorted(findings: &[Finding]) -> bool {
-    findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key())
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use leakhound_findings::{Category, Confidence, Location, Severity};
 
-    fn at(path: &str, line: u64) -> Finding {
-        Finding {
-            rule: "r".into(),
-            name: "r".into(),
-            category: Category::Personal,
-            severity: Severity::High,
-            confidence: Confidence::High,
-            location: Location {
-                path: path.into(),
-                line,
-                column: 1,
-                offset: 0,
-            },
-            value: String::new(),
-            fingerprint: String::new(),
-            validator: None,
-            line_text: None,
-            count: None,
-            blob: "".into(),
-            binary: false,
-            git: None,
-            triage: None,
-            cell: None,
-            process: None,
-        }
-    }
-
-    fn keys(findings: &[Finding]) -> Vec<(String, u64)> {
-        findings
+    fn scan(dir: &Path, spill_after: usize) -> (Vec<String>, Summary, bool) {
+        let rules = leakhound_rules::RuleSet::builtin().unwrap();
+        let options = ScanOptions {
+            spill_after,
+            ..ScanOptions::default()
+        };
+        let scanner = Scanner::new(leakhound_matcher::Matcher::new(&rules).unwrap(), options);
+        let (findings, summary) = scanner.scan_paths(&[dir.to_path_buf()], &|_| {}).unwrap();
+        let shown = findings
             .iter()
-            .map(|f| (f.location.path.clone(), f.location.line))
-            .collect()
+            .map(|f| {
+                let f = f.unwrap();
+                format!(
+                    "{}:{}:{} {} {}",
+                    f.location.path, f.location.line, f.location.column, f.rule, f.value
+                )
+            })
+            .collect();
+        (shown, summary, findings.spilled())
     }
 
     #[test]
-    fn findings_are_sorted_only_when_out_of_order() {
-        let scanner = Scanner::new(
-            leakhound_matcher::Matcher::new(&leakhound_rules::RuleSet::builtin().unwrap()).unwrap(),
-            ScanOptions::default(),
-        );
-        let in_order = vec![at("a", 3), at("a.zip!x", 2), at("b", 1)];
-        assert!(is_sorted(&in_order));
-        let (findings, _) = scanner.finish(in_order, Vec::new(), Instant::now());
-        assert_eq!(
-            keys(&findings),
-            [("a", 3), ("a.zip!x", 2), ("b", 1)].map(|(p, l)| (p.to_string(), l))
-        );
-        // Two files' runs, each sorted, arriving in the wrong order.
-        let runs = vec![at("b", 1), at("b", 9), at("a", 3), at("a", 4)];
-        assert!(!is_sorted(&runs));
-        let (findings, summary) = scanner.finish(runs, Vec::new(), Instant::now());
-        assert_eq!(
-            keys(&findings),
-            [("a", 3), ("a", 4), ("b", 1), ("b", 9)].map(|(p, l)| (p.to_string(), l))
-        );
-        assert_eq!(summary.findings, 4);
+    fn a_scan_that_spills_reports_what_one_that_does_not_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        // One file with more findings than a worker hands the spool at a time.
+        let mut table = String::from("id,mobile\n");
+        for i in 0..9_000u32 {
+            table.push_str(&format!("440304198706151231,139{:08}\n", i * 7 + 1));
+        }
+        const { assert!(2 * 9_000 > LEAF_BATCH) };
+        for (name, text) in [
+            ("big.csv", table.as_str()),
+            ("b.csv", "name,mobile\n张伟,13912345678\n李娜,13800138000\n"),
+            (
+                "a.env",
+                "AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\nmail=ops@example.cn\n",
+            ),
+            ("c/d.txt", "VIN LSVAU2180N2183294 and LSVAU2180N2183294\n"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let (kept, kept_summary, kept_spilled) = scan(dir.path(), usize::MAX);
+        let (spilled, spilled_summary, did_spill) = scan(dir.path(), 1);
+        assert!(!kept_spilled && did_spill);
+        assert!(kept.len() >= 18_000, "{}", kept.len());
+        assert_eq!(spilled, kept);
+        assert_eq!(spilled_summary.by_category, kept_summary.by_category);
+        assert_eq!(spilled_summary.findings, kept.len() as u64);
     }
 }

@@ -3,6 +3,7 @@
 
 use leakhound_findings::{Category, Finding, Severity};
 use leakhound_inputs::{Problem, ProblemKind};
+use leakhound_spool::{Findings, SpoolError, Tally};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -101,7 +102,7 @@ pub struct Summary {
 impl Summary {
     pub(crate) fn new(
         counters: &Counters,
-        findings: &[Finding],
+        tally: &Tally,
         problems: Vec<Problem>,
         elapsed: Duration,
         rules: usize,
@@ -122,7 +123,7 @@ impl Summary {
             elapsed,
             rules,
         };
-        summary.recount(findings);
+        summary.recount(tally);
         summary
     }
 
@@ -130,7 +131,7 @@ impl Summary {
     pub fn of_findings(findings: &[Finding]) -> Summary {
         Summary::new(
             &Counters::default(),
-            findings,
+            &Tally::of(findings),
             Vec::new(),
             Duration::ZERO,
             0,
@@ -140,24 +141,21 @@ impl Summary {
     /// Leave out findings a baseline already had, and count them.
     pub fn drop_baselined(
         &mut self,
-        findings: &mut Vec<Finding>,
+        findings: Findings,
         known: impl Fn(&Finding) -> bool,
-    ) {
+    ) -> Result<Findings, SpoolError> {
         let before = findings.len();
-        findings.retain(|f| !known(f));
-        self.baselined += (before - findings.len()) as u64;
-        self.recount(findings);
+        let kept = findings.filter_map(|f| (!known(&f)).then_some(f))?;
+        self.baselined += before - kept.len();
+        self.recount(kept.tally());
+        Ok(kept)
     }
 
-    /// Recompute the per-category and per-severity counts after findings changed.
-    pub fn recount(&mut self, findings: &[Finding]) {
-        self.by_category.clear();
-        self.by_severity.clear();
-        for f in findings {
-            *self.by_category.entry(f.category).or_insert(0) += 1;
-            *self.by_severity.entry(f.severity).or_insert(0) += 1;
-        }
-        self.findings = findings.len() as u64;
+    /// Take the per-category and per-severity counts of changed findings.
+    pub fn recount(&mut self, tally: &Tally) {
+        self.by_category = tally.by_category.clone();
+        self.by_severity = tally.by_severity.clone();
+        self.findings = tally.total;
     }
 
     /// Scan throughput in MB/s (10^6 bytes), 0 for an instant scan.
