@@ -446,4 +446,43 @@ mod tests {
         );
         assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
     }
+
+    #[test]
+    fn results_past_the_cache_budget_are_let_go_but_copies_still_count() {
+        let s = scanner();
+        // Fill the budget to all but two findings: a three-finding result is let go.
+        assert!(s.keep(KEPT_FINDINGS_BUDGET - 2));
+        let small = phones(3);
+        assert_eq!(found(&s, "a.txt", &small).len(), 3);
+        assert!(s.seen.lock().map(|m| m.is_empty()).unwrap_or(false));
+        assert_eq!(found(&s, "copy/a.txt", &small).len(), 3);
+        let duplicates = || {
+            s.counters
+                .duplicates
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        assert_eq!(duplicates(), 1);
+        // Two more still fit.
+        assert_eq!(found(&s, "b.txt", &phones(2)).len(), 2);
+        assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
+    }
+
+    #[test]
+    fn contents_with_nothing_in_them_share_one_result() {
+        let s = scanner();
+        assert!(found(&s, "a.txt", b"nothing here\n").is_empty());
+        assert!(found(&s, "b.bin", b"\0\x01binary\0\xff").is_empty());
+        assert!(found(&s, "copy/a.txt", b"nothing here\n").is_empty());
+        let seen = s.seen.lock().map(|m| m.clone()).unwrap_or_default();
+        assert_eq!(seen.len(), 2);
+        assert!(seen
+            .values()
+            .all(|c| s.empty.iter().any(|e| Arc::ptr_eq(c, e))));
+        assert_eq!(
+            s.counters
+                .duplicates
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+    }
 }

@@ -190,6 +190,23 @@ impl Run {
         Ok(Run { file, end })
     }
 
+    /// A run holding `bytes` as they are (tests of damaged files).
+    #[cfg(test)]
+    pub(crate) fn of_bytes(bytes: &[u8]) -> Run {
+        let mut file = tempfile::tempfile().expect("temporary file");
+        file.write_all(bytes).expect("write");
+        Run {
+            file,
+            end: bytes.len() as u64,
+        }
+    }
+
+    /// The run's file (tests read it raw).
+    #[cfg(test)]
+    pub(crate) fn file_for_tests(&self) -> &File {
+        &self.file
+    }
+
     /// Pretend the run ends at `end` (tests of a damaged file).
     #[cfg(test)]
     pub(crate) fn set_end(&mut self, end: u64) {
@@ -285,10 +302,7 @@ fn decode(
                 known.push(Arc::clone(&s));
                 Ok(s)
             }
-            Shared::Known(i) => known
-                .get(i as usize)
-                .cloned()
-                .ok_or(SpoolError::Corrupt),
+            Shared::Known(i) => known.get(i as usize).cloned().ok_or(SpoolError::Corrupt),
         }
     };
     let rule = shared(r.rule)?;

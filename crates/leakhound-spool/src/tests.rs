@@ -174,6 +174,37 @@ fn filter_map_on_spilled_findings_keeps_them_spilled_and_in_order() {
 }
 
 proptest! {
+    /// A damaged run gives findings or an error, never a crash or an endless read.
+    #[test]
+    fn garbage_in_a_run_is_an_error_not_a_crash(
+        good in 0usize..4,
+        junk in prop::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let findings: Vec<Finding> = (0..good).map(|i| finding("a", i as u64, 1, "s", "v")).collect();
+        let run = Run::write(&findings).unwrap();
+        let mut bytes = Vec::new();
+        let mut reader = run.reader();
+        // The good frames as written, then junk.
+        while let Ok(Some(_)) = reader.next_finding() {}
+        drop(reader);
+        use std::io::{Read, Seek};
+        let mut file = run.file_for_tests();
+        file.seek(std::io::SeekFrom::Start(0)).unwrap();
+        file.read_to_end(&mut bytes).unwrap();
+        bytes.extend_from_slice(&junk);
+        let damaged = Run::of_bytes(&bytes);
+        let mut reader = damaged.reader();
+        let mut read = 0;
+        loop {
+            match reader.next_finding() {
+                Ok(Some(_)) => read += 1,
+                Ok(None) | Err(_) => break,
+            }
+            prop_assert!(read <= good + junk.len());
+        }
+        prop_assert!(read >= good);
+    }
+
     /// Whatever the budget and however findings arrive, reading gives every finding
     /// once, in sort-key order, with the same counts.
     #[test]
