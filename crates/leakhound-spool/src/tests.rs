@@ -195,11 +195,8 @@ proptest! {
         let damaged = Run::of_bytes(&bytes);
         let mut reader = damaged.reader();
         let mut read = 0;
-        loop {
-            match reader.next_finding() {
-                Ok(Some(_)) => read += 1,
-                Ok(None) | Err(_) => break,
-            }
+        while let Ok(Some(_)) = reader.next_finding() {
+            read += 1;
             prop_assert!(read <= good + junk.len());
         }
         prop_assert!(read >= good);
