@@ -31,6 +31,10 @@ use std::sync::{Mutex, PoisonError};
 /// milliseconds of writing per run.
 pub const DEFAULT_BUDGET: usize = 50_000;
 
+/// Runs of one level merged into one: each run costs an open file and a read buffer
+/// in the final merge, so their number must not grow with the findings.
+const MAX_RUNS: usize = 32;
+
 /// Why spilled findings could not be written or read back.
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
@@ -94,6 +98,8 @@ struct State {
     tally: Tally,
     /// Why spilling stopped; the findings stayed in memory instead of being lost.
     spill_error: Option<String>,
+    /// A thread is merging runs (the others keep adding runs meanwhile).
+    merging: bool,
 }
 
 impl Spool {
@@ -134,6 +140,35 @@ impl Spool {
                 // A full disk costs memory, never findings.
                 s.spill_error = Some(e.to_string());
                 s.memory.append(&mut full);
+                return;
+            }
+        }
+        // Levels, as in a log-structured merge: MAX_RUNS runs of one level become one
+        // run of the next, so each finding is rewritten once per level (log base
+        // MAX_RUNS of the runs), never once per merge.
+        loop {
+            if s.merging {
+                return;
+            }
+            let Some(level) = full_level(&s.runs) else {
+                return;
+            };
+            s.merging = true;
+            let (merging, rest): (Vec<Run>, Vec<Run>) = std::mem::take(&mut s.runs)
+                .into_iter()
+                .partition(|r| r.level == level);
+            s.runs = rest;
+            drop(s);
+            let merged = Run::merge(&merging, level + 1);
+            s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            s.merging = false;
+            match merged {
+                Ok(run) => s.runs.push(run),
+                Err(e) => {
+                    s.spill_error = Some(e.to_string());
+                    s.runs.extend(merging);
+                    return;
+                }
             }
         }
     }
@@ -263,6 +298,18 @@ impl Findings {
 
 /// Findings handed to a new spool at a time by [`Findings::filter_map`].
 const BATCH: usize = 4096;
+
+/// A level that has MAX_RUNS runs, if one has.
+fn full_level(runs: &[Run]) -> Option<u32> {
+    let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+    for r in runs {
+        *counts.entry(r.level).or_insert(0) += 1;
+    }
+    counts
+        .into_iter()
+        .find(|&(_, n)| n >= MAX_RUNS)
+        .map(|(level, _)| level)
+}
 
 fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -10,7 +10,7 @@ use leakhound_findings::{
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
@@ -99,37 +99,36 @@ struct In<'a> {
     process: Option<Box<ProcessRef>>,
 }
 
-/// The writer's side of [`Shared`] and [`Line`].
+/// The writer's side of [`Shared`] and [`Line`]. Keys are owned, so that a run can
+/// be written from findings that do not outlive the call (a merge of runs).
 #[derive(Default)]
-struct Encoder<'a> {
-    known: HashMap<&'a str, u32>,
-    line: Option<&'a str>,
+struct Encoder {
+    known: HashMap<Box<str>, u32>,
+    line: Option<Arc<str>>,
 }
 
-impl<'a> Encoder<'a> {
-    fn shared(&mut self, s: &'a str) -> Shared<'a> {
-        let next = u32::try_from(self.known.len()).unwrap_or(u32::MAX);
-        match self.known.entry(s) {
-            Entry::Occupied(e) => Shared::Known(*e.get()),
-            Entry::Vacant(e) => {
-                e.insert(next);
-                Shared::New(s)
-            }
+impl Encoder {
+    fn shared<'a>(&mut self, s: &'a str) -> Shared<'a> {
+        if let Some(&i) = self.known.get(s) {
+            return Shared::Known(i);
         }
+        let next = u32::try_from(self.known.len()).unwrap_or(u32::MAX);
+        self.known.insert(s.into(), next);
+        Shared::New(s)
     }
 
-    fn line(&mut self, text: Option<&'a str>) -> Line<'a> {
+    fn line<'a>(&mut self, text: Option<&'a Arc<str>>) -> Line<'a> {
         let Some(text) = text else {
             return Line::Absent;
         };
-        if self.line == Some(text) {
+        if self.line.as_ref().is_some_and(|last| last == text) {
             return Line::Same;
         }
-        self.line = Some(text);
+        self.line = Some(Arc::clone(text));
         Line::New(text)
     }
 
-    fn out(&mut self, f: &'a Finding) -> Out<'a> {
+    fn out<'a>(&mut self, f: &'a Finding) -> Out<'a> {
         Out {
             rule: self.shared(&f.rule),
             name: self.shared(&f.name),
@@ -143,7 +142,7 @@ impl<'a> Encoder<'a> {
             value: &f.value,
             fingerprint: &f.fingerprint,
             validator: f.validator.as_deref().map(|v| self.shared(v)),
-            line_text: self.line(f.line_text.as_deref()),
+            line_text: self.line(f.line_text.as_ref()),
             count: f.count,
             blob: self.shared(&f.blob),
             binary: f.binary,
@@ -165,29 +164,29 @@ pub(crate) struct Run {
     file: File,
     /// Bytes written.
     end: u64,
+    /// 0 for a run written from memory, n + 1 for a merge of runs of level n.
+    pub(crate) level: u32,
 }
 
 impl Run {
     /// Write `findings` (already sorted) to a new anonymous temporary file.
     pub(crate) fn write(findings: &[Finding]) -> Result<Run, SpoolError> {
-        let file = tempfile::tempfile()?;
-        let mut end = 0u64;
-        {
-            let mut out = BufWriter::with_capacity(1 << 20, &file);
-            let mut frame = Vec::with_capacity(1024);
-            let mut encoder = Encoder::default();
-            for f in findings {
-                frame.clear();
-                frame.extend_from_slice(&[0; 4]);
-                frame = postcard::to_extend(&encoder.out(f), frame)?;
-                let len = u32::try_from(frame.len() - 4).map_err(|_| SpoolError::TooBig)?;
-                frame[..4].copy_from_slice(&len.to_le_bytes());
-                out.write_all(&frame)?;
-                end += frame.len() as u64;
-            }
-            out.flush()?;
+        let mut w = RunWriter::new()?;
+        for f in findings {
+            w.push(f)?;
         }
-        Ok(Run { file, end })
+        w.finish(0)
+    }
+
+    /// Merge sorted runs into one (fewer open files and read buffers for the final
+    /// merge). The runs are left as they were if this fails.
+    pub(crate) fn merge(runs: &[Run], level: u32) -> Result<Run, SpoolError> {
+        let mut w = RunWriter::new()?;
+        for f in crate::Iter::new(&[], runs) {
+            let f = f?;
+            w.push(&f)?;
+        }
+        w.finish(level)
     }
 
     /// A run holding `bytes` as they are (tests of damaged files).
@@ -198,6 +197,7 @@ impl Run {
         Run {
             file,
             end: bytes.len() as u64,
+            level: 0,
         }
     }
 
@@ -227,6 +227,47 @@ impl Run {
     }
 }
 
+/// Writes one run, a finding at a time.
+struct RunWriter {
+    out: BufWriter<File>,
+    end: u64,
+    frame: Vec<u8>,
+    encoder: Encoder,
+}
+
+impl RunWriter {
+    fn new() -> Result<RunWriter, SpoolError> {
+        Ok(RunWriter {
+            out: BufWriter::with_capacity(1 << 20, tempfile::tempfile()?),
+            end: 0,
+            frame: Vec::with_capacity(1024),
+            encoder: Encoder::default(),
+        })
+    }
+
+    fn push(&mut self, f: &Finding) -> Result<(), SpoolError> {
+        let mut frame = std::mem::take(&mut self.frame);
+        frame.clear();
+        frame.extend_from_slice(&[0; 4]);
+        frame = postcard::to_extend(&self.encoder.out(f), frame)?;
+        let len = u32::try_from(frame.len() - 4).map_err(|_| SpoolError::TooBig)?;
+        frame[..4].copy_from_slice(&len.to_le_bytes());
+        self.out.write_all(&frame)?;
+        self.end += frame.len() as u64;
+        self.frame = frame;
+        Ok(())
+    }
+
+    fn finish(self, level: u32) -> Result<Run, SpoolError> {
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        Ok(Run {
+            file,
+            end: self.end,
+            level,
+        })
+    }
+}
+
 /// Reads a run's findings in order, with positioned reads so that readers of one file
 /// do not share a cursor.
 pub(crate) struct Reader<'a> {
@@ -243,7 +284,7 @@ pub(crate) struct Reader<'a> {
 }
 
 /// Bytes read from a run at a time.
-const READ_SIZE: usize = 256 << 10;
+const READ_SIZE: usize = 64 << 10;
 
 impl Reader<'_> {
     /// The next finding, or `None` at the end of the run.

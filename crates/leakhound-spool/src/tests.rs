@@ -173,6 +173,30 @@ fn filter_map_on_spilled_findings_keeps_them_spilled_and_in_order() {
     assert_eq!(values, expected);
 }
 
+#[test]
+fn runs_are_merged_before_their_number_grows_with_the_findings() {
+    let spool = Spool::new(1);
+    let mut values = Vec::new();
+    for i in (0..3 * MAX_RUNS + 5).rev() {
+        values.push(format!("{i:04}"));
+        spool.push(vec![finding(
+            &format!("f{i:04}"),
+            1,
+            1,
+            "s",
+            &values[values.len() - 1],
+        )]);
+    }
+    let findings = spool.finish();
+    // 101 runs: three merged at level 1, five left at level 0.
+    let levels: Vec<u32> = findings.runs.iter().map(|r| r.level).collect();
+    assert_eq!(levels.iter().filter(|&&l| l == 1).count(), 3, "{levels:?}");
+    assert_eq!(levels.iter().filter(|&&l| l == 0).count(), 5, "{levels:?}");
+    values.sort();
+    let read: Vec<String> = findings.iter().map(|f| f.unwrap().value.clone()).collect();
+    assert_eq!(read, values);
+}
+
 proptest! {
     /// A damaged run gives findings or an error, never a crash or an endless read.
     #[test]
