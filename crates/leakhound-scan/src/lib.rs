@@ -84,6 +84,8 @@ pub struct Scanner {
     /// [`MAX_KEPT_FINDINGS`]): met again, they are matched again but still count as
     /// duplicates.
     dropped: Mutex<HashSet<u128>>,
+    /// Most contents `seen` and `dropped` remember ([`MAX_SEEN_CONTENTS`]).
+    max_seen: usize,
     /// Findings held by results in `seen`, against [`KEPT_FINDINGS_BUDGET`].
     kept: AtomicUsize,
     /// The results of all contents with nothing in them, text and binary: most files
@@ -96,6 +98,12 @@ pub struct Scanner {
 /// Copies of a file with many findings are rare, and keeping every result made memory
 /// grow with the findings of the whole run (a 1.5-million-finding table kept ~190 MB).
 const MAX_KEPT_FINDINGS: usize = 10_000;
+
+/// Distinct contents the dedupe index remembers (~40 bytes each, 40 MB in all). Past
+/// it, new contents are matched and reported as usual but not remembered, so a copy met
+/// later is matched again: memory stops growing with the number of files, and only the
+/// duplicate count (and time) can differ on a scan of more than a million files.
+const MAX_SEEN_CONTENTS: usize = 1 << 20;
 
 /// Findings all kept results together may hold (~250 bytes each with their lines).
 /// Past it, results are reported and let go like big ones: the cache stops growing with
@@ -110,6 +118,7 @@ impl Scanner {
             options,
             seen: Mutex::new(HashMap::new()),
             dropped: Mutex::new(HashSet::new()),
+            max_seen: MAX_SEEN_CONTENTS,
             kept: AtomicUsize::new(0),
             empty: [false, true].map(|binary| {
                 Arc::new(OnceLock::from(BlobResult {
@@ -150,7 +159,12 @@ impl Scanner {
         self.counters.add_blob(bytes.len() as u64);
         let hash = xxhash_rust::xxh3::xxh3_128(bytes);
         let cell = match self.seen.lock() {
-            Ok(mut m) => Arc::clone(m.entry(hash).or_default()),
+            Ok(mut m) => match m.get(&hash) {
+                Some(cell) => Arc::clone(cell),
+                None if m.len() < self.max_seen => Arc::clone(m.entry(hash).or_default()),
+                // The index is full: matched, reported, not remembered.
+                None => Arc::new(OnceLock::new()),
+            },
             // A worker panicked while holding the lock: carry on without dedupe.
             Err(_) => Arc::new(OnceLock::new()),
         };
@@ -238,7 +252,9 @@ impl Scanner {
     /// Drop a reported result from the dedupe cache, remembering its content was seen.
     fn forget(&self, hash: u128, cell: &Arc<OnceLock<BlobResult>>) {
         if let Ok(mut dropped) = self.dropped.lock() {
-            dropped.insert(hash);
+            if dropped.len() < self.max_seen {
+                dropped.insert(hash);
+            }
         }
         if let Ok(mut seen) = self.seen.lock() {
             if seen.get(&hash).is_some_and(|c| Arc::ptr_eq(c, cell)) {
@@ -465,6 +481,24 @@ mod tests {
         // Two more still fit.
         assert_eq!(found(&s, "b.txt", &phones(2)).len(), 2);
         assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
+    }
+
+    #[test]
+    fn past_the_index_limit_contents_are_matched_but_not_remembered() {
+        let mut s = scanner();
+        s.max_seen = 1;
+        assert_eq!(found(&s, "a.txt", &phones(2)).len(), 2);
+        assert_eq!(found(&s, "b.txt", &phones(3)).len(), 3);
+        assert_eq!(found(&s, "copy/b.txt", &phones(3)).len(), 3);
+        assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
+        let duplicates = || {
+            s.counters
+                .duplicates
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        assert_eq!(duplicates(), 0);
+        assert_eq!(found(&s, "copy/a.txt", &phones(2)).len(), 2);
+        assert_eq!(duplicates(), 1);
     }
 
     #[test]
