@@ -102,3 +102,23 @@ fn a_baseline_applies_to_spilled_findings_and_counts_them() {
     assert_eq!(doc["summary"]["findings"], 1);
     assert_eq!(doc["summary"]["by_category"]["secret"], 1);
 }
+
+/// A temporary folder that cannot be written costs memory, never findings.
+#[test]
+fn when_temporary_files_cannot_be_made_findings_stay_in_memory() {
+    let t = tree();
+    let expected = run_in(t.path(), &["scan", ".", "--format", "jsonl"]);
+    let out = crate::tree::leakhound()
+        .current_dir(t.path())
+        .env("TMPDIR", t.join("no/such/folder"))
+        .args(["scan", ".", "--format", "jsonl", "--spill-after", "1"])
+        .output()
+        .expect("run leakhound");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected.stdout);
+    assert!(
+        stderr.contains("warning: findings kept in memory"),
+        "{stderr}"
+    );
+}
