@@ -428,6 +428,12 @@ mod tests {
             .into_bytes()
     }
 
+    fn duplicates(s: &Scanner) -> u64 {
+        s.counters
+            .duplicates
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn found(s: &Scanner, path: &str, bytes: &[u8]) -> Vec<(u64, String)> {
         let mut out = Vec::new();
         s.scan_blob(path, bytes, &mut |f| {
@@ -444,22 +450,12 @@ mod tests {
         assert_eq!(first.len(), MAX_KEPT_FINDINGS + 1);
         assert!(s.seen.lock().map(|m| m.is_empty()).unwrap_or(false));
         assert_eq!(found(&s, "copy/a.txt", &big), first);
-        assert_eq!(
-            s.counters
-                .duplicates
-                .load(std::sync::atomic::Ordering::Relaxed),
-            1
-        );
+        assert_eq!(duplicates(&s), 1);
         // A small result stays cached and is replayed.
         let small = phones(3);
         assert_eq!(found(&s, "b.txt", &small).len(), 3);
         assert_eq!(found(&s, "copy/b.txt", &small).len(), 3);
-        assert_eq!(
-            s.counters
-                .duplicates
-                .load(std::sync::atomic::Ordering::Relaxed),
-            2
-        );
+        assert_eq!(duplicates(&s), 2);
         assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
     }
 
@@ -472,12 +468,7 @@ mod tests {
         assert_eq!(found(&s, "a.txt", &small).len(), 3);
         assert!(s.seen.lock().map(|m| m.is_empty()).unwrap_or(false));
         assert_eq!(found(&s, "copy/a.txt", &small).len(), 3);
-        let duplicates = || {
-            s.counters
-                .duplicates
-                .load(std::sync::atomic::Ordering::Relaxed)
-        };
-        assert_eq!(duplicates(), 1);
+        assert_eq!(duplicates(&s), 1);
         // Two more still fit.
         assert_eq!(found(&s, "b.txt", &phones(2)).len(), 2);
         assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
@@ -491,14 +482,9 @@ mod tests {
         assert_eq!(found(&s, "b.txt", &phones(3)).len(), 3);
         assert_eq!(found(&s, "copy/b.txt", &phones(3)).len(), 3);
         assert_eq!(s.seen.lock().map(|m| m.len()).unwrap_or(0), 1);
-        let duplicates = || {
-            s.counters
-                .duplicates
-                .load(std::sync::atomic::Ordering::Relaxed)
-        };
-        assert_eq!(duplicates(), 0);
+        assert_eq!(duplicates(&s), 0);
         assert_eq!(found(&s, "copy/a.txt", &phones(2)).len(), 2);
-        assert_eq!(duplicates(), 1);
+        assert_eq!(duplicates(&s), 1);
     }
 
     #[test]
@@ -512,11 +498,6 @@ mod tests {
         assert!(seen
             .values()
             .all(|c| s.empty.iter().any(|e| Arc::ptr_eq(c, e))));
-        assert_eq!(
-            s.counters
-                .duplicates
-                .load(std::sync::atomic::Ordering::Relaxed),
-            1
-        );
+        assert_eq!(duplicates(&s), 1);
     }
 }
