@@ -35,41 +35,57 @@ pub(crate) fn write(
     findings: &Findings,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER)?;
-    crate::each(findings, crate::ReportError::from, |f, lines| {
-        let t = f.triage.as_deref();
-        let g = f.git.as_deref();
-        let c = g.and_then(|g| g.commit.as_ref());
-        let yes_no = |b: bool| if b { "yes" } else { "no" };
-        w.write_record([
-            f.severity.as_str(),
-            f.category.as_str(),
-            &f.rule,
-            &f.name,
-            f.confidence.as_str(),
-            &f.location.path,
-            &f.location.line.to_string(),
-            &f.location.column.to_string(),
-            &guard(&f.shown_value(o.reveal)),
-            &f.fingerprint,
-            f.validator.as_deref().unwrap_or(""),
-            t.map_or("", |t| t.status.as_str()),
-            &guard(t.and_then(|t| t.comment.as_deref()).unwrap_or("")),
-            t.map_or("", |t| t.first_seen.as_str()),
-            t.map_or("", |t| yes_no(t.new)),
-            t.map_or("", |t| yes_no(t.reappeared)),
-            g.map_or("", |g| g.repository.as_str()),
-            c.map_or("", |c| c.id.as_str()),
-            &guard(c.map_or("", |c| c.author.as_str())),
-            c.map_or("", |c| c.email.as_str()),
-            c.map_or("", |c| c.date.as_str()),
-            g.and_then(|g| g.removed.as_deref()).unwrap_or(""),
-            &guard(&lines.shown_line(f, o.reveal).unwrap_or_default()),
-        ])?;
+    {
+        let mut w = csv::Writer::from_writer(&mut *out);
+        w.write_record(HEADER)?;
+        w.flush()?;
+    }
+    crate::parallel::write_batches(out, findings, |batch, lines, buf| {
+        let mut w = csv::Writer::from_writer(buf);
+        for f in batch {
+            row(&mut w, f, lines, o.reveal)?;
+        }
+        w.flush()?;
         Ok(())
-    })?;
-    w.flush()?;
+    })
+}
+
+/// One finding's row.
+fn row(
+    w: &mut csv::Writer<&mut Vec<u8>>,
+    f: &leakhound_findings::Finding,
+    lines: &leakhound_findings::LineValues<'_>,
+    reveal: bool,
+) -> Result<(), crate::ReportError> {
+    let t = f.triage.as_deref();
+    let g = f.git.as_deref();
+    let c = g.and_then(|g| g.commit.as_ref());
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    w.write_record([
+        f.severity.as_str(),
+        f.category.as_str(),
+        &f.rule,
+        &f.name,
+        f.confidence.as_str(),
+        &f.location.path,
+        &f.location.line.to_string(),
+        &f.location.column.to_string(),
+        &guard(&f.shown_value(reveal)),
+        &f.fingerprint,
+        f.validator.as_deref().unwrap_or(""),
+        t.map_or("", |t| t.status.as_str()),
+        &guard(t.and_then(|t| t.comment.as_deref()).unwrap_or("")),
+        t.map_or("", |t| t.first_seen.as_str()),
+        t.map_or("", |t| yes_no(t.new)),
+        t.map_or("", |t| yes_no(t.reappeared)),
+        g.map_or("", |g| g.repository.as_str()),
+        c.map_or("", |c| c.id.as_str()),
+        &guard(c.map_or("", |c| c.author.as_str())),
+        c.map_or("", |c| c.email.as_str()),
+        c.map_or("", |c| c.date.as_str()),
+        g.and_then(|g| g.removed.as_deref()).unwrap_or(""),
+        &guard(&lines.shown_line(f, reveal).unwrap_or_default()),
+    ])?;
     Ok(())
 }
 

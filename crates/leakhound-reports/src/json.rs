@@ -206,14 +206,13 @@ pub(crate) fn write_lines(
     findings: &Findings,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    // One write per record: serde_json writes a record in dozens of small pieces, each
-    // a call through `dyn Write`.
-    let mut record = Vec::with_capacity(1024);
-    crate::each(findings, crate::ReportError::from, |f, lines| {
-        record.clear();
-        serde_json::to_writer(&mut record, &Record::new(f, lines, o.reveal))?;
-        record.push(b'\n');
-        out.write_all(&record)?;
+    // Records go to a batch's buffer: serde_json writes a record in dozens of small
+    // pieces, each a call through `dyn Write` when written straight out.
+    crate::parallel::write_batches(out, findings, |batch, lines, buf| {
+        for f in batch {
+            serde_json::to_writer(&mut *buf, &Record::new(f, lines, o.reveal))?;
+            buf.push(b'\n');
+        }
         Ok(())
     })
 }

@@ -16,6 +16,7 @@ mod html;
 mod human;
 mod json;
 mod markdown;
+mod parallel;
 mod sarif;
 
 pub use exposure::{exposure, Exposure};
