@@ -32,9 +32,11 @@ pub(crate) fn write_batches<F>(
 where
     F: Fn(&[Finding], &LineValues<'_>, &mut Vec<u8>) -> Result<(), ReportError> + Sync,
 {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // One core reads the findings back and writes; the others format.
+    let workers = (cores - 1).clamp(1, 4);
     if let Some(all) = findings.as_slice() {
-        if workers < 2 || findings.len() < PARALLEL_FROM || !in_order(all) {
+        if cores < 2 || findings.len() < PARALLEL_FROM || !in_order(all) {
             let mut buf = Vec::new();
             format(all, &LineValues::new(all), &mut buf)?;
             out.write_all(&buf)?;
