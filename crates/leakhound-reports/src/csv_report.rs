@@ -40,7 +40,7 @@ pub(crate) fn write(
         w.write_record(HEADER)?;
         w.flush()?;
     }
-    crate::parallel::write_batches(out, findings, |batch, lines, buf| {
+    crate::parallel::write_batches(out, findings, |batch, _, lines, buf| {
         let mut w = csv::Writer::from_writer(buf);
         for f in batch {
             row(&mut w, f, lines, o.reveal)?;

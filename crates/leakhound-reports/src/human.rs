@@ -48,75 +48,77 @@ pub(crate) fn write(
     s: &Summary,
     o: &ReportOptions,
 ) -> Result<(), crate::ReportError> {
-    let mut current: Option<String> = None;
-    crate::each(findings, crate::ReportError::from, |f, lines| {
-        if current.as_deref() != Some(f.location.path.as_str()) {
-            if current.is_some() {
-                writeln!(out)?;
+    crate::parallel::write_batches(out, findings, |batch, before, lines, buf| {
+        let mut current: Option<&str> = before;
+        for f in batch {
+            if current != Some(f.location.path.as_str()) {
+                if current.is_some() {
+                    writeln!(buf)?;
+                }
+                writeln!(buf, "{}", paint(o, "1", &f.location.path))?;
+                current = Some(&f.location.path);
             }
-            writeln!(out, "{}", paint(o, "1", &f.location.path))?;
-            current = Some(f.location.path.clone());
-        }
-        let count = f
-            .count
-            .map(|c| format!(" ({c} points)"))
-            .unwrap_or_default();
-        writeln!(
-            out,
-            "  {:>5}:{:<4} {} {} {}{} [{}]",
-            f.location.line,
-            f.location.column,
-            paint(
-                o,
-                severity_colour(f.severity),
-                &format!("{:<8}", f.severity.as_str())
-            ),
-            paint(o, "1", &f.rule),
-            f.shown_value(o.reveal),
-            count,
-            f.name,
-        )?;
-        if let Some(line) = lines.shown_line(f, o.reveal) {
-            let line = line.trim();
-            if !line.is_empty() && !f.binary {
-                writeln!(out, "{}", paint(o, "2", &format!("              {line}")))?;
-            }
-        }
-        if let Some(c) = &f.cell {
-            // A dump or database holds several tables: name the one the row is in.
-            let table = c
-                .name
-                .strip_prefix(f.location.path.as_str())
-                .and_then(|t| t.strip_prefix('!'))
-                .map(|t| format!("table {t}, "))
+            let count = f
+                .count
+                .map(|c| format!(" ({c} points)"))
                 .unwrap_or_default();
-            let line = format!("              {table}row {}, column {}", c.row, c.column);
-            writeln!(out, "{}", paint(o, "2", &line))?;
-        }
-        if let Some(git) = &f.git {
             writeln!(
-                out,
-                "{}",
-                paint(o, "2", &format!("              {}", git_line(git)))
+                buf,
+                "  {:>5}:{:<4} {} {} {}{} [{}]",
+                f.location.line,
+                f.location.column,
+                paint(
+                    o,
+                    severity_colour(f.severity),
+                    &format!("{:<8}", f.severity.as_str())
+                ),
+                paint(o, "1", &f.rule),
+                f.shown_value(o.reveal),
+                count,
+                f.name,
             )?;
-        }
-        if let Some(p) = &f.process {
-            // Command lines can carry kilobytes of environment; json has it whole.
-            let cmdline: String = if p.cmdline.chars().count() > MAX_CMDLINE {
-                p.cmdline.chars().take(MAX_CMDLINE).chain(['…']).collect()
-            } else {
-                p.cmdline.clone()
-            };
-            let line = format!(
-                "              process {} ({}), started {}, {:.1}% CPU: {} — {cmdline}",
-                p.pid, p.user, p.started, p.cpu_percent, p.exe
-            );
-            writeln!(out, "{}", paint(o, "2", &line))?;
-        }
-        if let Some(t) = &f.triage {
-            let line = format!("              {}", triage_line(&f.fingerprint, t));
-            let colour = if t.reappeared { "1;31" } else { "2" };
-            writeln!(out, "{}", paint(o, colour, &line))?;
+            if let Some(line) = lines.shown_line(f, o.reveal) {
+                let line = line.trim();
+                if !line.is_empty() && !f.binary {
+                    writeln!(buf, "{}", paint(o, "2", &format!("              {line}")))?;
+                }
+            }
+            if let Some(c) = &f.cell {
+                // A dump or database holds several tables: name the one the row is in.
+                let table = c
+                    .name
+                    .strip_prefix(f.location.path.as_str())
+                    .and_then(|t| t.strip_prefix('!'))
+                    .map(|t| format!("table {t}, "))
+                    .unwrap_or_default();
+                let line = format!("              {table}row {}, column {}", c.row, c.column);
+                writeln!(buf, "{}", paint(o, "2", &line))?;
+            }
+            if let Some(git) = &f.git {
+                writeln!(
+                    buf,
+                    "{}",
+                    paint(o, "2", &format!("              {}", git_line(git)))
+                )?;
+            }
+            if let Some(p) = &f.process {
+                // Command lines can carry kilobytes of environment; json has it whole.
+                let cmdline: String = if p.cmdline.chars().count() > MAX_CMDLINE {
+                    p.cmdline.chars().take(MAX_CMDLINE).chain(['…']).collect()
+                } else {
+                    p.cmdline.clone()
+                };
+                let line = format!(
+                    "              process {} ({}), started {}, {:.1}% CPU: {} — {cmdline}",
+                    p.pid, p.user, p.started, p.cpu_percent, p.exe
+                );
+                writeln!(buf, "{}", paint(o, "2", &line))?;
+            }
+            if let Some(t) = &f.triage {
+                let line = format!("              {}", triage_line(&f.fingerprint, t));
+                let colour = if t.reappeared { "1;31" } else { "2" };
+                writeln!(buf, "{}", paint(o, colour, &line))?;
+            }
         }
         Ok(())
     })?;

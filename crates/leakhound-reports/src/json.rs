@@ -208,7 +208,7 @@ pub(crate) fn write_lines(
 ) -> Result<(), crate::ReportError> {
     // Records go to a batch's buffer: serde_json writes a record in dozens of small
     // pieces, each a call through `dyn Write` when written straight out.
-    crate::parallel::write_batches(out, findings, |batch, lines, buf| {
+    crate::parallel::write_batches(out, findings, |batch, _, lines, buf| {
         for f in batch {
             serde_json::to_writer(&mut *buf, &Record::new(f, lines, o.reveal))?;
             buf.push(b'\n');

@@ -9,6 +9,7 @@
 use crate::ReportError;
 use leakhound_findings::{Finding, LineValues};
 use leakhound_scan::Findings;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -30,7 +31,8 @@ pub(crate) fn write_batches<F>(
     format: F,
 ) -> Result<(), ReportError>
 where
-    F: Fn(&[Finding], &LineValues<'_>, &mut Vec<u8>) -> Result<(), ReportError> + Sync,
+    F: Fn(&[Finding], Option<&str>, &LineValues<'_>, &mut Vec<u8>) -> Result<(), ReportError>
+        + Sync,
 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // One core reads the findings back and writes; the others format.
@@ -38,7 +40,7 @@ where
     if let Some(all) = findings.as_slice() {
         if cores < 2 || findings.len() < PARALLEL_FROM || !in_order(all) {
             let mut buf = Vec::new();
-            format(all, &LineValues::new(all), &mut buf)?;
+            format(all, None, &LineValues::new(all), &mut buf)?;
             out.write_all(&buf)?;
             return Ok(());
         }
@@ -53,9 +55,10 @@ where
             scope.spawn(move || {
                 for (seq, batch) in jobs_rx {
                     let result = match batch {
-                        Batch::Findings(list) => {
+                        Batch::Findings { list, before } => {
                             let mut buf = Vec::with_capacity(list.len() * 512);
-                            format(&list, &LineValues::new(&list), &mut buf).map(|()| buf)
+                            let lines = LineValues::new(&list);
+                            format(&list, before.as_deref(), &lines, &mut buf).map(|()| buf)
                         }
                         Batch::Failed(e) => Err(e),
                     };
@@ -86,7 +89,12 @@ where
 }
 
 enum Batch<'a> {
-    Findings(std::borrow::Cow<'a, [Finding]>),
+    Findings {
+        list: Cow<'a, [Finding]>,
+        /// The path of the finding just before the batch (reports that head each
+        /// file's findings with its path need it).
+        before: Option<String>,
+    },
     /// The findings could not be read back; the writer reports it in its turn.
     Failed(ReportError),
 }
@@ -103,9 +111,11 @@ fn batches<'a>(findings: &'a Findings, jobs: &crossbeam_channel::Sender<(u64, Ba
         let mut start = 0;
         while start < all.len() {
             let end = line_end(all, (start + BATCH).min(all.len()));
-            if !send(Batch::Findings(std::borrow::Cow::Borrowed(
-                &all[start..end],
-            ))) {
+            let batch = Batch::Findings {
+                list: Cow::Borrowed(&all[start..end]),
+                before: start.checked_sub(1).map(|i| all[i].location.path.clone()),
+            };
+            if !send(batch) {
                 return;
             }
             start = end;
@@ -113,6 +123,7 @@ fn batches<'a>(findings: &'a Findings, jobs: &crossbeam_channel::Sender<(u64, Ba
         return;
     }
     let mut batch: Vec<Finding> = Vec::with_capacity(BATCH);
+    let mut before = None;
     for f in findings.iter() {
         let f = match f {
             Ok(f) => f.into_owned(),
@@ -123,14 +134,22 @@ fn batches<'a>(findings: &'a Findings, jobs: &crossbeam_channel::Sender<(u64, Ba
         };
         if batch.len() >= BATCH && batch.last().is_some_and(|last| !same_line(last, &f)) {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            if !send(Batch::Findings(std::borrow::Cow::Owned(full))) {
+            let last = full.last().map(|f| f.location.path.clone());
+            let batch = Batch::Findings {
+                list: Cow::Owned(full),
+                before: std::mem::replace(&mut before, last),
+            };
+            if !send(batch) {
                 return;
             }
         }
         batch.push(f);
     }
     if !batch.is_empty() {
-        send(Batch::Findings(std::borrow::Cow::Owned(batch)));
+        send(Batch::Findings {
+            list: Cow::Owned(batch),
+            before,
+        });
     }
 }
 
@@ -158,6 +177,10 @@ mod tests {
 
     /// Rows of two values each, so that every shown line must mask a neighbour's value.
     fn rows(n: u64) -> Vec<Finding> {
+        rows_per_file(n, 7_000)
+    }
+
+    fn rows_per_file(n: u64, per_file: u64) -> Vec<Finding> {
         let mut all = Vec::new();
         for row in 1..=n {
             let (id, phone) = (format!("4403{row:014}"), format!("139{row:08}"));
@@ -170,7 +193,7 @@ mod tests {
                     severity: Severity::High,
                     confidence: Confidence::High,
                     location: Location {
-                        path: format!("t{}.csv", row / 7_000),
+                        path: format!("t{:03}.csv", (row - 1) / per_file),
                         line: row,
                         column,
                         offset: 0,
@@ -194,6 +217,7 @@ mod tests {
 
     fn format(
         batch: &[Finding],
+        _before: Option<&str>,
         lines: &LineValues<'_>,
         buf: &mut Vec<u8>,
     ) -> Result<(), ReportError> {
@@ -211,7 +235,7 @@ mod tests {
 
     fn one_thread(all: &[Finding]) -> Vec<u8> {
         let mut buf = Vec::new();
-        format(all, &LineValues::new(all), &mut buf).unwrap();
+        format(all, None, &LineValues::new(all), &mut buf).unwrap();
         buf
     }
 
@@ -224,6 +248,7 @@ mod tests {
     #[test]
     fn batches_on_threads_write_what_one_thread_writes() {
         let all = rows(15_000);
+        assert!(in_order(&all));
         let expected = one_thread(&all);
         assert!(!String::from_utf8_lossy(&expected).contains("440300000000012345"));
         assert_eq!(written(&Findings::from(all.clone())), expected);
@@ -235,6 +260,48 @@ mod tests {
         let spilled = spool.finish();
         assert!(spilled.spilled());
         assert_eq!(written(&spilled), expected);
+    }
+
+    /// A path header where the path changes, also when the change falls on a batch's
+    /// first finding (2,048 rows = 4,096 findings = one batch per file).
+    #[test]
+    fn batches_know_the_path_before_them() {
+        fn headed(
+            batch: &[Finding],
+            before: Option<&str>,
+            _: &LineValues<'_>,
+            buf: &mut Vec<u8>,
+        ) -> Result<(), ReportError> {
+            let mut current = before;
+            for f in batch {
+                if current != Some(f.location.path.as_str()) {
+                    if current.is_some() {
+                        writeln!(buf)?;
+                    }
+                    writeln!(buf, "== {}", f.location.path)?;
+                    current = Some(&f.location.path);
+                }
+                writeln!(buf, "{}", f.location.line)?;
+            }
+            Ok(())
+        }
+        // Files of one batch each, then files that batches start in the middle of.
+        for per_file in [2_048, 3_001] {
+            let all = rows_per_file(2_048 * 12, per_file);
+            assert!(in_order(&all));
+            let mut expected = Vec::new();
+            headed(&all, None, &LineValues::new(&all), &mut expected).unwrap();
+            let spool = leakhound_spool::Spool::new(5_000);
+            spool.push(all.clone());
+            for findings in [Findings::from(all), spool.finish()] {
+                let mut out = Vec::new();
+                write_batches(&mut out, &findings, headed).unwrap();
+                let out = String::from_utf8_lossy(&out);
+                assert_eq!(out, String::from_utf8_lossy(&expected));
+                let files = (2_048 * 12_u64).div_ceil(per_file) as usize;
+                assert_eq!(out.matches("== ").count(), files);
+            }
+        }
     }
 
     #[test]
