@@ -220,6 +220,16 @@ impl Finding {
     }
 }
 
+/// Put findings in report order (path, line, column, rule): the same on every run.
+pub fn sort_for_report(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+}
+
+/// Whether findings are already in report order.
+pub fn in_report_order(findings: &[Finding]) -> bool {
+    findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key())
+}
+
 /// Every value found on each (path, line), so a printed line can mask all of them.
 pub struct LineValues<'a> {
     values: HashMap<(&'a str, u64), Vec<&'a str>>,

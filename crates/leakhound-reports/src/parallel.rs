@@ -38,7 +38,8 @@ where
     // One core reads the findings back and writes; the others format.
     let workers = (cores - 1).clamp(1, 4);
     if let Some(all) = findings.as_slice() {
-        if cores < 2 || findings.len() < PARALLEL_FROM || !in_order(all) {
+        if cores < 2 || findings.len() < PARALLEL_FROM || !leakhound_findings::in_report_order(all)
+        {
             let mut buf = Vec::new();
             format(all, None, &LineValues::new(all), &mut buf)?;
             out.write_all(&buf)?;
@@ -165,10 +166,6 @@ fn same_line(a: &Finding, b: &Finding) -> bool {
     a.location.line == b.location.line && a.location.path == b.location.path
 }
 
-fn in_order(all: &[Finding]) -> bool {
-    all.is_sorted_by(|a, b| a.sort_key() <= b.sort_key())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +245,7 @@ mod tests {
     #[test]
     fn batches_on_threads_write_what_one_thread_writes() {
         let all = rows(15_000);
-        assert!(in_order(&all));
+        assert!(leakhound_findings::in_report_order(&all));
         let expected = one_thread(&all);
         assert!(!String::from_utf8_lossy(&expected).contains("440300000000012345"));
         assert_eq!(written(&Findings::from(all.clone())), expected);
@@ -288,7 +285,7 @@ mod tests {
         // Files of one batch each, then files that batches start in the middle of.
         for per_file in [2_048, 3_001] {
             let all = rows_per_file(2_048 * 12, per_file);
-            assert!(in_order(&all));
+            assert!(leakhound_findings::in_report_order(&all));
             let mut expected = Vec::new();
             headed(&all, None, &LineValues::new(&all), &mut expected).unwrap();
             let spool = leakhound_spool::Spool::new(5_000);

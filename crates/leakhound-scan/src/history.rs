@@ -243,7 +243,7 @@ impl Scanner {
         let problems = problems.list.into_inner().unwrap_or_default();
         // Merged per value, so bounded by distinct values rather than places: kept in
         // memory, and sorted here.
-        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        leakhound_findings::sort_for_report(&mut findings);
         Ok(self.finish(Findings::from(findings), problems, started))
     }
 

@@ -104,7 +104,7 @@ impl Visitor for Leaves<'_> {
         let mut report = |f| {
             findings.push(f);
             if let Some(spool) = spool.filter(|_| findings.len() >= LEAF_BATCH) {
-                sort(findings);
+                leakhound_findings::sort_for_report(findings);
                 spool.push(std::mem::take(findings));
             }
         };
@@ -140,7 +140,7 @@ impl Scanner {
             }
             // Sorted here, on the worker, so that the spool has sorted runs to merge,
             // or nothing to do when one big file holds all the findings.
-            sort(&mut leaves.findings);
+            leakhound_findings::sort_for_report(&mut leaves.findings);
             findings.push(leaves.findings);
         };
         let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
@@ -245,10 +245,6 @@ impl Scanner {
         }
         leaves
     }
-}
-
-fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ mod run;
 
 pub use merge::Iter;
 
-use leakhound_findings::{Category, Finding, Severity};
+use leakhound_findings::{in_report_order, sort_for_report, Category, Finding, Severity};
 use run::Run;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -131,7 +131,7 @@ impl Spool {
         };
         // Sorted and written outside the lock: other workers keep pushing meanwhile.
         let mut full = full;
-        sort(&mut full);
+        sort_for_report(&mut full);
         let written = Run::write(&full);
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         match written {
@@ -180,8 +180,8 @@ impl Spool {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         let mut memory = s.memory;
-        if !s.runs.is_empty() || !is_sorted(&memory) {
-            sort(&mut memory);
+        if !s.runs.is_empty() || !in_report_order(&memory) {
+            sort_for_report(&mut memory);
         }
         Findings {
             memory,
@@ -309,14 +309,6 @@ fn full_level(runs: &[Run]) -> Option<u32> {
         .into_iter()
         .find(|&(_, n)| n >= MAX_RUNS)
         .map(|(level, _)| level)
-}
-
-fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-}
-
-fn is_sorted(findings: &[Finding]) -> bool {
-    findings.is_sorted_by(|a, b| a.sort_key() <= b.sort_key())
 }
 
 #[cfg(test)]
