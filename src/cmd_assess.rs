@@ -74,7 +74,7 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
     drop(progress);
     if !a.read.quiet {
         for p in &assessment.problems {
-            eprintln!("leakhound: warning: {p}");
+            eprintln!("leakhound: warning: {}", crate::output::safe(p));
         }
     }
     if let Some(store) = store.as_mut() {
@@ -150,7 +150,11 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
         writeln!(
             out,
             "{} ({}): {} rows, {} people, {} vehicles",
-            t.source, t.format, t.rows, t.distinct_people, t.distinct_vehicles
+            crate::output::safe(&t.source),
+            t.format,
+            t.rows,
+            t.distinct_people,
+            t.distinct_vehicles
         )?;
         let width = t
             .columns
@@ -169,7 +173,7 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
             writeln!(
                 out,
                 "  {}{}  {:<12} {:>6.1}% valid  ({} confidence)",
-                c.name,
+                crate::output::safe(&c.name),
                 " ".repeat(pad),
                 kind,
                 c.valid_ratio * 100.0,

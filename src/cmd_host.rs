@@ -76,7 +76,7 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
     let mut report = inspect(&options, &scanner).context("inspecting the host")?;
     if !a.quiet {
         for p in &report.problems {
-            eprintln!("leakhound: warning: {p}");
+            eprintln!("leakhound: warning: {}", crate::output::safe(p));
         }
     }
     if let Some(store) = store.as_mut() {

@@ -160,7 +160,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
                 ProblemKind::Unreadable => "warning",
                 ProblemKind::Skipped => "skipped",
             };
-            eprintln!("leakhound: {what}: {p}");
+            eprintln!("leakhound: {what}: {}", crate::output::safe(p));
         }
     };
     let (mut findings, mut summary) = {

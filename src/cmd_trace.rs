@@ -161,7 +161,7 @@ fn load_key(path: &Path) -> anyhow::Result<Key> {
 fn warn(quiet: bool, problems: &[Problem]) {
     if !quiet {
         for p in problems {
-            eprintln!("leakhound: warning: {p}");
+            eprintln!("leakhound: warning: {}", crate::output::safe(p));
         }
     }
 }
@@ -354,7 +354,7 @@ fn human(out: &mut dyn Write, r: &MatchReport) -> std::io::Result<()> {
         writeln!(
             out,
             "  canaries of {:<20} {} rows",
-            c.recipient,
+            crate::output::safe(&c.recipient),
             thousands(c.rows)
         )?;
     }
@@ -363,12 +363,12 @@ fn human(out: &mut dyn Write, r: &MatchReport) -> std::io::Result<()> {
         let ids: Vec<String> = t
             .identifiers
             .iter()
-            .map(|(c, k)| format!("{c} ({k})"))
+            .map(|(c, k)| format!("{} ({k})", crate::output::safe(c)))
             .collect();
         writeln!(
             out,
             "  {}: {} rows, {} ours; identifiers: {}",
-            t.source,
+            crate::output::safe(&t.source),
             thousands(t.rows),
             thousands(t.matched_rows),
             if ids.is_empty() {

@@ -74,7 +74,7 @@ pub fn record(
                 "leakhound: warning: {} {} was marked revoked and is now also in {}",
                 r.rule,
                 &r.fingerprint[..12.min(r.fingerprint.len())],
-                r.path
+                crate::output::safe(&r.path)
             );
         }
     }

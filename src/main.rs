@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("leakhound: error: {e:#}");
+            eprintln!("leakhound: error: {}", output::safe(format!("{e:#}")));
             ExitCode::from(exit::ERROR)
         }
     }

@@ -64,3 +64,10 @@ pub fn colour(choice: &str, to_file: bool) -> bool {
         _ => !to_file && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     }
 }
+
+/// Text from the input (a path in a warning, an error's cause) as it may be written to a
+/// terminal: control characters escaped, so a file name cannot retitle the window or
+/// clear the screen. See `leakhound_findings::for_terminal`.
+pub fn safe(text: impl std::fmt::Display) -> String {
+    leakhound_findings::for_terminal(&text.to_string()).into_owned()
+}

@@ -140,7 +140,9 @@ fn hostile_archives_are_reported_and_skipped_not_fatal() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("path traversal"), "{}", run.stderr);
+    // `../../etc/cron.d/evil` is scanned as `evil.zip!etc/cron.d/evil` (hardening issue):
+    // skipping it let a crafted archive hide content.
+    assert!(!run.stderr.contains("path traversal"), "{}", run.stderr);
     assert!(
         run.stderr.contains("broken.zip") && run.stderr.contains("corrupt zip"),
         "{}",

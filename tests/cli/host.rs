@@ -455,3 +455,39 @@ fn host_findings_are_recorded_and_triage_sticks() {
         "{again:#?}"
     );
 }
+
+/// A compromised image can point `cmdline` at `/dev/zero` and name a process with
+/// terminal escapes: the read is bounded (it took 7.7 GB in 30 s before) and the name is
+/// shown escaped.
+#[test]
+fn hostile_proc_entries_are_read_bounded_and_shown_escaped() {
+    let t = Tree::new();
+    fixture(&t, false);
+    let proc = t.join("proc");
+    fake_process(
+        &proc,
+        &Fake {
+            pid: 666,
+            name: "xmrig\x1b]0;owned\x07",
+            args: &["xmrig\x1b[2J", "-o", "stratum+tcp://pool.example:3333"],
+            exe: "/tmp/.x/xmrig\x1b[2J",
+            uid: 0,
+            start: 10,
+            cpu: 90_000,
+            sockets: &[],
+        },
+    );
+    let zero = proc.join("666/cmdline");
+    std::fs::remove_file(&zero).expect("rm cmdline");
+    symlink("/dev/zero", &zero).expect("zero link");
+    let root = t.path().display().to_string();
+    let started = std::time::Instant::now();
+    let run = run_in(t.path(), &["host", "--root", &root, "--color", "never"]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert!(started.elapsed().as_secs() < 60, "unbounded read");
+    assert!(
+        !run.stdout.contains('\x1b') && !run.stderr.contains('\x1b'),
+        "{}",
+        run.stdout
+    );
+}

@@ -9,6 +9,7 @@ mod encodings;
 mod formats;
 mod history;
 mod host;
+mod hostile;
 mod html_report;
 mod rules_cmd;
 mod scan_files;

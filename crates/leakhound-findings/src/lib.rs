@@ -14,9 +14,11 @@
 
 mod kinds;
 mod mask;
+mod terminal;
 
 pub use kinds::{Category, Confidence, ParseKindError, Severity, Status};
-pub use mask::mask;
+pub use mask::{mask, redact_rest};
+pub use terminal::for_terminal;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -206,7 +208,7 @@ impl Finding {
         for v in &values {
             shown = shown.replace(v.as_str(), &mask(v));
         }
-        Some(shown)
+        Some(mask::redact_rest(&shown).into_owned())
     }
 
     /// Sort key that gives the same order on every run: path, position, rule.

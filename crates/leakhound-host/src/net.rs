@@ -20,7 +20,7 @@ const SYN_SENT: &str = "02";
 pub(crate) fn connections(proc_root: &Path) -> Vec<Connection> {
     let mut out = Vec::new();
     for file in ["net/tcp", "net/tcp6"] {
-        if let Ok(text) = std::fs::read_to_string(proc_root.join(file)) {
+        if let Ok(text) = crate::procfs::read_text(&proc_root.join(file), 256 << 20) {
             out.extend(text.lines().skip(1).filter_map(parse_line));
         }
     }

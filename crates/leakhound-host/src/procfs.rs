@@ -58,7 +58,7 @@ pub(crate) struct Clock {
 }
 
 pub(crate) fn clock(proc_root: &Path) -> Clock {
-    let boot = std::fs::read_to_string(proc_root.join("stat"))
+    let boot = read_text(&proc_root.join("stat"), 1 << 20)
         .ok()
         .and_then(|s| {
             s.lines()
@@ -66,7 +66,7 @@ pub(crate) fn clock(proc_root: &Path) -> Clock {
                 .flatten()
         })
         .unwrap_or(0);
-    let uptime = std::fs::read_to_string(proc_root.join("uptime"))
+    let uptime = read_text(&proc_root.join("uptime"), 4096)
         .ok()
         .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
         .unwrap_or(0.0);
@@ -92,10 +92,10 @@ pub(crate) fn processes(proc_root: &Path) -> std::io::Result<Vec<Process>> {
 }
 
 fn read_process(dir: &Path, pid: u32) -> Process {
-    let name = std::fs::read_to_string(dir.join("comm"))
+    let name = read_text(&dir.join("comm"), 4096)
         .map(|s| s.trim_end_matches('\n').to_string())
         .unwrap_or_default();
-    let args = std::fs::read(dir.join("cmdline"))
+    let args = read_bounded(&dir.join("cmdline"), MAX_CMDLINE)
         .map(|b| {
             b.split(|&c| c == 0)
                 .filter(|a| !a.is_empty())
@@ -104,14 +104,12 @@ fn read_process(dir: &Path, pid: u32) -> Process {
         })
         .unwrap_or_default();
     let exe = link_target(&dir.join("exe"));
-    let uid = std::fs::read_to_string(dir.join("status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        });
-    let (start_secs, cpu_secs) = std::fs::read_to_string(dir.join("stat"))
+    let uid = read_text(&dir.join("status"), 64 << 10).ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    });
+    let (start_secs, cpu_secs) = read_text(&dir.join("stat"), 8192)
         .ok()
         .and_then(|s| parse_stat(&s))
         .unwrap_or((0.0, 0.0));
@@ -139,11 +137,32 @@ fn read_process(dir: &Path, pid: u32) -> Process {
 fn link_target(path: &Path) -> Option<String> {
     match std::fs::read_link(path) {
         Ok(t) => Some(t.to_string_lossy().into_owned()),
-        Err(_) => std::fs::read_to_string(path)
+        Err(_) => read_text(path, 4096)
             .ok()
             .map(|s| s.trim_end_matches('\n').to_string())
             .filter(|s| !s.is_empty() && s.len() < 4096),
     }
+}
+
+/// Longest command line kept: Linux caps arguments plus environment at a quarter of the
+/// stack limit (2 MiB by default); more than this is not a real process.
+const MAX_CMDLINE: u64 = 2 << 20;
+
+/// At most `limit` bytes of a file. Everything under `/proc` or a root image is read
+/// through this: in an image, `cmdline` can be a symlink to `/dev/zero`, and an
+/// unbounded read took 7.7 GB in 30 s.
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// [`read_bounded`] as text (invalid UTF-8 replaced).
+pub(crate) fn read_text(path: &Path, limit: u64) -> std::io::Result<String> {
+    read_bounded(path, limit).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// `socket:[12345]` -> 12345.
@@ -170,7 +189,7 @@ pub(crate) fn parse_stat(stat: &str) -> Option<(f64, f64)> {
 
 /// uid -> login name, from `etc/passwd` under `root`.
 pub(crate) fn users(root: &Path) -> HashMap<u32, String> {
-    std::fs::read_to_string(root.join("etc/passwd"))
+    read_text(&root.join("etc/passwd"), 16 << 20)
         .map(|s| {
             s.lines()
                 .filter_map(|l| {

@@ -113,12 +113,29 @@ struct Expander<'a> {
     visitor: &'a mut dyn Visitor,
 }
 
-/// A member name that would land outside an extraction directory. We never extract,
-/// but such names are a sign of a crafted archive and are reported, not scanned.
-fn escapes(name: &str) -> bool {
+/// A member's name as it is shown: `../../x`, `/abs/x`, `C:/x` and `a/./b` become `x`,
+/// `abs/x`, `x` and `a/b`. leakhound never extracts, so such names cannot write
+/// anywhere; skipping them (as before) let a crafted archive hide content from the scan.
+pub(crate) fn clean_member_name(name: &str) -> String {
     let n = name.replace('\\', "/");
-    n.starts_with('/') || n.split('/').any(|c| c == "..") || n.as_bytes().get(1) == Some(&b':')
+    let n = match n.as_bytes() {
+        [d, b':', ..] if d.is_ascii_alphabetic() => &n[2..],
+        _ => &n[..],
+    };
+    let parts: Vec<&str> = n
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+        .collect();
+    if parts.is_empty() {
+        "(unnamed)".to_string()
+    } else {
+        parts.join("/")
+    }
 }
+
+/// Archive layers opened inside one another, whatever `--max-depth` asks: each layer is
+/// a stack frame, and 1,000 nested gzip layers overflowed the stack at ~450.
+pub const MAX_NESTING: usize = 64;
 
 impl Expander<'_> {
     fn visit(&mut self, path: &str, bytes: &[u8], depth: usize) {
@@ -130,13 +147,13 @@ impl Expander<'_> {
             self.visitor.leaf(path, bytes);
             return;
         }
-        if depth >= self.limits.max_depth {
+        if depth >= self.limits.max_depth.min(MAX_NESTING) {
             self.visitor.problem(Problem::skipped(
                 path,
                 format!(
                     "{} nested more than {} layers deep; not opened (--max-depth)",
                     kind.name(),
-                    self.limits.max_depth
+                    self.limits.max_depth.min(MAX_NESTING)
                 ),
             ));
             return;
@@ -225,15 +242,8 @@ impl Expander<'_> {
             if file.is_dir() {
                 continue;
             }
-            let name = String::from_utf8_lossy(file.name_raw()).into_owned();
+            let name = clean_member_name(&String::from_utf8_lossy(file.name_raw()));
             let member = format!("{path}{LAYER_SEPARATOR}{name}");
-            if escapes(&name) {
-                self.visitor.problem(Problem::skipped(
-                    &member,
-                    "member name escapes the archive (path traversal); not scanned",
-                ));
-                continue;
-            }
             if file.encrypted() {
                 self.visitor.problem(Problem::skipped(
                     &member,
@@ -288,15 +298,8 @@ impl Expander<'_> {
             if !entry.header().entry_type().is_file() {
                 continue;
             }
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let name = clean_member_name(&String::from_utf8_lossy(&entry.path_bytes()));
             let member = format!("{path}{LAYER_SEPARATOR}{name}");
-            if escapes(&name) {
-                self.visitor.problem(Problem::skipped(
-                    &member,
-                    "member name escapes the archive (path traversal); not scanned",
-                ));
-                continue;
-            }
             let size = entry.size();
             // Tar members are stored, not compressed: their "compressed" size is their size.
             let Some(data) = self.read_bounded(&member, &mut entry, size.max(1), "tar member")
@@ -493,11 +496,50 @@ mod tests {
     }
 
     #[test]
-    fn path_traversal_member_is_reported_and_skipped() {
-        let z = zip_of(&[("../../etc/passwd", b"root:x:0:0"), ("ok.txt", b"fine")]);
+    fn path_traversal_members_are_scanned_under_a_clean_name() {
+        // Skipping them (as before) let a crafted archive hide content from the scan.
+        let z = zip_of(&[
+            ("../../etc/passwd", b"root:x:0:0"),
+            ("/abs/key.pem", b"k"),
+            ("C:/Users/x/.env", b"e"),
+            ("ok.txt", b"fine"),
+        ]);
         let c = run("evil.zip", &z, Limits::default());
-        assert_eq!(c.leaves.len(), 1);
-        assert!(c.problems[0].message.contains("path traversal"));
+        let names: Vec<&str> = c.leaves.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "evil.zip!etc/passwd",
+                "evil.zip!abs/key.pem",
+                "evil.zip!Users/x/.env",
+                "evil.zip!ok.txt"
+            ]
+        );
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+    }
+
+    #[test]
+    fn member_names_are_cleaned() {
+        use super::clean_member_name as clean;
+        assert_eq!(clean("a/./b/../c"), "a/b/c");
+        assert_eq!(clean("..\\..\\win.ini"), "win.ini");
+        assert_eq!(clean("d:evil"), "evil");
+        assert_eq!(clean("../"), "(unnamed)");
+    }
+
+    #[test]
+    fn nesting_is_capped_whatever_the_limit_says() {
+        let mut data = b"deep".to_vec();
+        for _ in 0..(super::MAX_NESTING + 10) {
+            data = gz(&data);
+        }
+        let limits = Limits {
+            max_depth: 100_000,
+            ..Limits::default()
+        };
+        let c = run("deep.gz", &data, limits);
+        assert!(c.leaves.is_empty());
+        assert!(c.problems[0].message.contains("nested more than 64"));
     }
 
     #[test]

@@ -61,7 +61,11 @@ fn row(
     let g = f.git.as_deref();
     let c = g.and_then(|g| g.commit.as_ref());
     let yes_no = |b: bool| if b { "yes" } else { "no" };
-    w.write_record([
+    // Every cell is guarded: paths, rule names from a user's rule file, authors and
+    // lines all come from the input.
+    let line = lines.shown_line(f, reveal).unwrap_or_default();
+    let value = f.shown_value(reveal);
+    let record = [
         f.severity.as_str(),
         f.category.as_str(),
         &f.rule,
@@ -70,22 +74,23 @@ fn row(
         &f.location.path,
         &f.location.line.to_string(),
         &f.location.column.to_string(),
-        &guard(&f.shown_value(reveal)),
+        &value,
         &f.fingerprint,
         f.validator.as_deref().unwrap_or(""),
         t.map_or("", |t| t.status.as_str()),
-        &guard(t.and_then(|t| t.comment.as_deref()).unwrap_or("")),
+        t.and_then(|t| t.comment.as_deref()).unwrap_or(""),
         t.map_or("", |t| t.first_seen.as_str()),
         t.map_or("", |t| yes_no(t.new)),
         t.map_or("", |t| yes_no(t.reappeared)),
         g.map_or("", |g| g.repository.as_str()),
         c.map_or("", |c| c.id.as_str()),
-        &guard(c.map_or("", |c| c.author.as_str())),
+        c.map_or("", |c| c.author.as_str()),
         c.map_or("", |c| c.email.as_str()),
         c.map_or("", |c| c.date.as_str()),
         g.and_then(|g| g.removed.as_deref()).unwrap_or(""),
-        &guard(&lines.shown_line(f, reveal).unwrap_or_default()),
-    ])?;
+        &line,
+    ];
+    w.write_record(record.iter().map(|cell| guard(cell)))?;
     Ok(())
 }
 
@@ -106,5 +111,6 @@ mod tests {
         assert_eq!(super::guard("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(super::guard("-----BEGIN"), "'-----BEGIN");
         assert_eq!(super::guard("ghp_x"), "ghp_x");
+        assert_eq!(super::guard("@SUM(A1)"), "'@SUM(A1)");
     }
 }

@@ -1,7 +1,7 @@
 //! The terminal report: findings grouped by file, values masked, a summary at the end.
 
 use crate::ReportOptions;
-use leakhound_findings::{GitOrigin, Reach, Severity};
+use leakhound_findings::{for_terminal, GitOrigin, Reach, Severity};
 use leakhound_scan::{Findings, Summary};
 use std::io::Write;
 
@@ -55,7 +55,7 @@ pub(crate) fn write(
                 if current.is_some() {
                     writeln!(buf)?;
                 }
-                writeln!(buf, "{}", paint(o, "1", &f.location.path))?;
+                writeln!(buf, "{}", paint(o, "1", &for_terminal(&f.location.path)))?;
                 current = Some(&f.location.path);
             }
             let count = f
@@ -72,14 +72,15 @@ pub(crate) fn write(
                     severity_colour(f.severity),
                     &format!("{:<8}", f.severity.as_str())
                 ),
-                paint(o, "1", &f.rule),
-                f.shown_value(o.reveal),
+                paint(o, "1", &for_terminal(&f.rule)),
+                for_terminal(&f.shown_value(o.reveal)),
                 count,
-                f.name,
+                for_terminal(&f.name),
             )?;
             if let Some(line) = lines.shown_line(f, o.reveal) {
                 let line = line.trim();
                 if !line.is_empty() && !f.binary {
+                    let line = for_terminal(line);
                     writeln!(buf, "{}", paint(o, "2", &format!("              {line}")))?;
                 }
             }
@@ -92,13 +93,17 @@ pub(crate) fn write(
                     .map(|t| format!("table {t}, "))
                     .unwrap_or_default();
                 let line = format!("              {table}row {}, column {}", c.row, c.column);
-                writeln!(buf, "{}", paint(o, "2", &line))?;
+                writeln!(buf, "{}", paint(o, "2", &for_terminal(&line)))?;
             }
             if let Some(git) = &f.git {
                 writeln!(
                     buf,
                     "{}",
-                    paint(o, "2", &format!("              {}", git_line(git)))
+                    paint(
+                        o,
+                        "2",
+                        &for_terminal(&format!("              {}", git_line(git)))
+                    )
                 )?;
             }
             if let Some(p) = &f.process {
@@ -112,12 +117,12 @@ pub(crate) fn write(
                     "              process {} ({}), started {}, {:.1}% CPU: {} — {cmdline}",
                     p.pid, p.user, p.started, p.cpu_percent, p.exe
                 );
-                writeln!(buf, "{}", paint(o, "2", &line))?;
+                writeln!(buf, "{}", paint(o, "2", &for_terminal(&line)))?;
             }
             if let Some(t) = &f.triage {
                 let line = format!("              {}", triage_line(&f.fingerprint, t));
                 let colour = if t.reappeared { "1;31" } else { "2" };
-                writeln!(buf, "{}", paint(o, colour, &line))?;
+                writeln!(buf, "{}", paint(o, colour, &for_terminal(&line)))?;
             }
         }
         Ok(())

@@ -49,6 +49,9 @@ pub enum StoreError {
         /// Newest version this binary knows.
         known: i64,
     },
+    /// The file is another application's SQLite database: leakhound does not write into it.
+    #[error("{0} is a SQLite database with tables of its own and no leakhound schema; it is left untouched (give a new file for the datastore)")]
+    NotAStore(String),
     /// No finding has this fingerprint (or prefix).
     #[error("no finding with fingerprint {0}")]
     UnknownFingerprint(String),

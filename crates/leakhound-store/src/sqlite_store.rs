@@ -51,6 +51,21 @@ impl Sqlite {
         let err = err_for(&shown);
         let conn = Connection::open(path).map_err(&err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
+        // `--datastore app.db` by mistake must not add our tables to another
+        // application's database and switch its journal mode: a file with tables of its
+        // own and no leakhound schema is refused before anything is written.
+        let foreign: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%') AND NOT EXISTS (SELECT 1 FROM sqlite_master \
+                 WHERE type = 'table' AND name = 'leakhound_schema')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&err)?;
+        if foreign {
+            return Err(StoreError::NotAStore(shown));
+        }
         // WAL lets reports read while a scan writes; NORMAL is durable across crashes
         // of the process (not of the OS), enough for a findings log.
         conn.pragma_update(None, "journal_mode", "WAL")

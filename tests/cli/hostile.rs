@@ -1,0 +1,225 @@
+//! Hostile and damaged input (issue: hardening): names and lines that try to write to
+//! the terminal, values of rules that did not run, spreadsheet formulas, another
+//! application's database, crafted archive names and depths. Each test failed on the
+//! code before its fix.
+
+use crate::tree::{run_in, scan_jsonl, values::*, Tree};
+use std::io::Write;
+
+/// Nothing a scanned file holds may reach the terminal as a control sequence.
+fn assert_no_controls(what: &str, text: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| (c.is_control() && !matches!(c, '\n' | '\t')) || *c == '\u{202e}')
+        .collect();
+    assert!(bad.is_empty(), "{what} carries {bad:?}: {text:?}");
+}
+
+#[test]
+fn terminal_escapes_in_names_and_lines_are_shown_escaped() {
+    let t = Tree::new();
+    let name = "a\x1b]0;pwned\x07b\r\u{202e}.env";
+    t.file(
+        name,
+        format!("GITHUB_TOKEN={GITHUB} \x1b[2J\x1b[HALL CLEAN\n"),
+    );
+    // A broken archive whose name carries escapes: its warning goes to stderr.
+    t.file("w\x1b[2J.zip", b"PK\x03\x04 broken");
+    let run = run_in(t.path(), &["scan", "--color", "never", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_no_controls("stdout", &run.stdout);
+    assert_no_controls("stderr", &run.stderr);
+    assert!(
+        run.stdout.contains("a\\x1b]0;pwned\\x07b\\r\\u{202e}.env"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("\\x1b[2J"), "{}", run.stdout);
+    assert!(run.stderr.contains("w\\x1b[2J.zip"), "{}", run.stderr);
+}
+
+#[test]
+fn a_shown_or_stored_line_carries_no_value_of_rules_that_did_not_run() {
+    let t = Tree::new();
+    // The ID's checksum is broken on the second line: not a finding, still not shown.
+    t.file(
+        "row.csv",
+        format!("张伟,{ID1},{AWS_ID},{MOBILE}\n李娜,440304198706151230,{MOBILE}\n"),
+    );
+    let store = t.join("m.db").display().to_string();
+    for format in ["human", "jsonl", "csv", "json", "sarif"] {
+        let run = run_in(
+            t.path(),
+            &[
+                "scan",
+                "--no-config",
+                "--rules",
+                "personal",
+                "--format",
+                format,
+                "row.csv",
+            ],
+        );
+        assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+        for raw in [AWS_ID, ID1, MOBILE, "440304198706151230"] {
+            assert!(
+                !run.stdout.contains(raw),
+                "{format} shows {raw}:\n{}",
+                run.stdout
+            );
+        }
+    }
+    let run = run_in(
+        t.path(),
+        &[
+            "scan",
+            "--no-config",
+            "--rules",
+            "personal",
+            "--datastore",
+            &store,
+            "row.csv",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let db = rusqlite::Connection::open(&store).expect("store");
+    let mut stmt = db
+        .prepare("SELECT COALESCE(line_text, '') FROM locations")
+        .expect("query");
+    let lines: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .flatten()
+        .collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert!(
+            !l.contains(AWS_ID) && !l.contains(MOBILE),
+            "stored raw: {l}"
+        );
+    }
+}
+
+#[test]
+fn every_csv_cell_is_guarded_against_formulas() {
+    let t = Tree::new();
+    let name = "=cmd|' -C calc'!A0.txt";
+    t.file(name, format!("token={GITHUB}\n"));
+    t.file("@SUM(1+1).txt", format!("token={GITHUB}\n"));
+    let run = run_in(
+        t.path(),
+        &["scan", "--format", "csv", "--", name, "@SUM(1+1).txt"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for line in run.stdout.lines().skip(1) {
+        for cell in line.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "unguarded cell {cell:?} in {line}"
+            );
+        }
+    }
+    assert!(run.stdout.contains("'=cmd"), "{}", run.stdout);
+}
+
+#[test]
+fn another_applications_sqlite_file_is_not_taken_over() {
+    let t = Tree::new();
+    let app = t.join("app.db");
+    {
+        let db = rusqlite::Connection::open(&app).expect("app db");
+        db.execute_batch(
+            "CREATE TABLE orders (id INTEGER, total REAL); INSERT INTO orders VALUES (1, 9.5);",
+        )
+        .expect("app schema");
+    }
+    t.file(".env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let store = app.display().to_string();
+    let run = run_in(
+        t.path(),
+        &["scan", "--no-config", "--datastore", &store, ".env"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no leakhound schema"), "{}", run.stderr);
+    let db = rusqlite::Connection::open(&app).expect("app db");
+    let tables: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(tables, 1, "leakhound added tables");
+    let mode: String = db
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("mode");
+    assert_eq!(mode, "delete");
+    // An empty file and a leakhound store are still fine.
+    let fresh = t.join("new.db").display().to_string();
+    let run = run_in(
+        t.path(),
+        &["scan", "--no-config", "--datastore", &fresh, ".env"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let run = run_in(
+        t.path(),
+        &["scan", "--no-config", "--datastore", &fresh, ".env"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+fn zip_of(members: &[(&str, String)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        for (name, data) in members {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .expect("member");
+            w.write_all(data.as_bytes()).expect("write");
+        }
+        w.finish().expect("finish");
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn archive_members_with_escaping_names_are_scanned_under_clean_names() {
+    let t = Tree::new();
+    t.file(
+        "evil.zip",
+        zip_of(&[
+            ("../../.env", format!("GITHUB_TOKEN={GITHUB}\n")),
+            ("/etc/app.conf", format!("aws_access_key_id = {AWS_ID}\n")),
+        ]),
+    );
+    let (found, run) = scan_jsonl(t.path(), &["evil.zip"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let paths: Vec<&str> = found.iter().filter_map(|f| f["path"].as_str()).collect();
+    assert!(paths.contains(&"evil.zip!.env"), "{paths:?}");
+    assert!(paths.contains(&"evil.zip!etc/app.conf"), "{paths:?}");
+}
+
+#[test]
+fn a_thousand_nested_gzip_layers_do_not_overflow_the_stack() {
+    // The gzip command builds the layers: flate2 in the test profile takes minutes.
+    let t = Tree::new();
+    t.file("deep.gz", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let built = std::process::Command::new("sh")
+        .current_dir(t.path())
+        .args([
+            "-c",
+            "for i in $(seq 1000); do gzip -1 -c -n deep.gz > next && mv next deep.gz; done",
+        ])
+        .status()
+        .expect("sh");
+    assert!(built.success());
+    let run = run_in(t.path(), &["scan", "--max-depth", "2000", "deep.gz"]);
+    assert!(
+        run.code == 0 || run.code == 1,
+        "rc {}: {}",
+        run.code,
+        run.stderr
+    );
+    assert!(run.stderr.contains("nested more than 64"), "{}", run.stderr);
+}
