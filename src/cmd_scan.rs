@@ -153,6 +153,16 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     } else {
         a.paths.clone()
     };
+    if !(a.history || a.staged) {
+        for p in &paths {
+            if let Some(leakhound_scan::Special::Device) = leakhound_scan::special_file(p) {
+                anyhow::bail!(
+                    "{} is a device, not a file or folder; not read",
+                    crate::output::safe(p.display())
+                );
+            }
+        }
+    }
     let quiet = a.quiet;
     let on_problem = move |p: &Problem| {
         if !quiet {

@@ -618,3 +618,30 @@ fn history_sarif_is_valid_and_carries_the_commit() {
     assert_eq!(result["properties"]["git"]["reach"], "ref");
     assert!(!run.stdout.contains(GITHUB), "masked");
 }
+
+/// A truncated pack reads nothing: that is an error (exit 2), as it is for files, not
+/// "No findings" with exit 0.
+#[test]
+fn a_history_scan_that_read_nothing_is_an_error() {
+    let repo = Repo::new();
+    repo.write("a.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    repo.commit("one");
+    repo.git(&["gc", "-q"]);
+    let pack_dir = repo.path.join(".git/objects/pack");
+    let pack = std::fs::read_dir(&pack_dir)
+        .expect("pack dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "pack"))
+        .expect("one pack");
+    writable(&pack);
+    let bytes = std::fs::read(&pack).expect("read pack");
+    std::fs::write(&pack, &bytes[..12]).expect("truncate pack");
+    let run = run_in(&repo.path, &["scan", "--history", "."]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("nothing could be read"),
+        "{}",
+        run.stderr
+    );
+}

@@ -223,3 +223,33 @@ fn a_thousand_nested_gzip_layers_do_not_overflow_the_stack() {
     );
     assert!(run.stderr.contains("nested more than 64"), "{}", run.stderr);
 }
+
+#[test]
+fn a_named_pipe_is_read_and_a_device_is_refused() {
+    let t = Tree::new();
+    let fifo = t.join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(fifo)
+                .expect("open fifo");
+            f.write_all(format!("GITHUB_TOKEN={GITHUB}\n").as_bytes())
+                .ok();
+        })
+    };
+    let (found, run) = scan_jsonl(t.path(), &["pipe"]);
+    writer.join().expect("writer");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["path"], "pipe");
+    let run = run_in(t.path(), &["scan", "/dev/zero"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is a device"), "{}", run.stderr);
+}

@@ -27,7 +27,7 @@ mod table_files;
 pub use history::HistoryScanOptions;
 pub use leakhound_git::HistoryOptions;
 pub use leakhound_spool::{Findings, SpoolError};
-pub use pipeline::{ScanError, ScanOptions};
+pub use pipeline::{special_file, ScanError, ScanOptions, Special};
 pub use summary::{Counters, Summary};
 
 use leakhound_assess::places;

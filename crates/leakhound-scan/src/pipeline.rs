@@ -146,9 +146,35 @@ impl Scanner {
         let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
             roots.iter().partition(|p| p.as_os_str() == "-");
         if !stdin.is_empty() {
-            report(self.scan_stdin(&findings));
+            report(self.scan_stream(STDIN_PATH, std::io::stdin().lock(), &findings));
         }
-        let paths: Vec<PathBuf> = paths.into_iter().cloned().collect();
+        // Named pipes (`<(command)`, a FIFO) are read as streams; devices are refused,
+        // not silently passed over as "0 files".
+        let mut walked = Vec::with_capacity(paths.len());
+        for p in paths {
+            match special_file(p) {
+                Some(Special::Pipe) => {
+                    let display = p.display().to_string();
+                    let leaves = match std::fs::File::open(p) {
+                        Ok(f) => self.scan_stream(&display, f, &findings),
+                        Err(e) => Leaves::problem(
+                            self,
+                            Problem::unreadable(&display, format!("cannot read: {e}")),
+                        ),
+                    };
+                    report(leaves);
+                }
+                Some(Special::Device) => report(Leaves::problem(
+                    self,
+                    Problem::unreadable(
+                        &p.display().to_string(),
+                        "is a device, not a file or folder; not read",
+                    ),
+                )),
+                None => walked.push(p.clone()),
+            }
+        }
+        let paths = walked;
         if !paths.is_empty() {
             walk::walk(&paths, &self.options.walk, || {
                 |entry: Entry| {
@@ -217,7 +243,8 @@ impl Scanner {
         }
     }
 
-    fn scan_stdin<'a>(&'a self, spool: &'a Spool) -> Leaves<'a> {
+    /// Standard input or a named pipe, read up to `--max-file-size`.
+    fn scan_stream<'a>(&'a self, name: &str, reader: impl Read, spool: &'a Spool) -> Leaves<'a> {
         let mut leaves = Leaves::streaming(self, spool);
         let mut buf = Vec::new();
         let max = self.options.limits.max_file_size;
@@ -227,23 +254,44 @@ impl Scanner {
         } else {
             max.saturating_add(1)
         };
-        match std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
+        match reader.take(limit).read_to_end(&mut buf) {
             Ok(_) => {
                 if max > 0 && buf.len() as u64 > max {
                     buf.truncate(usize::try_from(max).unwrap_or(usize::MAX));
                     leaves.problems.push(Problem::skipped(
-                        STDIN_PATH,
+                        name,
                         format!("input is longer than --max-file-size ({max} bytes); only the first {max} bytes were scanned"),
                     ));
                 }
                 self.counters.add_file();
-                archive::expand(STDIN_PATH, &buf, &self.options.limits, &mut leaves);
+                archive::expand(name, &buf, &self.options.limits, &mut leaves);
             }
             Err(e) => leaves
                 .problems
-                .push(Problem::unreadable(STDIN_PATH, format!("cannot read: {e}"))),
+                .push(Problem::unreadable(name, format!("cannot read: {e}"))),
         }
         leaves
+    }
+}
+
+/// A named path that is neither a regular file nor a folder.
+pub enum Special {
+    /// A FIFO or socket: read as a stream.
+    Pipe,
+    /// A character or block device (`/dev/zero`, a disk): never read.
+    Device,
+}
+
+/// What kind of special file `path` is (following symlinks, as `/dev/fd/63` is one).
+pub fn special_file(path: &Path) -> Option<Special> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = std::fs::metadata(path).ok()?.file_type();
+    if t.is_fifo() || t.is_socket() {
+        Some(Special::Pipe)
+    } else if t.is_char_device() || t.is_block_device() {
+        Some(Special::Device)
+    } else {
+        None
     }
 }
 

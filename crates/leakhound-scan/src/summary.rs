@@ -186,7 +186,10 @@ impl Summary {
 
     /// Nothing could be read at all: the exit code says error, not "clean".
     pub fn nothing_readable(&self) -> bool {
-        self.files == 0 && self.repositories == 0 && self.unreadable() > 0
+        // A history scan whose objects could not be read (truncated or empty pack,
+        // missing index) read nothing either, though it found the repository.
+        let no_content = self.files == 0 && (self.repositories == 0 || self.blobs == 0);
+        no_content && self.unreadable() > 0
     }
 }
 
