@@ -408,3 +408,37 @@ fn canaries_are_valid_and_avoid_the_index() {
     assert_eq!(m["canaries"][0]["recipient"], "partner");
     assert_eq!(m["canaries"][0]["rows"], 50);
 }
+
+/// A verdict must not rest on a damaged index: a zeroed bucket table, one flipped entry
+/// byte and an unknown version are refused (exit 2), not turned into "not ours".
+#[test]
+fn a_damaged_index_is_refused() {
+    let t = Traced::new();
+    t.tree
+        .file("leak.csv", reformatted(&people("customers", 10), 0));
+    let good = std::fs::read(t.tree.join("idx")).expect("index");
+    let header_len = u64::from_le_bytes(good[8..16].try_into().expect("8 bytes")) as usize;
+    let buckets = 16 + header_len;
+    let entries = buckets + 65_537 * 8;
+    let mut zeroed = good.clone();
+    zeroed[buckets..entries].fill(0);
+    let mut flipped = good.clone();
+    flipped[entries + 12 * 7 + 3] ^= 0x40;
+    let mut version = good.clone();
+    let header =
+        String::from_utf8_lossy(&version[16..buckets]).replace("\"version\":2", "\"version\":9");
+    version[16..buckets].copy_from_slice(header.as_bytes());
+    for (what, bytes, says) in [
+        ("zeroed buckets", zeroed, "checksum"),
+        ("flipped entry", flipped, "checksum"),
+        ("version 9", version, "format version 9"),
+    ] {
+        t.tree.file("bad.idx", bytes);
+        let r = run_in(
+            t.tree.path(),
+            &["trace", "match", "--key-file", "k", "bad.idx", "leak.csv"],
+        );
+        assert_eq!(r.code, 2, "{what}: {}", r.stdout);
+        assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
+    }
+}
