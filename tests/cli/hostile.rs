@@ -253,3 +253,56 @@ fn a_named_pipe_is_read_and_a_device_is_refused() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("is a device"), "{}", run.stderr);
 }
+
+/// A listener on 127.0.0.1 that accepts connections and never says a word.
+struct Silent {
+    port: u16,
+}
+
+impl Silent {
+    fn start() -> Silent {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            // Bounded: the test's clients connect a few times at most.
+            for stream in listener.incoming().take(8) {
+                held.push(stream);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(120));
+        });
+        Silent { port }
+    }
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_with_a_clear_error() {
+    let silent = Silent::start();
+    let t = Tree::new();
+    t.file(".env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    let pg = format!(
+        "postgres://postgres@127.0.0.1:{}/test?connect_timeout=2",
+        silent.port
+    );
+    let my = format!("mysql://root@127.0.0.1:{}/test", silent.port);
+    let store = format!(
+        "postgres://postgres@127.0.0.1:{}/test?connect_timeout=2",
+        silent.port
+    );
+    for args in [
+        vec!["assess", pg.as_str()],
+        vec!["assess", my.as_str()],
+        vec!["scan", "--no-config", "--datastore", store.as_str(), ".env"],
+    ] {
+        let started = std::time::Instant::now();
+        let run = run_in(t.path(), &args);
+        let took = started.elapsed().as_secs();
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("did not answer within"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(took < 30, "{args:?} took {took} s");
+    }
+}

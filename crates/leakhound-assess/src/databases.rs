@@ -77,6 +77,21 @@ pub(crate) fn sqlite_tables(
     Ok(())
 }
 
+use leakhound_inputs::deadline::{within, CONNECT_TIMEOUT, READ_TIMEOUT};
+
+/// A read-only-to-be client, given up on after the URL's `connect_timeout` (10 s when it
+/// has none): the client's own timeout covers the TCP handshake, not a server that
+/// accepts and never answers.
+fn postgres_client(url: &str) -> Result<postgres::Client, crate::AssessError> {
+    let mut config: postgres::Config = url.parse()?;
+    let limit = *config.get_connect_timeout().unwrap_or(&CONNECT_TIMEOUT);
+    config.connect_timeout(limit);
+    config.keepalives_idle(std::time::Duration::from_secs(60));
+    within(limit, move || config.connect(postgres::NoTls))
+        .ok_or(crate::AssessError::Timeout(limit.as_secs()))?
+        .map_err(Into::into)
+}
+
 /// Tables of a live PostgreSQL database: every table outside the system schemas, its
 /// first `sample` rows (all rows when `None`), every value cast to text by the
 /// server. The session is read-only, and rows are streamed from the server, so
@@ -85,9 +100,9 @@ pub(crate) fn postgres_tables(
     url: &str,
     sample: Option<u64>,
     sink: &mut dyn TableSink,
-) -> Result<(), postgres::Error> {
+) -> Result<(), crate::AssessError> {
     use postgres::fallible_iterator::FallibleIterator;
-    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+    let mut client = postgres_client(url)?;
     client.batch_execute("SET default_transaction_read_only = on")?;
     let tables = client.query(
         "SELECT table_schema, table_name FROM information_schema.tables \
@@ -146,7 +161,7 @@ pub(crate) fn postgres_tables(
         });
         drop(stream);
         if let Some(e) = failed {
-            return Err(e);
+            return Err(e.into());
         }
     }
     Ok(())
@@ -160,13 +175,20 @@ pub(crate) fn mysql_tables(
     url: &str,
     sample: Option<u64>,
     sink: &mut dyn TableSink,
-) -> Result<(), mysql::Error> {
+) -> Result<(), crate::AssessError> {
     use mysql::prelude::Queryable;
     let url = url
         .strip_prefix("mariadb://")
         .map_or_else(|| url.to_string(), |rest| format!("mysql://{rest}"));
-    let opts = mysql::Opts::from_url(&url)?;
-    let mut conn = mysql::Conn::new(opts)?;
+    let opts = mysql::Opts::from_url(&url).map_err(mysql::Error::from)?;
+    // A server that accepts and never answers must not hold the run forever.
+    let opts = mysql::OptsBuilder::from_opts(opts.clone())
+        .tcp_connect_timeout(opts.get_tcp_connect_timeout().or(Some(CONNECT_TIMEOUT)))
+        .read_timeout(opts.get_read_timeout().copied().or(Some(READ_TIMEOUT)))
+        .write_timeout(opts.get_write_timeout().copied().or(Some(READ_TIMEOUT)));
+    // The handshake waits for the server's greeting: bounded like PostgreSQL's.
+    let mut conn = within(CONNECT_TIMEOUT, move || mysql::Conn::new(opts))
+        .ok_or(crate::AssessError::Timeout(CONNECT_TIMEOUT.as_secs()))??;
     conn.query_drop("SET SESSION TRANSACTION READ ONLY")?;
     let tables: Vec<(String, String)> = conn.query(
         "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR) FROM information_schema.tables \
@@ -223,7 +245,7 @@ pub(crate) fn mysql_tables(
         // Drain what the sink did not read, so the connection can take the next query.
         rows.for_each(drop);
         if let Some(e) = failed {
-            return Err(e);
+            return Err(e.into());
         }
     }
     Ok(())

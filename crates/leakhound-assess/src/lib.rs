@@ -146,6 +146,9 @@ pub enum AssessError {
     /// MySQL or MariaDB refused or could not be reached.
     #[error("MySQL: {0}")]
     Mysql(#[from] mysql::Error),
+    /// The server did not answer in time.
+    #[error("the database server did not answer within {0} s (set connect_timeout=N in the URL to wait longer)")]
+    Timeout(u64),
 }
 
 /// Assess every table of a live PostgreSQL, MySQL or MariaDB database (read-only

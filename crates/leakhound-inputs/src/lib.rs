@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod deadline;
 pub mod decode;
 pub mod read;
 pub mod walk;

@@ -41,6 +41,9 @@ pub enum StoreError {
     /// PostgreSQL refused or could not be reached.
     #[error("PostgreSQL datastore: {0}")]
     Postgres(#[from] postgres::Error),
+    /// The server did not answer in time.
+    #[error("PostgreSQL datastore: the server did not answer within {0} s (set connect_timeout=N in the URL to wait longer)")]
+    Timeout(u64),
     /// The store was written by a newer leakhound whose schema this one does not know.
     #[error("the datastore has schema version {found}; this leakhound knows up to {known}: upgrade leakhound")]
     TooNew {

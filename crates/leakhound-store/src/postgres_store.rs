@@ -33,7 +33,16 @@ type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
 
 impl Postgres {
     pub(crate) fn open(url: &str) -> Result<Postgres, StoreError> {
-        let client = Client::connect(url, NoTls)?;
+        // The client's connect timeout covers the TCP handshake only: a server that
+        // accepts and never answers is given up on here (URL `connect_timeout`, else 10 s).
+        let mut config: postgres::Config = url.parse()?;
+        let limit = *config
+            .get_connect_timeout()
+            .unwrap_or(&leakhound_inputs::deadline::CONNECT_TIMEOUT);
+        config.connect_timeout(limit);
+        config.keepalives_idle(std::time::Duration::from_secs(60));
+        let client = leakhound_inputs::deadline::within(limit, move || config.connect(NoTls))
+            .ok_or(StoreError::Timeout(limit.as_secs()))??;
         let mut store = Postgres { client };
         store.migrate()?;
         Ok(store)
