@@ -167,11 +167,21 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-/// A relative URI with forward slashes; spaces escaped. Archive layers keep their `!`.
+/// A relative URI reference (RFC 3986) with forward slashes: every byte outside the
+/// unreserved set and `/` is percent-encoded (UTF-8), so `#`, `?`, `:` and non-ASCII
+/// names cannot change what the URI points at. Archive layers keep their `!`.
 fn uri(path: &str) -> String {
     let p = path.replace('\\', "/");
     let p = p.strip_prefix("./").unwrap_or(&p);
-    p.replace('%', "%25").replace(' ', "%20")
+    let mut out = String::with_capacity(p.len());
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub(crate) fn write(
@@ -269,5 +279,15 @@ fn result<'a>(
             table: f.cell.as_deref(),
             git: f.git.as_deref(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(super::uri("./a b/c#d?.txt"), "a%20b/c%23d%3F.txt");
+        assert_eq!(super::uri("x.zip!客户.csv"), "x.zip!%E5%AE%A2%E6%88%B7.csv");
+        assert_eq!(super::uri("C:\\x:y"), "C%3A/x%3Ay");
     }
 }
