@@ -223,6 +223,40 @@ const SYSTEM_LOCAL_PARTS: &[&str] = &[
     "hg",
 ];
 
+/// Two-letter top-level domains in use (ISO 3166 country codes and the few IANA
+/// exceptions: ac, eu, su, uk). Random bytes make addresses like `s@6.DX`; a two-letter
+/// TLD outside this list is not a mail domain.
+const COUNTRY_TLDS: &str = "ac ad ae af ag ai al am ao aq ar as at au aw ax az ba bb bd be bf bg bh bi bj bm bn bo bq br bs bt bw by bz \
+ca cc cd cf cg ch ci ck cl cm cn co cr cu cv cw cx cy cz de dj dk dm do dz ec ee eg eh er es et eu \
+fi fj fk fm fo fr ga gb gd ge gf gg gh gi gl gm gn gp gq gr gs gt gu gw gy hk hm hn hr ht hu id ie il \
+im in io iq ir is it je jm jo jp ke kg kh ki km kn kp kr kw ky kz la lb lc li lk lr ls lt lu lv ly ma \
+mc md me mg mh mk ml mm mn mo mp mq mr ms mt mu mv mw mx my mz na nc ne nf ng ni nl no np nr nu nz om \
+pa pe pf pg ph pk pl pm pn pr ps pt pw py qa re ro rs ru rw sa sb sc sd se sg sh si sk sl sm sn so sr \
+ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us uy uz va vc ve vg vi \
+vn vu wf ws ye yt za zm zw";
+
+/// A domain a mail server could have: every label of letters, digits and inner
+/// hyphens, the name before the TLD at least two characters (`163.com` yes, `6.dx`
+/// no), the TLD in one case (`DX`, `dx`, not `Dx`) and, when it has two letters, a
+/// country code in use.
+fn plausible_domain(domain: &str, tld_as_written: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let one_case = tld_as_written.bytes().all(|b| b.is_ascii_lowercase())
+        || tld_as_written.bytes().all(|b| b.is_ascii_uppercase());
+    let tld = labels.last().copied().unwrap_or("");
+    labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels[labels.len() - 2].len() >= 2
+        && one_case
+        && (tld.len() != 2 || COUNTRY_TLDS.split_whitespace().any(|c| c == tld))
+}
+
 pub(crate) fn email(value: &str) -> Verdict {
     let Some((local, domain)) = value.rsplit_once('@') else {
         return Verdict::Invalid;
@@ -234,10 +268,14 @@ pub(crate) fn email(value: &str) -> Verdict {
     {
         return Verdict::Invalid;
     }
+    let tld_as_written = domain.rsplit_once('.').map_or("", |(_, t)| t);
     let domain = domain.to_ascii_lowercase();
     let Some((_, tld)) = domain.rsplit_once('.') else {
         return Verdict::Invalid;
     };
+    if !plausible_domain(&domain, tld_as_written) {
+        return Verdict::Invalid;
+    }
     let example = EXAMPLE_DOMAINS
         .iter()
         .any(|d| domain == *d || domain.ends_with(&format!(".{d}")));
@@ -402,6 +440,14 @@ mod tests {
         assert_eq!(email("icon@2x.png"), Verdict::Invalid);
         assert_eq!(email("someone@example.com"), Verdict::Invalid);
         assert_eq!(email("git@github.com"), Verdict::Invalid);
+        // Random bytes: a one-character name, an unused country code, mixed case.
+        assert_eq!(email("s@6.DX"), Verdict::Invalid);
+        assert_eq!(email("ab@cd.Dx"), Verdict::Invalid);
+        assert_eq!(email("li@x.cn"), Verdict::Invalid);
+        assert_eq!(email("wang@163.com"), Verdict::Valid);
+        assert_eq!(email("WANG@QQ.COM"), Verdict::Valid);
+        assert_eq!(email("a.b@dealer.co.uk"), Verdict::Valid);
+        assert_eq!(email("a@mail.de"), Verdict::Valid);
     }
 
     proptest! {
