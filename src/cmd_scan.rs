@@ -163,6 +163,9 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    if a.history && !a.quiet {
+        warn_shallow(&paths);
+    }
     let quiet = a.quiet;
     let on_problem = move |p: &Problem| {
         if !quiet {
@@ -254,6 +257,22 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         None => !findings.is_empty(),
     };
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
+}
+
+/// A shallow clone's oldest commit holds everything from before the cut-off, so it is
+/// named as the introducer of values that may be years older: say so.
+fn warn_shallow(paths: &[PathBuf]) {
+    for p in paths {
+        let shallow = [p.join(".git").join("shallow"), p.join("shallow")]
+            .iter()
+            .any(|f| f.is_file());
+        if shallow {
+            eprintln!(
+                "leakhound: warning: {} is a shallow clone: commits before its cut-off are missing, so a value first seen in the oldest commit may have been introduced earlier (git fetch --unshallow for the whole history)",
+                crate::output::safe(p.display())
+            );
+        }
+    }
 }
 
 fn leakhound_spool_budget() -> usize {

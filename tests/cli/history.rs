@@ -394,9 +394,10 @@ fn shallow_clones_and_packed_objects_work() {
         0,
     );
     let (findings, run) = scan_at(&clone, &["--history", "."]);
+    // The cut-off commit is named as the introducer of what it holds: say it may be older.
     assert!(
-        run.stderr.is_empty(),
-        "no warnings for a shallow clone: {}",
+        run.stderr.contains("is a shallow clone") && run.stderr.lines().count() == 1,
+        "one warning for a shallow clone: {}",
         run.stderr
     );
     assert_eq!(with_value(&findings, ID).len(), 1);
