@@ -306,3 +306,15 @@ fn a_server_that_never_answers_times_out_with_a_clear_error() {
         assert!(took < 30, "{args:?} took {took} s");
     }
 }
+
+#[test]
+fn a_utf16_byte_order_mark_does_not_hide_an_ascii_file() {
+    let t = Tree::new();
+    let mut bytes = b"\xff\xfe".to_vec();
+    bytes.extend_from_slice(format!("GITHUB_TOKEN={GITHUB}\n").as_bytes());
+    t.file(".env", &bytes);
+    let (found, run) = scan_jsonl(t.path(), &[".env"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["rule"], "github-pat-classic");
+}

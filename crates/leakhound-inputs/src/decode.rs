@@ -44,11 +44,17 @@ pub fn sniff(bytes: &[u8]) -> Encoding {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         return Encoding::Utf8Bom;
     }
-    if bytes.starts_with(b"\xFF\xFE") {
-        return Encoding::Utf16Le;
-    }
-    if bytes.starts_with(b"\xFE\xFF") {
-        return Encoding::Utf16Be;
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        if implausible_utf16(&bytes[2..]) {
+            // Two bytes put in front of an ASCII `.env` hid it from the matcher: the
+            // raw bytes are matched instead of a decode that makes CJK of them.
+            return Encoding::Binary;
+        }
+        return if bytes[0] == 0xFF {
+            Encoding::Utf16Le
+        } else {
+            Encoding::Utf16Be
+        };
     }
     let head = &bytes[..bytes.len().min(SNIFF_LEN)];
     if memchr_nul(head) {
@@ -72,6 +78,20 @@ pub fn sniff(bytes: &[u8]) -> Encoding {
         }
     }
     Encoding::Binary
+}
+
+/// Whether what follows a UTF-16 byte-order mark is really UTF-8 (ASCII) text: real
+/// UTF-16 has a NUL in every ASCII character (line breaks, digits, spaces), and 16 or
+/// more CJK code units whose bytes also happen to form valid UTF-8 do not occur in
+/// practice.
+fn implausible_utf16(rest: &[u8]) -> bool {
+    let head = &rest[..rest.len().min(SNIFF_LEN)];
+    head.len() >= 32
+        && !memchr_nul(head)
+        && match std::str::from_utf8(head) {
+            Ok(_) => true,
+            Err(e) => e.error_len().is_none(),
+        }
 }
 
 fn memchr_nul(b: &[u8]) -> bool {
@@ -127,6 +147,20 @@ mod tests {
         assert_eq!(to_utf8(&be, sniff(&be)).as_ref(), text.as_bytes());
         assert_eq!(sniff(b"\x7fELF\x02\x01\x01\x00\x00"), Encoding::Binary);
         assert_eq!(sniff(b"\xff\xff\xff\xfe\x80"), Encoding::Binary);
+    }
+
+    #[test]
+    fn a_byte_order_mark_in_front_of_ascii_does_not_hide_it() {
+        let env = b"GITHUB_TOKEN=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\n";
+        for bom in [&b"\xFF\xFE"[..], &b"\xFE\xFF"[..]] {
+            let fake = [bom, &env[..]].concat();
+            assert_eq!(sniff(&fake), Encoding::Binary, "raw bytes are matched");
+        }
+        // Real UTF-16 of CJK only (no NUL at all) is still UTF-16.
+        let cjk: String = "客户数据姓名手机号码车架号码地址信息邮箱".into();
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(cjk.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(sniff(&le), Encoding::Utf16Le);
     }
 
     proptest! {
