@@ -318,3 +318,33 @@ fn a_utf16_byte_order_mark_does_not_hide_an_ascii_file() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["rule"], "github-pat-classic");
 }
+
+/// One bad line in a JSON Lines export made the whole file unreadable to `assess` (and
+/// `trace`): it is skipped and counted, in memory and streamed.
+#[test]
+fn a_bad_json_lines_line_is_skipped_and_counted() {
+    let mut text = String::new();
+    for i in 0..100 {
+        text.push_str(&format!("{{\"id\": {i}, \"mobile\": \"1391234{i:04}\"}}\n"));
+        if i == 2 {
+            text.push_str("{\"id\": 3, \"mobile\": \n");
+        }
+    }
+    let t = Tree::new();
+    t.file("people.jsonl", &text);
+    for extra in [&[][..], &["--stream-above", "1"][..]] {
+        let mut args = vec!["assess", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push("people.jsonl");
+        let run = run_in(t.path(), &args);
+        assert!(run.code == 0 || run.code == 1, "{extra:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("1 line is not JSON, skipped (first: line 4"),
+            "{extra:?}: {}",
+            run.stderr
+        );
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        assert_eq!(v["tables"][0]["rows"], 100, "{extra:?}: {}", run.stdout);
+    }
+}

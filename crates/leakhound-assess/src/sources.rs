@@ -30,19 +30,22 @@ pub(crate) fn format_of(path: &str) -> Option<&'static str> {
 
 /// The tables in a file: one for most formats (named `None`), one per table for a
 /// SQL dump.
-pub(crate) fn read(
-    format: &'static str,
-    text: &str,
-) -> Result<Vec<(Option<String>, Rows)>, String> {
-    let one = |r: Result<Rows, String>| r.map(|rows| vec![(None, rows)]);
+/// Tables, and a note on what was skipped inside them (bad JSON Lines lines).
+pub(crate) type ReadTables = (Vec<(Option<String>, Rows)>, Option<String>);
+
+pub(crate) fn read(format: &'static str, text: &str) -> Result<ReadTables, String> {
+    let one = |r: Result<Rows, String>| r.map(|rows| (vec![(None, rows)], None));
     match format {
         "csv" | "tsv" => one(delimited(format, text)),
         "json" => one(json(text)),
-        "sql" => Ok(crate::sqldump::read(text)?
-            .into_iter()
-            .map(|(name, rows)| (Some(name), rows))
-            .collect()),
-        _ => one(jsonl(text)),
+        "sql" => Ok((
+            crate::sqldump::read(text)?
+                .into_iter()
+                .map(|(name, rows)| (Some(name), rows))
+                .collect(),
+            None,
+        )),
+        _ => jsonl(text).map(|(rows, note)| (vec![(None, rows)], note)),
     }
 }
 
@@ -141,17 +144,25 @@ fn json(text: &str) -> Result<Rows, String> {
     Ok(tabulate("json", records))
 }
 
-fn jsonl(text: &str) -> Result<Rows, String> {
+/// Lines that are not JSON are skipped and counted; a file with no JSON line at all is
+/// not a JSON Lines table.
+fn jsonl(text: &str) -> Result<(Rows, Option<String>), String> {
     let mut values = Vec::new();
+    let mut bad = crate::stream::BadLines::default();
     for (n, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        values
-            .push(serde_json::from_str::<Value>(line).map_err(|e| format!("line {}: {e}", n + 1))?);
+        match serde_json::from_str::<Value>(line) {
+            Ok(v) => values.push(v),
+            Err(e) => bad.note(n as u64 + 1, &e),
+        }
     }
-    Ok(tabulate("jsonl", values.iter().collect()))
+    match bad.message() {
+        Some(m) if values.is_empty() => Err(m),
+        note => Ok((tabulate("jsonl", values.iter().collect()), note)),
+    }
 }
 
 /// Records as rows; the columns are every flattened key, in order of first appearance.
@@ -232,7 +243,7 @@ mod tests {
     use super::*;
 
     fn read_one(format: &'static str, text: &str) -> Result<Rows, String> {
-        read(format, text).map(|mut v| v.remove(0).1)
+        read(format, text).map(|(mut v, _)| v.remove(0).1)
     }
 
     #[test]
@@ -265,6 +276,11 @@ mod tests {
         assert_eq!(r.rows[1][3], "X");
         let l = read_one("jsonl", "{\"a\":1}\n\n{\"b\":2}\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(l.rows.len(), 2);
-        assert!(read_one("jsonl", "{\"a\":1}\nnot json\n").is_err());
+        // A bad line is skipped and counted; a file with no JSON line is no table.
+        let (tables, note) =
+            read("jsonl", "{\"a\":1}\nnot json\n{\"a\":2}\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(tables[0].1.rows.len(), 2);
+        assert!(note.is_some_and(|n| n.contains("1 line is not JSON") && n.contains("line 2")));
+        assert!(read_one("jsonl", "not json\n").is_err());
     }
 }

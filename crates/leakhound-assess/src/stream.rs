@@ -208,7 +208,8 @@ pub(crate) fn read_sql_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
 
 /// Read a JSON Lines file as a stream into `sink`: the columns are the keys (flattened,
 /// dotted) of its first 10,000 records; keys that first appear later are not columns.
-/// A line that is not JSON ends the readable part, and is reported.
+/// A line that is not JSON is skipped and counted (one bad line made the whole file
+/// unreadable before); the count and the first bad line are reported at the end.
 pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mut dyn TableSink) {
     let problem = |message: String| Problem {
         path: shown.to_string(),
@@ -220,6 +221,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
     };
     let mut lines = BufReader::with_capacity(1 << 20, reader).lines();
     let mut damage: Option<String> = None;
+    let mut bad = BadLines::default();
     let mut number = 0u64;
     let mut next_record = |damage: &mut Option<String>| -> Option<Vec<(String, String)>> {
         if damage.is_some() {
@@ -243,10 +245,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
                     sources::flatten(&v, String::new(), &mut cells);
                     return Some(cells);
                 }
-                Err(e) => {
-                    *damage = Some(format!("line {number}: {e}"));
-                    return None;
-                }
+                Err(e) => bad.note(number, &e),
             }
         }
     };
@@ -278,10 +277,40 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
         rows: &mut rows,
     });
     drop(rows);
+    drop(later);
     if let Some(e) = damage {
         sink.problem(problem(format!(
             "damaged JSON Lines: {e} (the rest is not read)"
         )));
+    }
+    if let Some(message) = bad.message() {
+        sink.problem(problem(message));
+    }
+}
+
+/// Lines of a JSON Lines file that are not JSON: how many, and the first one's error.
+#[derive(Default)]
+pub(crate) struct BadLines {
+    count: u64,
+    first: Option<String>,
+}
+
+impl BadLines {
+    pub(crate) fn note(&mut self, line: u64, error: &serde_json::Error) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(format!("line {line}: {error}"));
+        }
+    }
+
+    /// What to report, if any line was bad.
+    pub(crate) fn message(&self) -> Option<String> {
+        let first = self.first.as_ref()?;
+        Some(format!(
+            "{} line{} not JSON, skipped (first: {first})",
+            self.count,
+            if self.count == 1 { " is" } else { "s are" }
+        ))
     }
 }
 

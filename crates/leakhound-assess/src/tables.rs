@@ -136,7 +136,14 @@ pub fn read_blob(path: &str, bytes: &[u8], limits: &Limits, sink: &mut dyn Table
             let text = decode::to_utf8(bytes, decode::sniff(bytes));
             let text = String::from_utf8_lossy(&text);
             match sources::read(format, &text) {
-                Ok(tables) => {
+                Ok((tables, note)) => {
+                    if let Some(message) = note {
+                        self.sink.problem(Problem {
+                            path: path.to_string(),
+                            message,
+                            kind: ProblemKind::Unreadable,
+                        });
+                    }
                     for (name, rows) in tables {
                         // A table inside a dump is one layer in, like an archive member.
                         let source = match name {
