@@ -71,8 +71,9 @@ fn the_html_report_renders_summary_charts_exposure_and_findings_in_a_browser() {
     );
     t.file("app/.env", format!("GITHUB_TOKEN={GITHUB}\n"));
     // A file name crafted as HTML must show as text, never become an element.
+    // ... and a folder named as a `javascript:` URL must not become a live link.
     t.file(
-        "<img src=x onerror=alert(1)>.env",
+        "javascript:alert(document.domain)/<img src=x onerror=alert(1)>.env",
         format!("AWS_ACCESS_KEY_ID={AWS_ID}\n"),
     );
     let scan = |t: &Tree| {
@@ -183,6 +184,14 @@ fn the_html_report_renders_summary_charts_exposure_and_findings_in_a_browser() {
         "file name not shown as text"
     );
     assert!(!dom.contains("<img"), "a file name became an element");
+    assert!(
+        !dom.contains("href=\"javascript:"),
+        "a folder name became a javascript: link"
+    );
+    assert!(
+        dom.contains("href=\"./javascript%3Aalert(document.domain)/%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E.env\""),
+        "the link is relative and encoded:\n{dom}"
+    );
 
     // And it draws: a screenshot of a rendered page is far from blank.
     let shot = t.join("report.png");

@@ -80,11 +80,27 @@ pub(crate) fn write(
         assessments: &o.assessments,
     };
     let json = script_safe(&serde_json::to_string(&page)?);
-    let (head, tail) = TEMPLATE.split_once(SLOT).unwrap_or((TEMPLATE, ""));
+    let template = with_script_hash(TEMPLATE);
+    let (head, tail) = template.split_once(SLOT).unwrap_or((&template, ""));
     out.write_all(head.as_bytes())?;
     out.write_all(json.as_bytes())?;
     out.write_all(tail.as_bytes())?;
     Ok(())
+}
+
+const HASH_SLOT: &str = "/*SCRIPT_HASH*/";
+
+/// The template with its CSP allowing exactly its own script, by SHA-256: no inline
+/// script anyone else put into the page (through a file name, a line) can run.
+fn with_script_hash(template: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let script = template
+        .split_once("<script>")
+        .and_then(|(_, rest)| rest.split_once("</script>"))
+        .map_or("", |(code, _)| code);
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    template.replacen(HASH_SLOT, &format!("'sha256-{hash}'"), 1)
 }
 
 /// JSON that cannot end its `<script>` element: every `<` becomes `\u003c`, which JSON
@@ -95,6 +111,20 @@ fn script_safe(json: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_page_allows_only_its_own_script() {
+        let page = super::with_script_hash(super::TEMPLATE);
+        assert!(
+            !page.contains("'unsafe-inline'; img") && !page.contains("script-src 'unsafe-inline'")
+        );
+        assert!(page.contains("script-src 'sha256-"));
+        assert_eq!(
+            page.matches("<script>").count(),
+            1,
+            "one executable script, hashed"
+        );
+    }
+
     #[test]
     fn the_template_has_one_slot() {
         assert_eq!(super::TEMPLATE.matches(super::SLOT).count(), 1);
