@@ -277,7 +277,6 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
         rows: &mut rows,
     });
     drop(rows);
-    drop(later);
     if let Some(e) = damage {
         sink.problem(problem(format!(
             "damaged JSON Lines: {e} (the rest is not read)"
