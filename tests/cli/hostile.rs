@@ -348,3 +348,110 @@ fn a_bad_json_lines_line_is_skipped_and_counted() {
         assert_eq!(v["tables"][0]["rows"], 100, "{extra:?}: {}", run.stdout);
     }
 }
+
+/// Synthetic customers with valid IDs and mobiles (none real).
+fn customers(n: u64) -> Vec<leakhound_trace::Canary> {
+    let k = leakhound_trace::Key::from_bytes(b"population generator key for tests")
+        .unwrap_or_else(|e| panic!("{e}"));
+    (0..n)
+        .map(|j| leakhound_trace::canary(&k, "customers", j, 0))
+        .collect()
+}
+
+/// A stray quote at the start of one CSV cell made every CSV reader take the rest of
+/// the file as that cell: `assess` said 6 rows of 200 with no warning, `trace index`
+/// indexed a fraction, `scan` placed every later finding in the stray quote's row. A
+/// badly escaped SQL string lost the rest of the dump the same way. Now the quote is
+/// taken literally, every row is read, and a warning names the line.
+#[test]
+fn a_stray_quote_does_not_cut_a_table_short() {
+    let people = customers(200);
+    let mut csv = String::from("customer_id,姓名,身份证号,手机号\n");
+    let mut sql = String::from(
+        "CREATE TABLE `p` (`customer_id` text, `name` text, `id_card` text, `mobile` text);\n",
+    );
+    for (i, p) in people.iter().enumerate() {
+        let name = if i == 5 {
+            format!("\"{}", p.name)
+        } else {
+            p.name.clone()
+        };
+        csv.push_str(&format!("C{i:04},{name},{},{}\n", p.resident_id, p.mobile));
+        let name = if i == 100 {
+            format!("{}'s", p.name)
+        } else {
+            p.name.clone()
+        };
+        sql.push_str(&format!(
+            "INSERT INTO `p` VALUES ('C{i:04}','{name}','{}','{}');\n",
+            p.resident_id, p.mobile
+        ));
+    }
+    let t = Tree::new();
+    t.file("people.csv", &csv).file("people.sql", &sql);
+    let cases = [
+        ("people.csv", "1 stray quote (first on line 7)"),
+        (
+            "people.sql",
+            "1 statement with a string that never closed (first on line 102)",
+        ),
+    ];
+    for (file, warning) in cases {
+        for extra in [&[][..], &["--stream-above", "1"][..]] {
+            let mut args = vec!["assess", "--format", "json"];
+            args.extend_from_slice(extra);
+            args.push(file);
+            let run = run_in(t.path(), &args);
+            assert!(
+                run.code == 0 || run.code == 1,
+                "{file} {extra:?}: {}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains(warning),
+                "{file} {extra:?}: {}",
+                run.stderr
+            );
+            let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+            assert_eq!(
+                v["tables"][0]["rows"], 200,
+                "{file} {extra:?}: {}",
+                run.stdout
+            );
+        }
+    }
+    // trace indexes every record.
+    let key = run_in(t.path(), &["trace", "key", "--out", "k"]);
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    let index = run_in(
+        t.path(),
+        &[
+            "trace",
+            "index",
+            "--key-file",
+            "k",
+            "--out",
+            "idx",
+            "--id-col",
+            "customer_id",
+            "people.csv",
+        ],
+    );
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(
+        index.stderr.contains("indexed 200 records"),
+        "{}",
+        index.stderr
+    );
+    assert!(index.stderr.contains("stray quote"), "{}", index.stderr);
+    // scan places the last row's mobile in row 200, not in the stray quote's row.
+    let (findings, _) = scan_jsonl(t.path(), &["people.csv", "people.sql"]);
+    for table in ["people.csv", "people.sql!p"] {
+        let last = findings
+            .iter()
+            .filter(|f| f["rule"] == "cn-mobile" && f["table"]["name"] == table)
+            .filter_map(|f| f["table"]["row"].as_u64())
+            .max();
+        assert_eq!(last, Some(200), "{table}: {findings:?}");
+    }
+}

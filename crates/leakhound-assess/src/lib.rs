@@ -20,6 +20,7 @@ mod people;
 pub mod places;
 mod sources;
 mod sqldump;
+mod stray_quotes;
 mod stream;
 pub mod tables;
 mod workbook;

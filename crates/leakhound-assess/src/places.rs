@@ -59,6 +59,7 @@ pub fn places(path: &str, text: &[u8], offsets: &[u64]) -> Vec<Option<Place>> {
 }
 
 /// CSV/TSV, honouring quotes, so a quoted field with commas or newlines is one cell.
+/// The whole text is checked for stray quotes first (see [`crate::stray_quotes`]).
 fn delimited(format: &str, text: &[u8], offsets: &[usize]) -> Vec<Option<Place>> {
     let delimiter = if format == "tsv" {
         b'\t'
@@ -69,6 +70,10 @@ fn delimited(format: &str, text: &[u8], offsets: &[usize]) -> Vec<Option<Place>>
             .max_by_key(|d| (first.iter().filter(|b| *b == d).count(), *d == b','))
             .unwrap_or(b',')
     };
+    // Stray quotes are taken literally, as the table readers take them, so findings
+    // after one are not all placed in its row.
+    let (text, _) = crate::stray_quotes::repaired(text, delimiter);
+    let text = &text[..];
     let mut at: Vec<(u64, usize)> = Vec::with_capacity(offsets.len());
     let (mut record, mut field) = (0u64, 0usize);
     let mut header: Vec<String> = Vec::new();
@@ -86,7 +91,12 @@ fn delimited(format: &str, text: &[u8], offsets: &[usize]) -> Vec<Option<Place>>
         }
         match b {
             b'"' if in_quotes && text.get(i + 1) == Some(&b'"') => i += 1,
-            b'"' => in_quotes = !in_quotes,
+            b'"' if in_quotes => in_quotes = false,
+            // A quote opens a quoted field only at the field's start (as the CSV
+            // readers have it); elsewhere it is part of the text.
+            b'"' if i == 0 || matches!(text[i - 1], b'\n' | b'\r') || text[i - 1] == delimiter => {
+                in_quotes = true
+            }
             _ if in_quotes => {}
             _ if b == b'\n' || b == delimiter => {
                 if record == 0 {
@@ -435,11 +445,13 @@ mod tests {
 
     /// The plain byte-by-byte walk the jumping one must agree with.
     fn reference(text: &[u8], offset: usize) -> (u64, usize) {
+        let (text, _) = crate::stray_quotes::repaired(text, b',');
         let (mut record, mut field, mut in_quotes, mut i) = (0u64, 0usize, false, 0usize);
         while i < text.len() && i < offset {
             match text[i] {
                 b'"' if in_quotes && text.get(i + 1) == Some(&b'"') => i += 1,
-                b'"' => in_quotes = !in_quotes,
+                b'"' if in_quotes => in_quotes = false,
+                b'"' if i == 0 || matches!(text[i - 1], b'\n' | b',') => in_quotes = true,
                 _ if in_quotes => {}
                 b'\n' => (record, field) = (record + 1, 0),
                 b',' => field += 1,

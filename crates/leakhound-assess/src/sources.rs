@@ -36,15 +36,18 @@ pub(crate) type ReadTables = (Vec<(Option<String>, Rows)>, Option<String>);
 pub(crate) fn read(format: &'static str, text: &str) -> Result<ReadTables, String> {
     let one = |r: Result<Rows, String>| r.map(|rows| (vec![(None, rows)], None));
     match format {
-        "csv" | "tsv" => one(delimited(format, text)),
+        "csv" | "tsv" => delimited(format, text).map(|(rows, note)| (vec![(None, rows)], note)),
         "json" => one(json(text)),
-        "sql" => Ok((
-            crate::sqldump::read(text)?
-                .into_iter()
-                .map(|(name, rows)| (Some(name), rows))
-                .collect(),
-            None,
-        )),
+        "sql" => {
+            let (tables, note) = crate::sqldump::read(text)?;
+            Ok((
+                tables
+                    .into_iter()
+                    .map(|(name, rows)| (Some(name), rows))
+                    .collect(),
+                note,
+            ))
+        }
         _ => jsonl(text).map(|(rows, note)| (vec![(None, rows)], note)),
     }
 }
@@ -73,24 +76,30 @@ pub(crate) fn sniff_delimiter(text: &str, default: u8) -> u8 {
     best.0
 }
 
-fn delimited(format: &'static str, text: &str) -> Result<Rows, String> {
+/// A CSV/TSV table, and a note when stray quotes had to be taken literally.
+fn delimited(format: &'static str, text: &str) -> Result<(Rows, Option<String>), String> {
     let delimiter = sniff_delimiter(text, if format == "tsv" { b'\t' } else { b',' });
+    let guard = crate::stray_quotes::QuoteGuard::new(text.as_bytes(), delimiter);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
+        .from_reader(guard);
     let mut rows: Vec<Vec<String>> = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
         rows.push(record.iter().map(str::to_string).collect());
     }
+    let note = reader.get_ref().repairs().message();
     let columns = take_header(&mut rows);
-    Ok(Rows {
-        format: if delimiter == b'\t' { "tsv" } else { "csv" },
-        columns,
-        rows,
-    })
+    Ok((
+        Rows {
+            format: if delimiter == b'\t' { "tsv" } else { "csv" },
+            columns,
+            rows,
+        },
+        note,
+    ))
 }
 
 /// Column names for `rows`: the first row when it is a header (it is removed), else

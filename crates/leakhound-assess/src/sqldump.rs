@@ -6,12 +6,20 @@
 use crate::sources::Rows;
 use std::collections::HashMap;
 
-/// Every table with rows in the dump, in order of first appearance.
-pub(crate) fn read(text: &str) -> Result<Vec<(String, Rows)>, String> {
+/// A dump's tables, and a note on statements cut at an unterminated string.
+pub(crate) type Dump = (Vec<(String, Rows)>, Option<String>);
+
+/// Every table with rows in the dump, in order of first appearance, and a note when
+/// statements had strings that never closed (see [`Unterminated`]).
+pub(crate) fn read(text: &str) -> Result<Dump, String> {
     let mut created: HashMap<String, Vec<String>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut tables: HashMap<String, Rows> = HashMap::new();
-    for (_, piece) in pieces(text) {
+    let mut unterminated = Unterminated::default();
+    for (at, piece, cut) in pieces(text) {
+        if cut {
+            unterminated.note(|| line_of(text, at));
+        }
         match piece {
             Piece::Create(stmt) => {
                 if let Some((name, cols)) = create_table(stmt) {
@@ -35,10 +43,73 @@ pub(crate) fn read(text: &str) -> Result<Vec<(String, Rows)>, String> {
             }
         }
     }
-    Ok(order
+    let tables = order
         .into_iter()
         .filter_map(|n| tables.remove(&n).map(|t| (n, t)))
-        .collect())
+        .collect();
+    Ok((tables, unterminated.message()))
+}
+
+/// 1-based line of byte `at` of `text`.
+fn line_of(text: &str, at: usize) -> u64 {
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..at.min(text.len())]).count() as u64 + 1
+}
+
+/// Statements whose string never closed. A stray quote in one row of a dump (`'O'Brien'`
+/// badly escaped) used to make every later `;` look quoted, so the rest of the dump was
+/// one statement and its rows were lost without a word. A string is taken as cut at
+/// a line end when the line ends with `;` and the next line starts a new statement
+/// (see [`starts_statement`]); the rows of the cut statement may be misread, so
+/// readers warn.
+#[derive(Debug, Default)]
+pub(crate) struct Unterminated {
+    count: u64,
+    first_line: u64,
+}
+
+impl Unterminated {
+    fn note(&mut self, line: impl FnOnce() -> u64) {
+        if self.count == 0 {
+            self.first_line = line();
+        }
+        self.count += 1;
+    }
+
+    pub(crate) fn message(&self) -> Option<String> {
+        (self.count > 0).then(|| {
+            format!(
+                "{} statement{} with a string that never closed (first on line {}): cut at \
+                 the end of {} line and read on from the next statement; {} rows may be misread",
+                self.count,
+                if self.count == 1 { "" } else { "s" },
+                self.first_line,
+                if self.count == 1 { "its" } else { "each one's" },
+                if self.count == 1 { "its" } else { "their" },
+            )
+        })
+    }
+}
+
+/// Does `line` start a statement a dump writes at the start of a line? (Used only to
+/// end a string that is still open at a line ending in `;`.)
+fn starts_statement(line: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "INSERT INTO",
+        "REPLACE INTO",
+        "CREATE TABLE",
+        "COPY ",
+        "DROP TABLE",
+        "LOCK TABLES",
+        "UNLOCK TABLES",
+        "ALTER TABLE",
+        "SET ",
+        "--",
+        "/*!",
+    ];
+    let head = line.trim_start().as_bytes();
+    STARTS
+        .iter()
+        .any(|s| head.len() >= s.len() && head[..s.len()].eq_ignore_ascii_case(s.as_bytes()))
 }
 
 /// A statement of a dump that matters for its tables.
@@ -54,7 +125,8 @@ enum Piece<'t> {
 /// The statements of a dump that matter for its tables, each with its byte offset
 /// (comments and other statements skipped). Whole-dump reading and [`places`] walk
 /// the same statements.
-fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>)> {
+/// The flag says the statement was cut at an unterminated string.
+fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>, bool)> {
     let mut pos = 0;
     std::iter::from_fn(move || loop {
         let rest = &text[pos..];
@@ -88,16 +160,18 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>)> {
                     &trimmed[..header_end],
                     &trimmed[header_end..header_end + used],
                 ),
+                false,
             ));
         }
-        let end = statement_end(trimmed);
+        let mut cut = false;
+        let end = statement_end_from(trimmed, 0, &mut None, &mut cut).unwrap_or(trimmed.len());
         pos += end;
         let stmt = &trimmed[..end];
         if upper.starts_with("CREATE TABLE") {
-            return Some((at, Piece::Create(stmt)));
+            return Some((at, Piece::Create(stmt), cut));
         }
         if upper.starts_with("INSERT INTO") || upper.starts_with("REPLACE INTO") {
-            return Some((at, Piece::Insert(stmt)));
+            return Some((at, Piece::Insert(stmt), cut));
         }
     })
 }
@@ -109,7 +183,7 @@ pub(crate) fn places(text: &str, offsets: &[usize]) -> Vec<Option<(String, Strin
     let mut created: HashMap<String, Vec<String>> = HashMap::new();
     let mut rows_before: HashMap<String, u64> = HashMap::new();
     let mut next = 0;
-    for (at, piece) in pieces(text) {
+    for (at, piece, _) in pieces(text) {
         if next == offsets.len() {
             break;
         }
@@ -271,11 +345,6 @@ fn line_end(s: &str) -> usize {
     s.find('\n').map_or(s.len(), |i| i + 1)
 }
 
-/// Where the statement starting at `s` ends (after its `;`), skipping quoted text.
-fn statement_end(s: &str) -> usize {
-    statement_end_from(s, 0, &mut None).unwrap_or(s.len())
-}
-
 /// `schema`.`table`, "schema"."table", schema.table -> schema.table
 fn table_name(s: &str) -> String {
     s.split('.')
@@ -414,6 +483,10 @@ fn tuples(s: &str) -> Vec<Vec<String>> {
         let mut quoted = false;
         while let Some(&c) = b.get(i) {
             if c == b'\'' {
+                // The blank between `,` and the quote is not part of the value.
+                if !quoted && cell.trim().is_empty() {
+                    cell.clear();
+                }
                 quoted = true;
                 i += 1;
                 let mut raw = Vec::new();
@@ -571,7 +644,13 @@ pub(crate) struct DumpStream<R> {
     copy: Option<(String, Vec<String>)>,
     /// Why reading stopped early, if it did.
     pub(crate) damage: Option<String>,
+    /// Statements cut at a string that never closed.
+    pub(crate) unterminated: Unterminated,
     line: String,
+    /// `line` is to be read again (it began the statement after a cut one).
+    held: bool,
+    /// Lines read so far.
+    lines: u64,
 }
 
 impl<R: std::io::BufRead> DumpStream<R> {
@@ -584,7 +663,10 @@ impl<R: std::io::BufRead> DumpStream<R> {
             next: None,
             copy: None,
             damage: None,
+            unterminated: Unterminated::default(),
             line: String::new(),
+            held: false,
+            lines: 0,
         }
     }
 
@@ -675,6 +757,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
         }
         let mut statement = String::new();
         let mut quote: Option<u8> = None;
+        let mut first_line = 0;
         loop {
             if !self.read_line()? {
                 return None;
@@ -698,8 +781,17 @@ impl<R: std::io::BufRead> DumpStream<R> {
                 }
             }
             let from = statement.len();
+            if from == 0 {
+                first_line = self.lines;
+            }
             statement.push_str(&self.line);
-            if let Some(end) = statement_end_from(&statement, from, &mut quote) {
+            let mut cut = false;
+            if let Some(end) = statement_end_from(&statement, from, &mut quote, &mut cut) {
+                if cut {
+                    // The line just read starts the next statement.
+                    self.held = true;
+                    self.unterminated.note(|| first_line);
+                }
                 statement.truncate(end);
                 if let Some(batch) = self.statement(&statement) {
                     return Some(batch);
@@ -735,6 +827,10 @@ impl<R: std::io::BufRead> DumpStream<R> {
     /// Read one line into `self.line`; `None` on a read error (recorded as damage),
     /// `Some(false)` at the end.
     fn read_line(&mut self) -> Option<bool> {
+        if std::mem::take(&mut self.held) {
+            return Some(true);
+        }
+        self.lines += 1;
         self.line.clear();
         match self.reader.read_line(&mut self.line) {
             Ok(0) => Some(false),
@@ -768,12 +864,29 @@ fn quoted_step(b: &[u8], i: usize, q: u8, quote: &mut Option<u8>) -> usize {
 
 /// Where the statement in `s` ends (after its `;` outside quotes), scanning from
 /// `from` with the quote state left by the previous call, so a statement read line by
-/// line is scanned once.
-fn statement_end_from(s: &str, from: usize, quote: &mut Option<u8>) -> Option<usize> {
+/// line is scanned once. A string still open at the start of a line that follows a
+/// line ending in `;` and begins a statement ends the statement there, with `cut` set
+/// (see [`Unterminated`]).
+fn statement_end_from(
+    s: &str,
+    from: usize,
+    quote: &mut Option<u8>,
+    cut: &mut bool,
+) -> Option<usize> {
     let b = s.as_bytes();
     let mut i = from;
     while i < b.len() {
         let c = b[i];
+        if quote.is_some()
+            && i > 0
+            && b[i - 1] == b'\n'
+            && s[..i - 1].trim_end().ends_with(';')
+            && starts_statement(&s[i..])
+        {
+            *quote = None;
+            *cut = true;
+            return Some(i);
+        }
         match *quote {
             Some(q) => i = quoted_step(b, i, q, quote),
             None => match c {
@@ -795,6 +908,7 @@ mod tests {
     fn both(dump: &str) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
         let whole: Vec<(String, Vec<String>, Vec<Vec<String>>)> = read(dump)
             .unwrap_or_else(|e| panic!("{e}"))
+            .0
             .into_iter()
             .map(|(n, r)| (n, r.columns, r.rows))
             .collect();
@@ -838,7 +952,7 @@ mod tests {
             `id_card` char(18),\n  `note` text,\n  PRIMARY KEY (`id`),\n  KEY `k` (`name`,`id_card`)\n) ENGINE=InnoDB;\n\
             INSERT INTO `customers` VALUES (1,'张伟','440304198706151231','it''s; (x)'),(2,'李娜',NULL,'a\\'b');\n\
             INSERT INTO `customers` VALUES (3,'王芳','310115199011304565','VALUES');\n";
-        let t = read(dump).unwrap_or_default();
+        let t = read(dump).unwrap_or_default().0;
         assert_eq!(t.len(), 1);
         let (name, rows) = &t[0];
         assert_eq!(name, "customers");
@@ -857,11 +971,69 @@ mod tests {
         let dump = "CREATE TABLE public.owners (\n    id integer NOT NULL,\n    mobile text\n);\n\
             COPY public.owners (id, mobile) FROM stdin;\n1\t13912345678\n2\t\\N\n\\.\n\n\
             INSERT INTO public.cars (vin, plate) VALUES ('LSVAU218XN2183294', '粤B12345');\n";
-        let t = read(dump).unwrap_or_default();
+        let t = read(dump).unwrap_or_default().0;
         let names: Vec<&str> = t.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["public.owners", "public.cars"]);
         assert_eq!(t[0].1.rows, [["1", "13912345678"], ["2", ""]]);
         assert_eq!(t[1].1.columns, ["vin", "plate"]);
+        assert_eq!(
+            t[1].1.rows,
+            [["LSVAU218XN2183294", "粤B12345"]],
+            "no blank before a value"
+        );
+    }
+
+    /// A dump of `n` one-row INSERTs, row `bad` with a badly escaped name.
+    fn dump_with_stray_quote(n: usize, bad: usize) -> String {
+        let mut d = String::from("CREATE TABLE `p` (`id` int, `name` text, `mobile` text);\n");
+        for i in 0..n {
+            let name = if i == bad {
+                "O'Brien".to_string()
+            } else {
+                format!("n{i}")
+            };
+            d.push_str(&format!(
+                "INSERT INTO `p` VALUES ({i},'{name}','1391234{i:04}');\n"
+            ));
+        }
+        d
+    }
+
+    #[test]
+    fn an_unterminated_string_loses_no_later_rows_and_is_reported() {
+        let dump = dump_with_stray_quote(200, 100);
+        let (tables, note) = read(&dump).unwrap_or_default();
+        assert_eq!(tables[0].1.rows.len(), 200);
+        assert_eq!(tables[0].1.rows[199][2], "13912340199");
+        let note = note.unwrap_or_default();
+        assert!(
+            note.starts_with("1 statement with a string that never closed (first on line 102)"),
+            "{note}"
+        );
+        // Streamed the same, with the same note.
+        let mut s = DumpStream::new(std::io::Cursor::new(dump.as_bytes()));
+        let mut rows = 0;
+        while s.next_table().is_some() {
+            rows += std::iter::from_fn(|| s.next_row()).count();
+        }
+        assert_eq!(rows, 200);
+        assert_eq!(s.unterminated.message().unwrap_or_default(), note);
+        // And the scanner's places run past it.
+        let at = dump.find("13912340199").unwrap_or(0);
+        let p = places(&dump, &[at]);
+        assert_eq!(p[0], Some(("p".to_string(), "mobile".to_string(), 200)));
+    }
+
+    #[test]
+    fn strings_with_semicolons_at_line_ends_are_kept() {
+        // pg_dump --inserts writes newlines inside strings; a line inside a string that
+        // ends with `;` is not a cut unless the next line starts a statement.
+        let dump =
+            "INSERT INTO t VALUES (1, 'first;\nsecond;\nthird');\nINSERT INTO t VALUES (2, 'x');\n";
+        let (tables, note) = read(dump).unwrap_or_default();
+        assert_eq!(note, None);
+        assert_eq!(tables[0].1.rows[0][1], "first;\nsecond;\nthird");
+        assert_eq!(tables[0].1.rows.len(), 2);
     }
 
     #[test]

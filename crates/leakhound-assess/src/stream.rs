@@ -48,7 +48,7 @@ pub(crate) fn streamable(path: &Path, shown: &str, size: u64, above: u64) -> Opt
 
 /// Read a CSV/TSV file as a stream into `sink`. A malformed record ends the readable
 /// part: what was read before it is still handed on, and a problem says what went
-/// wrong.
+/// wrong. Stray quotes are taken literally and reported (see [`crate::stray_quotes`]).
 pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut dyn TableSink) {
     let problem = |message: String| Problem {
         path: shown.to_string(),
@@ -64,11 +64,13 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
         b','
     };
     let delimiter = sources::sniff_delimiter(&sample_text, default);
+    let guard =
+        crate::stray_quotes::QuoteGuard::new(BufReader::with_capacity(1 << 20, reader), delimiter);
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(guard);
     let mut records = csv.records();
     let first: Vec<String> = match records.next() {
         Some(Ok(r)) => r.iter().map(str::to_string).collect(),
@@ -117,10 +119,14 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
         columns: names,
         rows: &mut rows,
     });
+    drop(rows);
     if let Some(e) = damage {
         sink.problem(problem(format!(
             "damaged table: {e} (after {read} rows; the rest is not read)"
         )));
+    }
+    if let Some(message) = csv.get_ref().repairs().message() {
+        sink.problem(problem(message));
     }
 }
 
@@ -203,6 +209,9 @@ pub(crate) fn read_sql_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
     }
     if let Some(e) = dump.damage {
         sink.problem(problem(format!("damaged dump: {e} (the rest is not read)")));
+    }
+    if let Some(message) = dump.unterminated.message() {
+        sink.problem(problem(message));
     }
 }
 
