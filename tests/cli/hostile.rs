@@ -455,3 +455,60 @@ fn a_stray_quote_does_not_cut_a_table_short() {
         assert_eq!(last, Some(200), "{table}: {findings:?}");
     }
 }
+
+/// A SQLite file cut in half gave no table, and the scanner fell back to its raw pages,
+/// where values run together: none of 3,000 ID numbers was found, exit 0. Now what
+/// SQLite can read is read, the rest is recovered from the leaf pages, and the damage
+/// is reported.
+#[test]
+fn a_sqlite_file_cut_in_half_is_recovered_from_its_pages() {
+    let people = customers(3000);
+    let t = Tree::new();
+    let full = t.join("full.db");
+    {
+        let c = rusqlite::Connection::open(&full).unwrap_or_else(|e| panic!("{e}"));
+        c.execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, id_card TEXT, mobile TEXT);",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        for p in &people {
+            c.execute(
+                "INSERT INTO customers (name, id_card, mobile) VALUES (?1, ?2, ?3)",
+                rusqlite::params![p.name, p.resident_id, p.mobile],
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    let bytes = std::fs::read(&full).unwrap_or_else(|e| panic!("{e}"));
+    t.file("cut.db", &bytes[..bytes.len() / 2]);
+    let (findings, run) = scan_jsonl(t.path(), &["cut.db"]);
+    assert!(
+        run.stderr.contains("cut.db: SQLite database: damaged"),
+        "{}",
+        run.stderr
+    );
+    let ids: std::collections::HashSet<&str> = findings
+        .iter()
+        .filter(|f| f["rule"] == "cn-resident-id")
+        .filter_map(|f| f["table"]["name"].as_str())
+        .collect();
+    let found = findings
+        .iter()
+        .filter(|f| f["rule"] == "cn-resident-id")
+        .count();
+    assert!(found > 1300, "{found} IDs found in {ids:?}; {}", run.stderr);
+    // assess counts the people in what was read and recovered, and says it is damaged.
+    let run = run_in(t.path(), &["assess", "--format", "json", "cut.db"]);
+    assert!(
+        run.stderr.contains("recovered from the file's pages"),
+        "{}",
+        run.stderr
+    );
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let rows: u64 = v["tables"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t["rows"].as_u64()).sum())
+        .unwrap_or(0);
+    assert!((1300..=1600).contains(&rows), "{rows}: {}", run.stdout);
+    assert_ne!(run.code, 0);
+}

@@ -1,7 +1,8 @@
 //! Parquet files from a data lake: one table per file, leaf columns named by their
 //! dotted path (`owner.mobile`), rows read one at a time from the row groups. Snappy,
-//! LZ4 and gzip pages are read; zstd pages are reported as unreadable (the codec would
-//! add a C library to the build).
+//! LZ4, gzip and zstd pages are read (zstd is what Spark and DuckDB write by default;
+//! it adds the small zstd C library to the build). Brotli and LZO pages are reported
+//! as unreadable.
 
 use crate::tables::{Table, TableSink};
 use parquet::file::reader::{FileReader, SerializedFileReader};

@@ -20,6 +20,7 @@ mod people;
 pub mod places;
 mod sources;
 mod sqldump;
+mod sqlite_pages;
 mod stray_quotes;
 mod stream;
 pub mod tables;

@@ -124,7 +124,7 @@ pub fn read_blob(path: &str, bytes: &[u8], limits: &Limits, sink: &mut dyn Table
                 if let Err(message) = databases::sqlite_tables(path, bytes, self.sink) {
                     self.sink.problem(Problem {
                         path: path.to_string(),
-                        message: format!("not a readable SQLite database: {message}"),
+                        message: format!("SQLite database: {message}"),
                         kind: ProblemKind::Unreadable,
                     });
                 }
