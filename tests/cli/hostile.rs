@@ -3,7 +3,7 @@
 //! application's database, crafted archive names and depths. Each test failed on the
 //! code before its fix.
 
-use crate::tree::{run_in, scan_jsonl, values::*, Tree};
+use crate::tree::{run_in, run_with_stdin, scan_jsonl, values::*, Tree};
 use std::io::Write;
 
 /// Nothing a scanned file holds may reach the terminal as a control sequence.
@@ -511,4 +511,62 @@ fn a_sqlite_file_cut_in_half_is_recovered_from_its_pages() {
         .unwrap_or(0);
     assert!((1300..=1600).contains(&rows), "{rows}: {}", run.stdout);
     assert_ne!(run.code, 0);
+}
+
+/// (rule, line, column) of JSON Lines findings.
+fn places_of(jsonl: &str) -> Vec<(String, u64, u64)> {
+    let mut v: Vec<(String, u64, u64)> = jsonl
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or("").to_string(),
+                f["location"]["line"].as_u64().unwrap_or(0),
+                f["location"]["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Standard input was read whole: `yes | leakhound scan -` grew to gigabytes. Past the
+/// first 8 MiB it is now matched in windows as it arrives, also through gzip, with the
+/// same findings, lines and columns as the same bytes in a file.
+#[test]
+fn long_standard_input_is_matched_in_windows_with_the_file_answer() {
+    let filler = "an ordinary log line with nothing secret in it at all\n";
+    let mut text = format!("GITHUB_TOKEN={GITHUB}\n");
+    while text.len() < (8 << 20) - 30 {
+        text.push_str(filler);
+    }
+    // Straddles the first window's edge.
+    text.push_str(&format!("token = {GITHUB}\n"));
+    while text.len() < 20 << 20 {
+        text.push_str(filler);
+    }
+    text.push_str(&format!("aws_access_key_id = {AWS_ID}\n"));
+    let t = Tree::new();
+    t.file("same.txt", &text);
+    let file = run_in(t.path(), &["scan", "--format", "jsonl", "same.txt"]);
+    let expected = places_of(&file.stdout);
+    assert_eq!(expected.len(), 3, "{}", file.stdout);
+    let piped = run_with_stdin(
+        t.path(),
+        &["scan", "--format", "jsonl", "-"],
+        Some(text.as_bytes()),
+    );
+    assert_eq!(piped.code, 1, "{}", piped.stderr);
+    assert_eq!(places_of(&piped.stdout), expected, "{}", piped.stderr);
+    let gz = std::process::Command::new("gzip")
+        .arg("-c")
+        .arg(t.join("same.txt"))
+        .output()
+        .expect("gzip");
+    let piped = run_with_stdin(
+        t.path(),
+        &["scan", "--format", "jsonl", "-"],
+        Some(&gz.stdout),
+    );
+    assert_eq!(places_of(&piped.stdout), expected, "{}", piped.stderr);
 }

@@ -260,7 +260,7 @@ pub fn date_of(v: &str) -> Option<(i32, u8, u8)> {
     let v = v.trim();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let (y, m, d) =
-        if v.len() >= 8 && digits(&v[..8]) && !v[8..].starts_with(|c: char| c.is_ascii_digit()) {
+        if v.get(..8).is_some_and(digits) && !v[8..].starts_with(|c: char| c.is_ascii_digit()) {
             (&v[..4], &v[4..6], &v[6..8])
         } else {
             let mut parts = v.splitn(4, ['-', '/', '.', '年', '月', '日', ' ', 'T']);
@@ -355,6 +355,9 @@ mod tests {
             "202108031",
             "",
             "13912345678",
+            // Found by fuzzing: byte 8 inside a character (a slice panic).
+            "\u{ff}\u{ff}\u{ff}\u{fffd}\u{fffd}",
+            "1234567\u{e9}",
         ] {
             assert_eq!(date_of(v), None, "{v}");
         }

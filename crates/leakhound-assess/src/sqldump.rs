@@ -365,7 +365,8 @@ fn create_table(stmt: &str) -> Option<(String, Vec<String>)> {
         .iter()
         .rev()
         .find(|w| !w.eq_ignore_ascii_case("EXISTS"))?;
-    let body = &stmt[open + 1..stmt.rfind(')')?];
+    let close = stmt.rfind(')').filter(|&c| c > open)?;
+    let body = &stmt[open + 1..close];
     let mut cols = Vec::new();
     for part in split_top_level(body, b',') {
         let first = part.split_whitespace().next().unwrap_or("");
@@ -1045,6 +1046,8 @@ mod tests {
             "CREATE TABLE (",
             "'''",
             "INSERT INTO t VALUES ('\\",
+            // Found by fuzzing: a `)` only before the first `(` (a slice panic).
+            "CREATE TABLE `p`) x (;",
         ] {
             let _ = read(s);
         }

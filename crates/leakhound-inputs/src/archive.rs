@@ -66,6 +66,11 @@ fn detect(bytes: &[u8]) -> Option<Container> {
     }
 }
 
+/// Is `head` (a file's first bytes) a zip or tar archive, which must be read whole?
+pub fn is_archive(head: &[u8]) -> bool {
+    matches!(detect(head), Some(Container::Zip | Container::Tar))
+}
+
 /// The inner file's name when `head` (a file's first bytes) is a gzip, bzip2, xz or
 /// zstd stream: `x.csv.gz` gives `x.csv`.
 pub fn compressed_name(path: &str, head: &[u8]) -> Option<String> {

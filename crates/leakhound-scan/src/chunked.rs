@@ -20,50 +20,92 @@ pub(crate) fn match_transcoded(
         _ => (encoding_rs::GB18030, bytes),
     };
     let chunk = scanner.options.transcode_chunk.max(4096);
-    // Longest value matched across a window edge; private keys are the longest values.
-    let overlap = (chunk / 4).min(64 << 10);
     let mut decoder = codec.new_decoder_without_bom_handling();
-    let mut window = String::new();
-    let mut lines_before = 0u64;
-    let mut offset_before = 0u64;
+    let mut windows = Windows::new(scanner, chunk);
     let mut out = Vec::new();
     let mut pieces = body.chunks(chunk).peekable();
     while let Some(piece) = pieces.next() {
         let last = pieces.peek().is_none();
-        window.reserve(
+        windows.push_decoded(&mut decoder, piece, last, &mut out);
+    }
+    out
+}
+
+/// Text matched a window at a time (see the module documentation). Text goes in as
+/// UTF-8 (or raw bytes for content that is not decoded); findings come out with line
+/// numbers and offsets in the whole text.
+pub(crate) struct Windows<'s> {
+    scanner: &'s Scanner,
+    overlap: usize,
+    window: Vec<u8>,
+    lines_before: u64,
+    offset_before: u64,
+}
+
+impl<'s> Windows<'s> {
+    /// Windows for pieces of about `chunk` bytes.
+    pub(crate) fn new(scanner: &'s Scanner, chunk: usize) -> Windows<'s> {
+        Windows {
+            scanner,
+            // Longest value matched across a window edge; private keys are the longest.
+            overlap: (chunk / 4).min(64 << 10),
+            window: Vec::new(),
+            lines_before: 0,
+            offset_before: 0,
+        }
+    }
+
+    /// Decode `piece` with `decoder` and match what it completes.
+    pub(crate) fn push_decoded(
+        &mut self,
+        decoder: &mut encoding_rs::Decoder,
+        piece: &[u8],
+        last: bool,
+        out: &mut Vec<BlobFinding>,
+    ) {
+        let mut text = String::with_capacity(
             decoder
                 .max_utf8_buffer_length(piece.len())
                 .unwrap_or(piece.len() * 3),
         );
-        let _ = decoder.decode_to_string(piece, &mut window, last);
-        let text = window.as_bytes();
+        let _ = decoder.decode_to_string(piece, &mut text, last);
+        self.push(text.as_bytes(), last, out);
+    }
+
+    /// Add `text` to the window and match the part of it that is now decided (all of
+    /// it when `last`).
+    pub(crate) fn push(&mut self, text: &[u8], last: bool, out: &mut Vec<BlobFinding>) {
+        self.window.extend_from_slice(text);
+        let text = &self.window[..];
         let owned = if last {
             text.len()
         } else {
-            let limit = text.len().saturating_sub(overlap);
+            let limit = text.len().saturating_sub(self.overlap);
             memchr::memrchr(b'\n', &text[..limit]).map_or(limit, |i| i + 1)
         };
-        let matches: Vec<_> = scanner
+        let matches: Vec<_> = self
+            .scanner
             .matcher
             .scan(text)
             .into_iter()
             .filter(|m| m.start < owned)
             .collect();
         for mut f in locate::locate(text, &matches) {
-            f.line += lines_before;
-            f.offset += offset_before;
+            f.line += self.lines_before;
+            f.offset += self.offset_before;
             out.push(f);
         }
-        lines_before += memchr::memchr_iter(b'\n', &text[..owned]).count() as u64;
-        offset_before += owned as u64;
-        // `owned` is a line start or, failing that, a byte offset; keep it a char start.
+        self.lines_before += memchr::memchr_iter(b'\n', &text[..owned]).count() as u64;
+        // `owned` is a line start or, failing that, a byte offset: never cut a UTF-8
+        // character in two.
         let mut cut = owned;
-        while cut < window.len() && !window.is_char_boundary(cut) {
+        while cut < text.len() && (text[cut] & 0xC0) == 0x80 {
             cut += 1;
         }
-        window.drain(..cut);
+        self.lines_before += memchr::memchr_iter(b'\n', &text[owned..cut]).count() as u64;
+        self.offset_before += cut as u64;
+        self.window.drain(..cut);
     }
-    out
 }
 
 #[cfg(test)]

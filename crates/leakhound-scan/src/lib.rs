@@ -21,6 +21,7 @@ mod history;
 mod locate;
 mod pipeline;
 mod seen_lines;
+mod streamed;
 mod summary;
 mod table_files;
 

@@ -1,5 +1,6 @@
 //! Walking paths and feeding every file and archive member to the scanner.
 
+use crate::streamed::STREAM_WINDOW;
 use crate::{Scanner, Summary};
 use leakhound_findings::Finding;
 use leakhound_inputs::archive::{self, Visitor};
@@ -243,10 +244,13 @@ impl Scanner {
         }
     }
 
-    /// Standard input or a named pipe, read up to `--max-file-size`.
+    /// Standard input or a named pipe, read up to `--max-file-size`. Input that ends
+    /// within the first window, or is an archive, is read whole and expanded as a
+    /// file's bytes are; longer text (also inside a gzip, bzip2, xz or zstd stream) is
+    /// matched in windows as it arrives, in bounded memory (see [`crate::streamed`]).
     fn scan_stream<'a>(&'a self, name: &str, reader: impl Read, spool: &'a Spool) -> Leaves<'a> {
         let mut leaves = Leaves::streaming(self, spool);
-        let mut buf = Vec::new();
+        self.counters.add_file();
         let max = self.options.limits.max_file_size;
         // Read one byte past the limit to know whether anything was cut off.
         let limit = if max == 0 {
@@ -254,23 +258,130 @@ impl Scanner {
         } else {
             max.saturating_add(1)
         };
-        match reader.take(limit).read_to_end(&mut buf) {
-            Ok(_) => {
-                if max > 0 && buf.len() as u64 > max {
-                    buf.truncate(usize::try_from(max).unwrap_or(usize::MAX));
-                    leaves.problems.push(Problem::skipped(
-                        name,
-                        format!("input is longer than --max-file-size ({max} bytes); only the first {max} bytes were scanned"),
-                    ));
-                }
-                self.counters.add_file();
-                archive::expand(name, &buf, &self.options.limits, &mut leaves);
-            }
-            Err(e) => leaves
+        let mut capped = reader.take(limit);
+        let window = STREAM_WINDOW as u64;
+        let mut head = Vec::new();
+        if let Err(e) = (&mut capped).take(window).read_to_end(&mut head) {
+            leaves
                 .problems
-                .push(Problem::unreadable(name, format!("cannot read: {e}"))),
+                .push(Problem::unreadable(name, format!("cannot read: {e}")));
+            return leaves;
         }
+        let cut_off = |leaves: &mut Leaves<'_>, read: u64| {
+            if max > 0 && read > max {
+                leaves.problems.push(Problem::skipped(
+                    name,
+                    format!("input is longer than --max-file-size ({max} bytes); only the first {max} bytes were scanned"),
+                ));
+            }
+        };
+        let whole = |leaves: &mut Leaves<'_>, mut bytes: Vec<u8>, rest: &mut dyn Read| {
+            if let Err(e) = rest.read_to_end(&mut bytes) {
+                leaves
+                    .problems
+                    .push(Problem::unreadable(name, format!("cannot read: {e}")));
+                return;
+            }
+            cut_off(leaves, bytes.len() as u64);
+            if max > 0 && bytes.len() as u64 > max {
+                bytes.truncate(usize::try_from(max).unwrap_or(usize::MAX));
+            }
+            archive::expand(name, &bytes, &self.options.limits, leaves);
+        };
+        if archive::compressed_name(name, &head).is_some() {
+            // Decompress as it arrives, keeping a copy of the compressed bytes only
+            // until the first window of content shows it is neither short nor an
+            // archive. (Content that long is matched in bounded memory, so the
+            // expansion-ratio check that guards memory for files does not apply;
+            // --max-expanded-size still caps it.)
+            let copy = std::rc::Rc::new(std::cell::RefCell::new(Some(head.clone())));
+            let tee = Tee {
+                inner: &mut capped,
+                copy: std::rc::Rc::clone(&copy),
+            };
+            let source: Box<dyn Read + '_> =
+                Box::new(std::io::Cursor::new(head.clone()).chain(tee));
+            let mut streamed = false;
+            let compressed = match archive::decompressing(name, &head, source) {
+                Some((inner, decompressed)) => {
+                    // What a compressed stream may expand to, as for files.
+                    let budget = match self.options.limits.max_expanded_size {
+                        0 => u64::MAX,
+                        n => n,
+                    };
+                    let mut decompressed = decompressed.take(budget);
+                    let mut inner_head = Vec::new();
+                    let ok = (&mut decompressed)
+                        .take(window)
+                        .read_to_end(&mut inner_head);
+                    if ok.is_ok()
+                        && (inner_head.len() as u64) == window
+                        && !archive::is_archive(&inner_head)
+                    {
+                        copy.borrow_mut().take();
+                        let path = format!("{name}{}{inner}", leakhound_inputs::LAYER_SEPARATOR);
+                        leaves.windows(&path, inner_head, decompressed);
+                        streamed = true;
+                        None
+                    } else {
+                        drop(decompressed);
+                        copy.borrow_mut().take()
+                    }
+                }
+                None => None,
+            };
+            if streamed {
+                if max > 0 && capped.limit() == 0 {
+                    cut_off(&mut leaves, max.saturating_add(1));
+                }
+                return leaves;
+            }
+            // Small, damaged or an archive inside: read the compressed bytes whole.
+            match compressed {
+                Some(bytes) => whole(&mut leaves, bytes, &mut capped),
+                None => whole(&mut leaves, head, &mut capped),
+            }
+            return leaves;
+        }
+        if (head.len() as u64) < window || archive::is_archive(&head) {
+            whole(&mut leaves, head, &mut capped);
+            return leaves;
+        }
+        let read = leaves.windows(name, head, &mut capped);
+        cut_off(&mut leaves, read);
         leaves
+    }
+}
+
+impl Leaves<'_> {
+    /// Match a stream in windows (see [`crate::streamed`]); returns the bytes read.
+    fn windows(&mut self, path: &str, head: Vec<u8>, rest: impl Read) -> u64 {
+        let (findings, problems, spool) = (&mut self.findings, &mut self.problems, self.spool);
+        let mut report = |f| {
+            findings.push(f);
+            if let Some(spool) = spool.filter(|_| findings.len() >= LEAF_BATCH) {
+                leakhound_findings::sort_for_report(findings);
+                spool.push(std::mem::take(findings));
+            }
+        };
+        self.scanner
+            .scan_windows(path, head, rest, &mut report, &mut |p| problems.push(p))
+    }
+}
+
+/// A reader that keeps a copy of what passes while the copy is wanted.
+struct Tee<R> {
+    inner: R,
+    copy: std::rc::Rc<std::cell::RefCell<Option<Vec<u8>>>>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(copy) = self.copy.borrow_mut().as_mut() {
+            copy.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
     }
 }
 
