@@ -456,9 +456,9 @@ fn host_findings_are_recorded_and_triage_sticks() {
     );
 }
 
-/// A compromised image can point `cmdline` at `/dev/zero` and name a process with
-/// terminal escapes: the read is bounded (it took 7.7 GB in 30 s before) and the name is
-/// shown escaped.
+/// A compromised image can point `cmdline` at `/dev/zero`, make it a FIFO, and name a
+/// process with terminal escapes: the device and the FIFO are refused (the device took
+/// 7.7 GB in 30 s, the FIFO hung forever) and the name is shown escaped.
 #[test]
 fn hostile_proc_entries_are_read_bounded_and_shown_escaped() {
     let t = Tree::new();
@@ -480,6 +480,27 @@ fn hostile_proc_entries_are_read_bounded_and_shown_escaped() {
     let zero = proc.join("666/cmdline");
     std::fs::remove_file(&zero).expect("rm cmdline");
     symlink("/dev/zero", &zero).expect("zero link");
+    // A FIFO as `cmdline`: opening it for reading waited for a writer forever.
+    fake_process(
+        &proc,
+        &Fake {
+            pid: 667,
+            name: "sleeper",
+            args: &["sleeper"],
+            exe: "/usr/bin/sleeper",
+            uid: 0,
+            start: 10,
+            cpu: 1,
+            sockets: &[],
+        },
+    );
+    let fifo = proc.join("667/cmdline");
+    std::fs::remove_file(&fifo).expect("rm cmdline");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
     let root = t.path().display().to_string();
     let started = std::time::Instant::now();
     let run = run_in(t.path(), &["host", "--root", &root, "--color", "never"]);

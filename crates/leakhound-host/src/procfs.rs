@@ -151,12 +151,25 @@ const MAX_CMDLINE: u64 = 2 << 20;
 /// At most `limit` bytes of a file. Everything under `/proc` or a root image is read
 /// through this: in an image, `cmdline` can be a symlink to `/dev/zero`, and an
 /// unbounded read took 7.7 GB in 30 s.
+///
+/// Only regular files are read (procfs files are regular files). The open does not
+/// block, so a FIFO planted in an image, which would wait for a writer forever, and a
+/// device are refused instead of read.
 pub(crate) fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.file_type().is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     let mut out = Vec::new();
-    std::fs::File::open(path)?
-        .take(limit)
-        .read_to_end(&mut out)?;
+    file.take(limit).read_to_end(&mut out)?;
     Ok(out)
 }
 

@@ -236,8 +236,8 @@ ss st su sv sx sy sz tc td tf tg th tj tk tl tm tn to tr tt tv tw tz ua ug uk us
 vn vu wf ws ye yt za zm zw";
 
 /// A domain a mail server could have: every label of letters, digits and inner
-/// hyphens, the name before the TLD at least two characters (`163.com` yes, `6.dx`
-/// no), the TLD in one case (`DX`, `dx`, not `Dx`) and, when it has two letters, a
+/// hyphens, the name before a two-letter TLD at least two characters (`x.cn` no;
+/// `x.com` is real, so one character is fine before a longer TLD), the TLD in one case (`DX`, `dx`, not `Dx`) and, when it has two letters, a
 /// country code in use.
 fn plausible_domain(domain: &str, tld_as_written: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
@@ -252,7 +252,7 @@ fn plausible_domain(domain: &str, tld_as_written: &str) -> bool {
     let tld = labels.last().copied().unwrap_or("");
     labels.len() >= 2
         && labels.iter().all(label_ok)
-        && labels[labels.len() - 2].len() >= 2
+        && (labels[labels.len() - 2].len() >= 2 || tld.len() >= 3)
         && one_case
         && (tld.len() != 2 || COUNTRY_TLDS.split_whitespace().any(|c| c == tld))
 }
@@ -448,6 +448,9 @@ mod tests {
         assert_eq!(email("WANG@QQ.COM"), Verdict::Valid);
         assert_eq!(email("a.b@dealer.co.uk"), Verdict::Valid);
         assert_eq!(email("a@mail.de"), Verdict::Valid);
+        // Real one-character names under three-letter TLDs.
+        assert_eq!(email("elon@x.com"), Verdict::Valid);
+        assert_eq!(email("ops@z.net"), Verdict::Valid);
     }
 
     proptest! {
