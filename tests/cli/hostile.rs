@@ -532,7 +532,7 @@ fn places_of(jsonl: &str) -> Vec<(String, u64, u64)> {
 
 /// Standard input was read whole: `yes | leakhound scan -` grew to gigabytes. Past the
 /// first 8 MiB it is now matched in windows as it arrives, also through gzip, with the
-/// same findings, lines and columns as the same bytes in a file.
+/// same findings, lines and columns as the same bytes in a file; so is a `.gz` file.
 #[test]
 fn long_standard_input_is_matched_in_windows_with_the_file_answer() {
     let filler = "an ordinary log line with nothing secret in it at all\n";
@@ -569,4 +569,14 @@ fn long_standard_input_is_matched_in_windows_with_the_file_answer() {
         Some(&gz.stdout),
     );
     assert_eq!(places_of(&piped.stdout), expected, "{}", piped.stderr);
+    // A compressed file on disk is decompressed as it is matched, too (it was expanded
+    // into memory; this one, 380x smaller compressed, was even skipped as a bomb).
+    t.file("app.log.gz", &gz.stdout);
+    let file = run_in(t.path(), &["scan", "--format", "jsonl", "app.log.gz"]);
+    assert_eq!(places_of(&file.stdout), expected, "{}", file.stderr);
+    assert!(
+        file.stdout.contains("app.log.gz!app.log"),
+        "{}",
+        file.stdout
+    );
 }

@@ -147,7 +147,7 @@ impl Scanner {
         let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
             roots.iter().partition(|p| p.as_os_str() == "-");
         if !stdin.is_empty() {
-            report(self.scan_stream(STDIN_PATH, std::io::stdin().lock(), &findings));
+            report(self.scan_stream(STDIN_PATH, std::io::stdin().lock(), &findings, Stream::Pipe));
         }
         // Named pipes (`<(command)`, a FIFO) are read as streams; devices are refused,
         // not silently passed over as "0 files".
@@ -157,7 +157,7 @@ impl Scanner {
                 Some(Special::Pipe) => {
                     let display = p.display().to_string();
                     let leaves = match std::fs::File::open(p) {
-                        Ok(f) => self.scan_stream(&display, f, &findings),
+                        Ok(f) => self.scan_stream(&display, f, &findings, Stream::Pipe),
                         Err(e) => Leaves::problem(
                             self,
                             Problem::unreadable(&display, format!("cannot read: {e}")),
@@ -231,6 +231,15 @@ impl Scanner {
             return Leaves::problem(self, Problem::skipped(&display, message));
         }
         match read::read_file(path) {
+            // A compressed file is decompressed as it is matched when its content is
+            // long plain text (a `.log.gz`): it used to be expanded into memory, up to
+            // --max-expanded-size per worker. Archives and tables inside are still
+            // expanded whole (tables keep their row and column places).
+            Ok(bytes)
+                if archive::compressed_name(&display, &bytes[..bytes.len().min(16)]).is_some() =>
+            {
+                self.scan_stream(&display, &bytes[..], spool, Stream::File)
+            }
             Ok(bytes) => {
                 let mut leaves = Leaves::streaming(self, spool);
                 self.counters.add_file();
@@ -248,7 +257,13 @@ impl Scanner {
     /// within the first window, or is an archive, is read whole and expanded as a
     /// file's bytes are; longer text (also inside a gzip, bzip2, xz or zstd stream) is
     /// matched in windows as it arrives, in bounded memory (see [`crate::streamed`]).
-    fn scan_stream<'a>(&'a self, name: &str, reader: impl Read, spool: &'a Spool) -> Leaves<'a> {
+    fn scan_stream<'a>(
+        &'a self,
+        name: &str,
+        reader: impl Read,
+        spool: &'a Spool,
+        kind: Stream,
+    ) -> Leaves<'a> {
         let mut leaves = Leaves::streaming(self, spool);
         self.counters.add_file();
         let max = self.options.limits.max_file_size;
@@ -314,13 +329,23 @@ impl Scanner {
                     let ok = (&mut decompressed)
                         .take(window)
                         .read_to_end(&mut inner_head);
+                    let table = kind == Stream::File
+                        && (leakhound_assess::tables::is_binary_table(&inner, &inner_head)
+                            || leakhound_assess::places::is_text_table(&inner));
                     if ok.is_ok()
                         && (inner_head.len() as u64) == window
                         && !archive::is_archive(&inner_head)
+                        && !table
                     {
                         copy.borrow_mut().take();
                         let path = format!("{name}{}{inner}", leakhound_inputs::LAYER_SEPARATOR);
-                        leaves.windows(&path, inner_head, decompressed);
+                        let read = leaves.windows(&path, inner_head, decompressed);
+                        if read >= budget {
+                            leaves.problems.push(Problem::skipped(
+                                &path,
+                                format!("expands past --max-expanded-size ({budget} bytes); only the first {budget} bytes were scanned"),
+                            ));
+                        }
                         streamed = true;
                         None
                     } else {
@@ -367,6 +392,15 @@ impl Leaves<'_> {
         self.scanner
             .scan_windows(path, head, rest, &mut report, &mut |p| problems.push(p))
     }
+}
+
+/// Where a stream comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    /// Standard input or a pipe: can only be read once, and may be endless.
+    Pipe,
+    /// A compressed file: tables inside are expanded whole, to keep their places.
+    File,
 }
 
 /// A reader that keeps a copy of what passes while the copy is wanted.
