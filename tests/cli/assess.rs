@@ -662,6 +662,13 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
         utf16.extend_from_slice(&u.to_le_bytes());
     }
     t.file("utf16.csv", &utf16);
+    // Without a byte-order mark, and UTF-32: read as raw bytes (no rows) before.
+    t.file("utf16_nobom.csv", &utf16[2..]);
+    let utf32: Vec<u8> = utf8
+        .chars()
+        .flat_map(|c| (c as u32).to_be_bytes())
+        .collect();
+    t.file("utf32.csv", &utf32);
     t.file("tabs.tsv", delimited("\t"));
     // Dumps stream too: a mysqldump (also in GBK) and a pg_dump COPY block.
     let dump = mysqldump();
@@ -689,6 +696,8 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
             "./records.jsonl",
             "./tabs.tsv",
             "./utf16.csv",
+            "./utf16_nobom.csv",
+            "./utf32.csv",
             "./utf8.csv"
         ]
     );

@@ -521,8 +521,8 @@ fn places_of(jsonl: &str) -> Vec<(String, u64, u64)> {
         .map(|f| {
             (
                 f["rule"].as_str().unwrap_or("").to_string(),
-                f["location"]["line"].as_u64().unwrap_or(0),
-                f["location"]["column"].as_u64().unwrap_or(0),
+                f["line"].as_u64().unwrap_or(0),
+                f["column"].as_u64().unwrap_or(0),
             )
         })
         .collect();
@@ -551,6 +551,12 @@ fn long_standard_input_is_matched_in_windows_with_the_file_answer() {
     let file = run_in(t.path(), &["scan", "--format", "jsonl", "same.txt"]);
     let expected = places_of(&file.stdout);
     assert_eq!(expected.len(), 3, "{}", file.stdout);
+    let lines: Vec<u64> = expected.iter().map(|e| e.1).collect();
+    assert!(
+        lines.contains(&1) && lines.iter().all(|&l| l > 0 && l < 400_000),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|&l| l > 300_000), "{lines:?}");
     let piped = run_with_stdin(
         t.path(),
         &["scan", "--format", "jsonl", "-"],
@@ -578,5 +584,62 @@ fn long_standard_input_is_matched_in_windows_with_the_file_answer() {
         file.stdout.contains("app.log.gz!app.log"),
         "{}",
         file.stdout
+    );
+}
+
+/// UTF-16 without a byte-order mark and UTF-32 were matched as raw bytes, where their
+/// ASCII is NUL-separated: a key in such a file was not found. They are decoded now, in
+/// files read whole and in the windows of a large one.
+#[test]
+fn utf16_without_a_mark_and_utf32_are_decoded() {
+    let text = format!("# settings\nGITHUB_TOKEN={GITHUB}\naws_access_key_id = {AWS_ID}\n");
+    let t = Tree::new();
+    let le16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let be32: Vec<u8> = text
+        .chars()
+        .flat_map(|c| (c as u32).to_be_bytes())
+        .collect();
+    // Past the 16 MiB a file is decoded window by window.
+    let mut big32 = be32.clone();
+    let filler: Vec<u8> = "nothing here\n"
+        .chars()
+        .flat_map(|c| (c as u32).to_be_bytes())
+        .collect();
+    let mut fillers = 0usize;
+    while big32.len() < 17 << 20 {
+        big32.extend_from_slice(&filler);
+        fillers += 1;
+    }
+    big32.extend_from_slice(&be32);
+    t.file("le16.env", &le16)
+        .file("be32.env", &be32)
+        .file("big32.log", &big32);
+    let (findings, run) = scan_jsonl(t.path(), &["."]);
+    let mut got: Vec<(String, String, u64)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or("").to_string(),
+                f["rule"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    got.sort();
+    let big_last = 3 + fillers + 3;
+    assert_eq!(got.len(), 8, "{got:?} {}", run.stderr);
+    assert!(
+        got.iter()
+            .any(|(p, r, l)| p == "./le16.env" && r.contains("github") && *l == 2),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().any(|(p, _, l)| p == "./be32.env" && *l == 3),
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|(p, _, l)| p == "./big32.log" && *l as usize == big_last),
+        "{got:?}"
     );
 }

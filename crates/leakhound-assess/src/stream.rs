@@ -4,7 +4,7 @@
 
 use crate::tables::{Table, TableSink};
 use crate::{sources, Meter};
-use leakhound_inputs::decode::{self, Encoding};
+use leakhound_inputs::decode;
 use leakhound_inputs::{Problem, ProblemKind};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -175,13 +175,8 @@ fn open_decoded<'m>(
     let sample_text =
         String::from_utf8_lossy(&decode::to_utf8(&peek[..peek.len().min(PEEK)], encoding))
             .into_owned();
-    let reader: Box<dyn Read + 'm> = match encoding {
-        Encoding::Utf16Le => Box::new(decoding(raw, encoding_rs::UTF_16LE)),
-        Encoding::Utf16Be => Box::new(decoding(raw, encoding_rs::UTF_16BE)),
-        Encoding::Gb18030 => Box::new(decoding(raw, encoding_rs::GB18030)),
-        // UTF-8 (a BOM is dropped by the decoder) and anything else read as bytes.
-        _ => Box::new(decoding(raw, encoding_rs::UTF_8)),
-    };
+    // UTF-8 (its mark dropped) and anything else not transcoded is read as UTF-8.
+    let reader: Box<dyn Read + 'm> = Box::new(decode::DecodingReader::new(raw, encoding));
     Some((reader, sample_text))
 }
 
@@ -334,11 +329,4 @@ impl<R: Read> Read for Metered<'_, R> {
         self.meter.add_bytes(n as u64);
         Ok(n)
     }
-}
-
-fn decoding<R: Read>(r: R, encoding: &'static encoding_rs::Encoding) -> impl Read {
-    encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(encoding))
-        .bom_override(true)
-        .build(r)
 }

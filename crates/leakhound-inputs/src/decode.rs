@@ -18,6 +18,14 @@ pub enum Encoding {
     Utf16Le,
     /// UTF-16 big-endian, announced by a BOM.
     Utf16Be,
+    /// UTF-16 little-endian without a BOM, told by its NUL high bytes.
+    Utf16LeNoBom,
+    /// UTF-16 big-endian without a BOM.
+    Utf16BeNoBom,
+    /// UTF-32 little-endian, with or without a BOM.
+    Utf32Le,
+    /// UTF-32 big-endian, with or without a BOM.
+    Utf32Be,
     /// GBK or GB18030: not UTF-8, but valid GB18030 (Chinese Windows exports).
     Gb18030,
     /// Not text: NUL bytes, or not valid in any encoding above. Scanned as raw bytes
@@ -33,8 +41,30 @@ impl Encoding {
             Encoding::Utf8Bom => "utf-8-bom",
             Encoding::Utf16Le => "utf-16le",
             Encoding::Utf16Be => "utf-16be",
+            Encoding::Utf16LeNoBom => "utf-16le (no bom)",
+            Encoding::Utf16BeNoBom => "utf-16be (no bom)",
+            Encoding::Utf32Le => "utf-32le",
+            Encoding::Utf32Be => "utf-32be",
             Encoding::Gb18030 => "gb18030",
             Encoding::Binary => "binary",
+        }
+    }
+}
+
+impl Encoding {
+    /// Is the text transcoded to UTF-8 before matching (not matched as it is)?
+    pub fn is_transcoded(self) -> bool {
+        !matches!(self, Encoding::Utf8 | Encoding::Utf8Bom | Encoding::Binary)
+    }
+
+    /// Bytes of byte-order mark at the start of text in this encoding.
+    pub fn bom_len(self, bytes: &[u8]) -> usize {
+        match self {
+            Encoding::Utf8Bom => 3,
+            Encoding::Utf16Le | Encoding::Utf16Be => 2,
+            Encoding::Utf32Le if bytes.starts_with(b"\xFF\xFE\x00\x00") => 4,
+            Encoding::Utf32Be if bytes.starts_with(b"\x00\x00\xFE\xFF") => 4,
+            _ => 0,
         }
     }
 }
@@ -43,6 +73,13 @@ impl Encoding {
 pub fn sniff(bytes: &[u8]) -> Encoding {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         return Encoding::Utf8Bom;
+    }
+    // Before UTF-16: a UTF-32LE mark starts with the UTF-16LE one.
+    if bytes.starts_with(b"\xFF\xFE\x00\x00") {
+        return Encoding::Utf32Le;
+    }
+    if bytes.starts_with(b"\x00\x00\xFE\xFF") {
+        return Encoding::Utf32Be;
     }
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         if implausible_utf16(&bytes[2..]) {
@@ -58,7 +95,10 @@ pub fn sniff(bytes: &[u8]) -> Encoding {
     }
     let head = &bytes[..bytes.len().min(SNIFF_LEN)];
     if memchr_nul(head) {
-        return Encoding::Binary;
+        // Text without a mark whose ASCII has NUL bytes in fixed places: UTF-32 or
+        // UTF-16 written by a tool that leaves the mark out. Matched raw, its ASCII is
+        // NUL-separated and no value is found.
+        return wide_without_bom(head).unwrap_or(Encoding::Binary);
     }
     match std::str::from_utf8(head) {
         Ok(_) => return Encoding::Utf8,
@@ -94,6 +134,58 @@ fn implausible_utf16(rest: &[u8]) -> bool {
         }
 }
 
+/// UTF-32 or UTF-16 (either order) without a byte-order mark: at least 70% of the
+/// head's code units are printable ASCII or whitespace, and under 1% are NUL.
+fn wide_without_bom(head: &[u8]) -> Option<Encoding> {
+    let ascii = |b: u8| b == b'\t' || b == b'\n' || b == b'\r' || (0x20..0x7f).contains(&b);
+    let mostly = |units: usize, text: usize, nul: usize| {
+        units >= 16 && text * 10 >= units * 7 && nul * 100 < units.max(1)
+    };
+    let quads = head.chunks_exact(4);
+    let units = quads.len();
+    for (order, le) in [(Encoding::Utf32Le, true), (Encoding::Utf32Be, false)] {
+        let (mut text, mut nul) = (0, 0);
+        for q in head.chunks_exact(4) {
+            let (c, rest) = if le {
+                (q[0], [q[1], q[2], q[3]])
+            } else {
+                (q[3], [q[2], q[1], q[0]])
+            };
+            if rest == [0, 0, 0] {
+                if c == 0 {
+                    nul += 1;
+                } else if ascii(c) {
+                    text += 1;
+                }
+            }
+        }
+        if mostly(units, text, nul) {
+            return Some(order);
+        }
+    }
+    let units = head.len() / 2;
+    for (order, le) in [
+        (Encoding::Utf16LeNoBom, true),
+        (Encoding::Utf16BeNoBom, false),
+    ] {
+        let (mut text, mut nul) = (0, 0);
+        for p in head.chunks_exact(2) {
+            let (c, high) = if le { (p[0], p[1]) } else { (p[1], p[0]) };
+            if high == 0 {
+                if c == 0 {
+                    nul += 1;
+                } else if ascii(c) {
+                    text += 1;
+                }
+            }
+        }
+        if mostly(units, text, nul) {
+            return Some(order);
+        }
+    }
+    None
+}
+
 fn memchr_nul(b: &[u8]) -> bool {
     b.contains(&0)
 }
@@ -116,6 +208,172 @@ pub fn to_utf8(bytes: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
                 .0,
         ),
         Encoding::Gb18030 => cow_bytes(encoding_rs::GB18030.decode_without_bom_handling(bytes).0),
+        Encoding::Utf16LeNoBom => {
+            cow_bytes(encoding_rs::UTF_16LE.decode_without_bom_handling(bytes).0)
+        }
+        Encoding::Utf16BeNoBom => {
+            cow_bytes(encoding_rs::UTF_16BE.decode_without_bom_handling(bytes).0)
+        }
+        Encoding::Utf32Le | Encoding::Utf32Be => {
+            let mut out = String::with_capacity(bytes.len() / 4);
+            let mut d = Decoder::new(encoding);
+            d.decode(&bytes[encoding.bom_len(bytes)..], &mut out, true);
+            Cow::Owned(out.into_bytes())
+        }
+    }
+}
+
+/// Decodes text arriving in pieces (a pipe, a file read a window at a time) to UTF-8,
+/// carrying a character cut between two pieces over to the next. The byte-order mark,
+/// if any, must already be cut off.
+pub struct Decoder {
+    kind: DecoderKind,
+}
+
+enum DecoderKind {
+    /// Text matched as it is (UTF-8, binary): passed on, invalid UTF-8 replaced.
+    Utf8(encoding_rs::Decoder),
+    Rs(encoding_rs::Decoder),
+    /// UTF-32 (encoding_rs has no UTF-32): bytes of a cut code unit carried over.
+    Utf32 {
+        le: bool,
+        carry: Vec<u8>,
+    },
+}
+
+impl Decoder {
+    /// A decoder for text in `encoding`, its mark already cut off.
+    pub fn new(encoding: Encoding) -> Decoder {
+        let kind = match encoding {
+            Encoding::Utf16Le | Encoding::Utf16LeNoBom => {
+                DecoderKind::Rs(encoding_rs::UTF_16LE.new_decoder_without_bom_handling())
+            }
+            Encoding::Utf16Be | Encoding::Utf16BeNoBom => {
+                DecoderKind::Rs(encoding_rs::UTF_16BE.new_decoder_without_bom_handling())
+            }
+            Encoding::Gb18030 => {
+                DecoderKind::Rs(encoding_rs::GB18030.new_decoder_without_bom_handling())
+            }
+            Encoding::Utf32Le => DecoderKind::Utf32 {
+                le: true,
+                carry: Vec::new(),
+            },
+            Encoding::Utf32Be => DecoderKind::Utf32 {
+                le: false,
+                carry: Vec::new(),
+            },
+            Encoding::Utf8 | Encoding::Utf8Bom | Encoding::Binary => {
+                DecoderKind::Utf8(encoding_rs::UTF_8.new_decoder_without_bom_handling())
+            }
+        };
+        Decoder { kind }
+    }
+
+    /// Decode `piece` onto `out`; `last` flushes a cut character as U+FFFD.
+    pub fn decode(&mut self, piece: &[u8], out: &mut String, last: bool) {
+        match &mut self.kind {
+            DecoderKind::Utf8(d) | DecoderKind::Rs(d) => {
+                out.reserve(
+                    d.max_utf8_buffer_length(piece.len())
+                        .unwrap_or(piece.len() * 3),
+                );
+                let _ = d.decode_to_string(piece, out, last);
+            }
+            DecoderKind::Utf32 { le, carry } => {
+                out.reserve(piece.len());
+                let mut unit = |q: [u8; 4]| {
+                    let n = if *le {
+                        u32::from_le_bytes(q)
+                    } else {
+                        u32::from_be_bytes(q)
+                    };
+                    out.push(char::from_u32(n).unwrap_or(char::REPLACEMENT_CHARACTER));
+                };
+                let mut rest = piece;
+                if !carry.is_empty() {
+                    let need = (4 - carry.len()).min(rest.len());
+                    carry.extend_from_slice(&rest[..need]);
+                    rest = &rest[need..];
+                    if let Ok(q) = <[u8; 4]>::try_from(carry.as_slice()) {
+                        unit(q);
+                        carry.clear();
+                    }
+                }
+                let quads = rest.chunks_exact(4);
+                let tail = quads.remainder();
+                for q in quads {
+                    unit([q[0], q[1], q[2], q[3]]);
+                }
+                carry.extend_from_slice(tail);
+                if last && !carry.is_empty() {
+                    carry.clear();
+                    out.push(char::REPLACEMENT_CHARACTER);
+                }
+            }
+        }
+    }
+}
+
+/// A reader of text in `encoding` that gives UTF-8 (the table readers stream exports
+/// in any encoding through it). The byte-order mark is skipped.
+pub struct DecodingReader<R> {
+    inner: R,
+    decoder: Decoder,
+    encoding: Encoding,
+    started: bool,
+    raw: Vec<u8>,
+    out: String,
+    at: usize,
+    done: bool,
+}
+
+impl<R: std::io::Read> DecodingReader<R> {
+    /// UTF-8 read from `inner`, text in `encoding` (its mark, if any, skipped).
+    pub fn new(inner: R, encoding: Encoding) -> Self {
+        DecodingReader {
+            inner,
+            decoder: Decoder::new(encoding),
+            encoding,
+            started: false,
+            raw: vec![0; 64 << 10],
+            out: String::new(),
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for DecodingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.out.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.out.clear();
+            self.at = 0;
+            let mut n = self.inner.read(&mut self.raw)?;
+            let mut from = 0;
+            if !self.started {
+                // Fill enough to see a whole mark.
+                while n < 4 {
+                    let more = self.inner.read(&mut self.raw[n..])?;
+                    if more == 0 {
+                        break;
+                    }
+                    n += more;
+                }
+                self.started = true;
+                from = self.encoding.bom_len(&self.raw[..n]);
+            }
+            self.done = n == 0;
+            self.decoder
+                .decode(&self.raw[from.min(n)..n], &mut self.out, self.done);
+        }
+        let ready = &self.out.as_bytes()[self.at..];
+        let n = ready.len().min(buf.len());
+        buf[..n].copy_from_slice(&ready[..n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -161,6 +419,59 @@ mod tests {
         let mut le = vec![0xFF, 0xFE];
         le.extend(cjk.encode_utf16().flat_map(|u| u.to_le_bytes()));
         assert_eq!(sniff(&le), Encoding::Utf16Le);
+    }
+
+    #[test]
+    fn wide_text_without_a_mark_and_utf32_are_decoded() {
+        let text = "GITHUB_TOKEN=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\n张伟,13912345678\n";
+        let le16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let le32: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let be32: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        let marked32 = [&b"\xFF\xFE\x00\x00"[..], &le32].concat();
+        for (bytes, want) in [
+            (&le16, Encoding::Utf16LeNoBom),
+            (&be16, Encoding::Utf16BeNoBom),
+            (&le32, Encoding::Utf32Le),
+            (&be32, Encoding::Utf32Be),
+            (&marked32, Encoding::Utf32Le),
+        ] {
+            assert_eq!(sniff(bytes), want);
+            assert_eq!(to_utf8(bytes, want).as_ref(), text.as_bytes(), "{want:?}");
+            // Streamed in pieces of every size, with the same result.
+            for size in [1, 3, 7, 64] {
+                let mut out = Vec::new();
+                let mut r = DecodingReader::new(Chunked { bytes, at: 0, size }, want);
+                std::io::Read::read_to_end(&mut r, &mut out).unwrap_or_default();
+                assert_eq!(out, text.as_bytes(), "{want:?} in pieces of {size}");
+            }
+        }
+        // Binaries with NUL bytes stay binary.
+        assert_eq!(sniff(b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\x01\x00\x00\x00"), Encoding::Binary);
+        let zeros = vec![0u8; 4096];
+        assert_eq!(sniff(&zeros), Encoding::Binary);
+    }
+
+    /// A reader that gives at most `size` bytes a call.
+    struct Chunked<'b> {
+        bytes: &'b [u8],
+        at: usize,
+        size: usize,
+    }
+
+    impl std::io::Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.size.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
     }
 
     proptest! {

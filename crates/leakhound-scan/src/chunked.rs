@@ -7,20 +7,16 @@
 //! and columns need none, and a value up to `overlap` bytes long is never cut.
 
 use crate::{locate, BlobFinding, Scanner};
-use leakhound_inputs::decode::Encoding;
+use leakhound_inputs::decode::{Decoder, Encoding};
 
 pub(crate) fn match_transcoded(
     scanner: &Scanner,
     bytes: &[u8],
     encoding: Encoding,
 ) -> Vec<BlobFinding> {
-    let (codec, body) = match encoding {
-        Encoding::Utf16Le => (encoding_rs::UTF_16LE, &bytes[2..]),
-        Encoding::Utf16Be => (encoding_rs::UTF_16BE, &bytes[2..]),
-        _ => (encoding_rs::GB18030, bytes),
-    };
+    let body = &bytes[encoding.bom_len(bytes)..];
     let chunk = scanner.options.transcode_chunk.max(4096);
-    let mut decoder = codec.new_decoder_without_bom_handling();
+    let mut decoder = Decoder::new(encoding);
     let mut windows = Windows::new(scanner, chunk);
     let mut out = Vec::new();
     let mut pieces = body.chunks(chunk).peekable();
@@ -58,17 +54,13 @@ impl<'s> Windows<'s> {
     /// Decode `piece` with `decoder` and match what it completes.
     pub(crate) fn push_decoded(
         &mut self,
-        decoder: &mut encoding_rs::Decoder,
+        decoder: &mut Decoder,
         piece: &[u8],
         last: bool,
         out: &mut Vec<BlobFinding>,
     ) {
-        let mut text = String::with_capacity(
-            decoder
-                .max_utf8_buffer_length(piece.len())
-                .unwrap_or(piece.len() * 3),
-        );
-        let _ = decoder.decode_to_string(piece, &mut text, last);
+        let mut text = String::new();
+        decoder.decode(piece, &mut text, last);
         self.push(text.as_bytes(), last, out);
     }
 

@@ -287,10 +287,7 @@ impl Scanner {
 
     /// Big GBK/UTF-16 blobs are matched in chunks and never decoded whole.
     fn chunked(&self, bytes: &[u8]) -> bool {
-        matches!(
-            decode::sniff(bytes),
-            decode::Encoding::Gb18030 | decode::Encoding::Utf16Le | decode::Encoding::Utf16Be
-        ) && bytes.len() > self.options.transcode_chunk
+        decode::sniff(bytes).is_transcoded() && bytes.len() > self.options.transcode_chunk
     }
 
     /// Scan `part`, a run of whole lines of a blob whose other lines are known to hold
@@ -381,10 +378,7 @@ impl Scanner {
 
     fn match_blob(&self, bytes: &[u8], hash: u128) -> BlobResult {
         let encoding = decode::sniff(bytes);
-        let transcoded = matches!(
-            encoding,
-            decode::Encoding::Gb18030 | decode::Encoding::Utf16Le | decode::Encoding::Utf16Be
-        );
+        let transcoded = encoding.is_transcoded();
         if transcoded && bytes.len() > self.options.transcode_chunk {
             return BlobResult {
                 findings: chunked::match_transcoded(self, bytes, encoding),

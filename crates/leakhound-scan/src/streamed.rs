@@ -8,7 +8,7 @@
 use crate::chunked::Windows;
 use crate::{BlobResult, Scanner};
 use leakhound_findings::Finding;
-use leakhound_inputs::decode::{self, Encoding};
+use leakhound_inputs::decode::{self, Decoder, Encoding};
 use leakhound_inputs::Problem;
 use std::io::Read;
 
@@ -29,13 +29,12 @@ impl Scanner {
     ) -> u64 {
         let encoding = decode::sniff(&head[..head.len().min(64 << 10)]);
         let binary = encoding == Encoding::Binary;
-        let mut decoder = match encoding {
-            Encoding::Utf16Le => Some(encoding_rs::UTF_16LE.new_decoder()),
-            Encoding::Utf16Be => Some(encoding_rs::UTF_16BE.new_decoder()),
-            Encoding::Gb18030 => Some(encoding_rs::GB18030.new_decoder_without_bom_handling()),
-            _ => None,
-        };
+        let mut decoder = encoding.is_transcoded().then(|| Decoder::new(encoding));
         let content_id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&head));
+        // Offsets count from after the mark, as for a file read whole.
+        let mark = encoding.bom_len(&head);
+        let mut head = head;
+        head.drain(..mark);
         let mut windows = Windows::new(self, STREAM_WINDOW);
         let mut total = head.len() as u64;
         let mut found = 0usize;
