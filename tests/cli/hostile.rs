@@ -643,3 +643,51 @@ fn utf16_without_a_mark_and_utf32_are_decoded() {
         "{got:?}"
     );
 }
+
+/// A long table in a compressed file (a `customers.csv.gz` export) was expanded in
+/// memory, up to --max-expanded-size per worker. It goes through a temporary file now:
+/// memory stays flat, and findings keep their table row and column.
+#[test]
+fn a_long_compressed_table_keeps_its_cell_places() {
+    let people = customers(20);
+    let mut csv = String::from("customer_id,note,手机号\n");
+    let mut rows = 0u64;
+    while csv.len() < 9 << 20 {
+        rows += 1;
+        csv.push_str(&format!("C{rows:07},no contact given,\n"));
+    }
+    for p in &people {
+        rows += 1;
+        csv.push_str(&format!("C{rows:07},called back,{}\n", p.mobile));
+    }
+    let t = Tree::new();
+    t.file("customers.csv", &csv);
+    let gz = std::process::Command::new("gzip")
+        .arg("-c")
+        .arg(t.join("customers.csv"))
+        .output()
+        .expect("gzip");
+    std::fs::remove_file(t.join("customers.csv")).expect("rm");
+    t.file("customers.csv.gz", &gz.stdout);
+    let (findings, run) = scan_jsonl(t.path(), &["customers.csv.gz"]);
+    let mobiles: Vec<(String, String, u64)> = findings
+        .iter()
+        .filter(|f| f["rule"] == "cn-mobile")
+        .map(|f| {
+            (
+                f["table"]["name"].as_str().unwrap_or("").to_string(),
+                f["table"]["column"].as_str().unwrap_or("").to_string(),
+                f["table"]["row"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(mobiles.len(), 20, "{}", run.stderr);
+    assert!(
+        mobiles.contains(&(
+            "customers.csv.gz!customers.csv".into(),
+            "手机号".into(),
+            rows
+        )),
+        "{mobiles:?}"
+    );
+}

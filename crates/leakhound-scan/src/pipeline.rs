@@ -332,11 +332,16 @@ impl Scanner {
                     let table = kind == Stream::File
                         && (leakhound_assess::tables::is_binary_table(&inner, &inner_head)
                             || leakhound_assess::places::is_text_table(&inner));
-                    if ok.is_ok()
-                        && (inner_head.len() as u64) == window
-                        && !archive::is_archive(&inner_head)
-                        && !table
-                    {
+                    let long = ok.is_ok() && (inner_head.len() as u64) == window;
+                    if long && table && !archive::is_archive(&inner_head) {
+                        // A long table: decompressed to a private temporary file and
+                        // mapped, so its cells keep their rows and columns and memory
+                        // stays flat (the disk holds it, up to --max-expanded-size).
+                        let path = format!("{name}{}{inner}", leakhound_inputs::LAYER_SEPARATOR);
+                        leaves.spilled(&path, inner_head, decompressed, budget);
+                        streamed = true;
+                        None
+                    } else if long && !archive::is_archive(&inner_head) && !table {
                         copy.borrow_mut().take();
                         let path = format!("{name}{}{inner}", leakhound_inputs::LAYER_SEPARATOR);
                         let read = leaves.windows(&path, inner_head, decompressed);
@@ -379,6 +384,38 @@ impl Scanner {
 }
 
 impl Leaves<'_> {
+    /// Write `head` and the rest of `rest` (up to `budget` bytes) to a temporary file,
+    /// map it, and scan it as the leaf `path`.
+    fn spilled(&mut self, path: &str, head: Vec<u8>, mut rest: impl Read, budget: u64) {
+        let mut spill = || -> std::io::Result<(tempfile::NamedTempFile, bool)> {
+            let mut file = tempfile::NamedTempFile::new()?;
+            std::io::Write::write_all(&mut file, &head)?;
+            let left = budget.saturating_sub(head.len() as u64);
+            let copied = std::io::copy(&mut (&mut rest).take(left), &mut file)?;
+            Ok((file, copied >= left))
+        };
+        match spill() {
+            Ok((file, cut)) => {
+                if cut {
+                    self.problems.push(Problem::skipped(
+                        path,
+                        format!("expands past --max-expanded-size ({budget} bytes); only the first {budget} bytes were scanned"),
+                    ));
+                }
+                match read::read_file(file.path()) {
+                    Ok(bytes) => self.leaf(path, &bytes),
+                    Err(e) => self
+                        .problems
+                        .push(Problem::unreadable(path, format!("cannot read back: {e}"))),
+                }
+            }
+            Err(e) => self.problems.push(Problem::unreadable(
+                path,
+                format!("cannot decompress to a temporary file: {e}"),
+            )),
+        }
+    }
+
     /// Match a stream in windows (see [`crate::streamed`]); returns the bytes read.
     fn windows(&mut self, path: &str, head: Vec<u8>, rest: impl Read) -> u64 {
         let (findings, problems, spool) = (&mut self.findings, &mut self.problems, self.spool);
@@ -399,7 +436,8 @@ impl Leaves<'_> {
 enum Stream {
     /// Standard input or a pipe: can only be read once, and may be endless.
     Pipe,
-    /// A compressed file: tables inside are expanded whole, to keep their places.
+    /// A compressed file: a long table inside goes through a temporary file, to keep
+    /// its cells' places.
     File,
 }
 
