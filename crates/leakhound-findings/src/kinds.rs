@@ -85,6 +85,19 @@ vocabulary!(
     }
 );
 
+impl Severity {
+    /// One level lower (`info` stays `info`): for findings in tests, fixtures and
+    /// examples, and for values that look like examples.
+    pub fn lowered(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
+        }
+    }
+}
+
 vocabulary!(
     /// How sure the detector is that the value is what the rule says.
     Confidence, "confidence", {

@@ -14,10 +14,12 @@
 
 mod kinds;
 mod mask;
+mod place_kind;
 mod terminal;
 
 pub use kinds::{Category, Confidence, ParseKindError, Severity, Status};
 pub use mask::{mask, redact_rest};
+pub use place_kind::is_test_or_example;
 pub use terminal::for_terminal;
 
 use serde::{Deserialize, Serialize};

@@ -15,14 +15,16 @@ pub(crate) struct Filters {
     /// Compiled on first use, like rule regexes.
     placeholders: std::sync::OnceLock<Option<RegexSet>>,
     stopwords: Option<AhoCorasick>,
+    doubtful_patterns: Vec<String>,
+    doubtful: std::sync::OnceLock<Option<RegexSet>>,
 }
 
 impl Filters {
     pub(crate) fn new(f: &leakhound_rules::Filters) -> Result<Filters, String> {
-        for p in &f.placeholders {
+        for p in f.placeholders.iter().chain(&f.doubtful) {
             regex_syntax::ast::parse::Parser::new()
                 .parse(p)
-                .map_err(|e| format!("placeholder filter `{p}`: {e}"))?;
+                .map_err(|e| format!("placeholder or doubtful filter `{p}`: {e}"))?;
         }
         let stopwords = if f.stopwords.is_empty() {
             None
@@ -43,7 +45,17 @@ impl Filters {
             placeholder_patterns: f.placeholders.clone(),
             placeholders: std::sync::OnceLock::new(),
             stopwords,
+            doubtful_patterns: f.doubtful.clone(),
+            doubtful: std::sync::OnceLock::new(),
         })
+    }
+
+    /// A value that looks like an example or test value (see the `doubtful` filter).
+    fn is_doubtful(&self, value: &[u8]) -> bool {
+        self.doubtful
+            .get_or_init(|| RegexSet::new(&self.doubtful_patterns).ok())
+            .as_ref()
+            .is_some_and(|s| s.is_match(value))
     }
 
     fn is_placeholder(&self, value: &[u8]) -> bool {
@@ -148,12 +160,17 @@ impl Matcher {
         if self.filters.example_values.contains(value) {
             return None;
         }
+        let doubtful = rule.placeholder_filter && self.filters.is_doubtful(value);
+        if doubtful {
+            confidence = Confidence::Low;
+        }
         Some(RawMatch {
             rule: index,
             start: s,
             end: e,
             confidence,
             count: None,
+            doubtful,
         })
     }
 }

@@ -113,6 +113,8 @@ pub struct RawMatch {
     pub confidence: Confidence,
     /// For aggregate rules: how many matches were counted.
     pub count: Option<u64>,
+    /// The value looks like an example or test value: reported one severity lower.
+    pub doubtful: bool,
 }
 
 /// One rule reporting a value inside another value it already reported (`+86 186 0000
@@ -384,6 +386,7 @@ impl Matcher {
                     end,
                     confidence: self.info[aggregate].confidence,
                     count: Some(count as u64),
+                    doubtful: false,
                 });
             }
         }

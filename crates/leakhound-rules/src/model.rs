@@ -33,6 +33,10 @@ pub struct Filters {
     /// Case-insensitive words that, inside a secret value, mark it as a sample.
     #[serde(default)]
     pub stopwords: Vec<String>,
+    /// Regexes for secret values that look like an example or a test value (`hunter2`,
+    /// `MySekretPassword`): reported, but with low confidence and one severity lower.
+    #[serde(default)]
+    pub doubtful: Vec<String>,
 }
 
 impl Filters {
@@ -40,6 +44,7 @@ impl Filters {
         self.placeholders.extend(other.placeholders);
         self.example_values.extend(other.example_values);
         self.stopwords.extend(other.stopwords);
+        self.doubtful.extend(other.doubtful);
     }
 }
 

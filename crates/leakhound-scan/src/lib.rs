@@ -50,6 +50,8 @@ struct BlobFinding {
     line_text: Arc<str>,
     confidence: Confidence,
     count: Option<u64>,
+    /// The value looks like an example or test value (see the `doubtful` filter).
+    doubtful: bool,
     /// The line carries `leakhound:allow`.
     inline_allowed: bool,
     /// The cell of a table file read as a table (spreadsheet, database file).
@@ -93,6 +95,9 @@ pub struct Scanner {
     /// of a scan, so each costs its map entry and not a result of its own.
     empty: [Arc<OnceLock<BlobResult>>; 2],
     counters: Arc<Counters>,
+    /// The roots of the running scan as shown in paths, so that where a file sits
+    /// (tests, docs) is judged below the root and not by the folders above it.
+    roots: std::sync::RwLock<Vec<String>>,
 }
 
 /// A result with more findings than this is not kept for replay after it is reported.
@@ -130,6 +135,28 @@ impl Scanner {
                 }))
             }),
             counters: Arc::new(Counters::default()),
+            roots: std::sync::RwLock::new(Vec::new()),
+        }
+    }
+
+    /// `path` below the root of the scan it is in (unchanged outside any root).
+    fn below_root<'p>(&self, path: &'p str) -> &'p str {
+        let roots = match self.roots.read() {
+            Ok(r) => r,
+            Err(_) => return path,
+        };
+        roots
+            .iter()
+            .filter_map(|r| path.strip_prefix(r.as_str()))
+            .filter(|rest| !rest.is_empty())
+            .min_by_key(|rest| rest.len())
+            .unwrap_or(path)
+    }
+
+    /// Set the roots of the scan about to run (see [`Scanner::below_root`]).
+    pub(crate) fn set_roots(&self, roots: &[std::path::PathBuf]) {
+        if let Ok(mut r) = self.roots.write() {
+            *r = roots.iter().map(|p| p.display().to_string()).collect();
         }
     }
 
@@ -325,6 +352,9 @@ impl Scanner {
     ) {
         let allowlist = self.options.allowlist.as_deref().filter(|a| !a.is_empty());
         let blob: Arc<str> = Arc::from(content_id);
+        // Tests, fixtures, examples and docs: kept, with low confidence, one severity
+        // lower (see `leakhound_findings::is_test_or_example`).
+        let in_tests = leakhound_findings::is_test_or_example(self.below_root(path));
         for (n, bf) in result.findings.iter().enumerate() {
             let info = self.matcher.rule(bf.rule);
             if bf.inline_allowed && self.options.inline_allow {
@@ -341,8 +371,16 @@ impl Scanner {
                 rule: Arc::clone(&info.id),
                 name: Arc::clone(&info.name),
                 category: info.category,
-                severity: info.severity,
-                confidence: bf.confidence,
+                severity: if bf.doubtful || in_tests {
+                    info.severity.lowered()
+                } else {
+                    info.severity
+                },
+                confidence: if in_tests {
+                    Confidence::Low
+                } else {
+                    bf.confidence
+                },
                 location: Location {
                     path: path.to_string(),
                     line: bf.line + line_shift,

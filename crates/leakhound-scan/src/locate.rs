@@ -72,6 +72,7 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             line_text,
             confidence: m.confidence,
             count: m.count,
+            doubtful: m.doubtful,
             inline_allowed,
             cell: None,
         });
@@ -113,6 +114,7 @@ mod tests {
             end,
             confidence: Confidence::High,
             count: None,
+            doubtful: false,
         }
     }
 

@@ -130,6 +130,7 @@ impl Scanner {
         on_problem: &(dyn Fn(&Problem) + Sync),
     ) -> Result<(Findings, Summary), ScanError> {
         let started = Instant::now();
+        self.set_roots(roots);
         let findings = Spool::new(self.options.spill_after);
         let problems = Mutex::new(Vec::new());
         let report = |mut leaves: Leaves<'_>| {

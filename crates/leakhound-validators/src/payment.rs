@@ -77,7 +77,31 @@ pub(crate) fn payment_card(value: &str) -> Verdict {
         return Verdict::Invalid;
     };
     Verdict::from_bool(
-        (13..=19).contains(&d.len()) && known_issuer(&d) && luhn(&d) && !is_one_digit_run(&d),
+        (13..=19).contains(&d.len())
+            && card_layout(value)
+            && known_issuer(&d)
+            && luhn(&d)
+            && !is_one_digit_run(&d),
+    )
+}
+
+/// Cards are written solid or in the issuer's groups, with one kind of separator:
+/// `4111 1111 1111 1111`, `4111-1111-1111-1111`, Amex `3782 822463 10005`, 19 digits
+/// `6222 2896 6553 7193 159` or `622228 9665537193159`. Any other grouping is something
+/// else that Luhn passed by chance one time in ten: the tail of a UUID
+/// (`4444-555555555555`), a run of small numbers (`36 37 38 40 41 …`), a list of sizes.
+fn card_layout(value: &str) -> bool {
+    let separators: Vec<u8> = value.bytes().filter(|b| !b.is_ascii_digit()).collect();
+    let Some(&sep) = separators.first() else {
+        return true;
+    };
+    if separators.iter().any(|&b| b != sep) {
+        return false;
+    }
+    let groups: Vec<usize> = value.split(char::from(sep)).map(str::len).collect();
+    matches!(
+        groups.as_slice(),
+        [4, 4, 4, 4] | [4, 4, 4, 4, 1..=3] | [4, 6, 5] | [4, 6, 4] | [6, 13] | [6, 10]
     )
 }
 
@@ -241,6 +265,14 @@ mod tests {
         );
         assert_eq!(payment_card("9111111111111111"), Verdict::Invalid); // no issuer
         assert_eq!(payment_card("0000000000000000"), Verdict::Invalid);
+        // Groupings a card is written in, and ones it never is (found on real code).
+        assert_eq!(payment_card("4111-1111-1111-1111"), Verdict::Valid);
+        assert_eq!(payment_card("3782 822463 10005"), Verdict::Valid);
+        assert_eq!(payment_card("6222 0212 3456 7890 128"), Verdict::Valid);
+        assert_eq!(payment_card("4111 1111-1111 1111"), Verdict::Invalid);
+        assert_eq!(payment_card("4111-111111111111"), Verdict::Invalid);
+        assert_eq!(payment_card("4444-555555555555"), Verdict::Invalid);
+        assert_eq!(payment_card("41 11 11 11 11 11 11 11"), Verdict::Invalid);
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! Where in a project a file sits: production code and config, or tests, fixtures,
+//! examples and documentation. A password in `tests/` is usually a test value and one
+//! in `docs/` an example; a real key there is still a leak, but a smaller one. So
+//! findings there are kept, with low confidence and one severity lower (a private key
+//! in a test folder stays high), instead of being hidden or raised as alarms.
+
+/// Folder names that hold tests, fixtures, examples or documentation.
+const FOLDERS: &[&str] = &[
+    "test",
+    "tests",
+    "testing",
+    "testdata",
+    "test_data",
+    "test-data",
+    "__tests__",
+    "spec",
+    "specs",
+    "fixture",
+    "fixtures",
+    "__fixtures__",
+    "mock",
+    "mocks",
+    "__mocks__",
+    "stub",
+    "stubs",
+    "example",
+    "examples",
+    "sample",
+    "samples",
+    "demo",
+    "demos",
+    "doc",
+    "docs",
+    "documentation",
+    "e2e",
+    "integration_tests",
+    "unittests",
+    "benchmarks",
+];
+
+/// Extensions of documentation files and of templates shipped with example values
+/// (`.env.example`, `app.yml.sample`).
+const DOC_EXTENSIONS: &[&str] = &[
+    "md", "markdown", "rst", "adoc", "asciidoc", "example", "sample", "template", "tpl", "dist",
+];
+
+/// Is `path` (relative to the scanned root; `/`-separated, archive layers after `!`)
+/// a test, fixture, example or documentation file?
+pub fn is_test_or_example(path: &str) -> bool {
+    let path = path.replace('\\', "/");
+    let mut segments: Vec<&str> = path
+        .split(['/', '!'])
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
+    let Some(file) = segments.pop() else {
+        return false;
+    };
+    if segments
+        .iter()
+        .any(|s| FOLDERS.iter().any(|f| s.eq_ignore_ascii_case(f)))
+    {
+        return true;
+    }
+    let lower = file.to_ascii_lowercase();
+    let (stem, ext) = lower.rsplit_once('.').unwrap_or((&lower, ""));
+    if DOC_EXTENSIONS.contains(&ext) {
+        return true;
+    }
+    stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem.ends_with("_spec")
+        || stem.ends_with(".test")
+        || stem.ends_with(".spec")
+        || stem.ends_with("-test")
+        || stem == "conftest"
+        || stem.ends_with("example")
+        || stem.ends_with("sample")
+        || file.ends_with("Test.java")
+        || file.ends_with("Tests.java")
+        || file.ends_with("Test.kt")
+        || file.ends_with("Tests.cs")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tests_fixtures_examples_and_docs() {
+        for p in [
+            "test/units/parsing/vault/test_vault.py",
+            "./src/__tests__/a.js",
+            "pkg/foo_test.go",
+            "web/login.spec.ts",
+            "src/test/java/com/x/LoginTest.java",
+            "docs/setup.md",
+            "README.md",
+            "config/application.yml.example",
+            "deploy.zip!examples/app.env",
+            "C:\\\\repo\\\\tests\\\\x.py",
+        ] {
+            assert!(is_test_or_example(p), "{p}");
+        }
+        for p in [
+            "src/config.py",
+            "lib/ansible/module_utils/urls.py",
+            "deploy/prod.env",
+            "contest/entry.py",
+            "latest/app.yml",
+            "requirements.txt",
+            "export/customers.txt",
+            "testimony.py",
+        ] {
+            assert!(!is_test_or_example(p), "{p}");
+        }
+    }
+}

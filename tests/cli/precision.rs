@@ -1,0 +1,107 @@
+//! Precision on real code (issue: precision): values in tests, fixtures, examples and
+//! docs, values that look like examples, and shapes that are not secrets at all. Each
+//! case is one that raised a high-severity alarm on a public repository.
+
+use crate::tree::{scan_jsonl, Tree};
+use serde_json::Value;
+
+/// (path, rule, severity, confidence) of each finding, sorted.
+fn graded(findings: &[Value]) -> Vec<(String, String, String, String)> {
+    let mut v: Vec<(String, String, String, String)> = findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+            (s("path"), s("rule"), s("severity"), s("confidence"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The same password in production code, in a test and in the docs: high in code;
+/// reported one severity lower and with low confidence elsewhere (a real key in a test
+/// folder is still a leak, so nothing is hidden). A value that looks like an example is
+/// lowered the same way wherever it is.
+#[test]
+fn tests_docs_and_example_values_are_lowered_not_hidden() {
+    let t = Tree::new();
+    let line = "db_host = 'x'\nsmtp_password = \"k7qGSRBhuQQme2\"\n";
+    t.file("repo/src/mail.py", line)
+        .file("repo/tests/test_mail.py", line)
+        .file("repo/docs/setup.md", line)
+        .file(
+            "repo/src/demo.py",
+            "smtp_password = \"MySekretPassword1\"\n",
+        );
+    let (findings, run) = scan_jsonl(t.path(), &["--rules", "secret", "repo"]);
+    assert_eq!(
+        graded(&findings),
+        [
+            ("repo/docs/setup.md", "password-assignment", "medium", "low"),
+            ("repo/src/demo.py", "password-assignment", "medium", "low"),
+            ("repo/src/mail.py", "password-assignment", "high", "medium"),
+            (
+                "repo/tests/test_mail.py",
+                "password-assignment",
+                "medium",
+                "low"
+            ),
+        ]
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string())),
+        "{}",
+        run.stderr
+    );
+    // Folders above the scanned root do not count: a checkout under `tests/` is code.
+    let (findings, _) = scan_jsonl(&t.join("repo/tests"), &["--rules", "secret", "."]);
+    assert_eq!(
+        findings[0]["severity"], "medium",
+        "the file is named test_mail.py"
+    );
+    let (findings, _) = scan_jsonl(&t.join("repo"), &["--rules", "secret", "src"]);
+    assert!(findings.iter().any(|f| f["severity"] == "high"));
+    let outer = Tree::new();
+    outer.file("tests/checkout/src/mail.py", line);
+    let root = outer.join("tests/checkout");
+    let (findings, _) = scan_jsonl(
+        outer.path(),
+        &[
+            "--rules",
+            "secret",
+            &root.display().to_string(),
+        ],
+    );
+    assert_eq!(findings[0]["severity"], "high", "{findings:?}");
+}
+
+/// Shapes that raised high alarms on public trees and are not secrets or cards.
+#[test]
+fn identifiers_paths_ui_strings_and_uuid_tails_are_not_findings() {
+    let t = Tree::new();
+    t.file(
+        "src/urls.py",
+        "    password = urlpassword\n        self.url_password = url_password\n    b_password = secret.bytes\n",
+    )
+    .file(
+        "src/consts.py",
+        "TLS_TRUST_PWD = \".tls.cert.password\"\nTOKEN_HEADER = \"Client-RequestToken\"\norig_token_path = C.GALAXY_TOKEN_PATH\n",
+    )
+    .file(
+        "web/src/lang/zh.js",
+        "export default { invalidPassword: '原密码错误', pleaseInputNewPassword: '请输入新密码' }\n",
+    )
+    .file(
+        "src/ids.yml",
+        "namespace: '11111111-2222-3333-4444-555555555555'\nfacilities: 0 1 2 3 4 6 7 8 9 10 12 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 30 31 32 33 34 35 36 37 38 40 41 42 43 44 45 46 47 48 49 50\n",
+    )
+    .file("src/auth.rs", "AuthPlugin::MysqlClearPassword => \"mysql_clear_password\",\n");
+    let (findings, run) = scan_jsonl(t.path(), &["."]);
+    let high: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["severity"] == "high" || f["severity"] == "critical")
+        .collect();
+    assert!(high.is_empty(), "{high:#?} {}", run.stderr);
+    // A real card written in groups is still found.
+    t.file("src/pay.txt", "card: 4964-8540-6402-7523\n");
+    let (findings, _) = scan_jsonl(t.path(), &["src/pay.txt"]);
+    assert_eq!(findings[0]["rule"], "payment-card");
+}
