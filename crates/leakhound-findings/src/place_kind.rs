@@ -82,9 +82,34 @@ pub fn is_test_or_example(path: &str) -> bool {
         || file.ends_with("Tests.cs")
 }
 
+/// Extensions of program source, where a bare number is a constant and data sits in
+/// string literals (config, data and script files are not in the list).
+const CODE_EXTENSIONS: &[&str] = &[
+    "rs", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "go", "java", "kt", "kts", "scala",
+    "groovy", "py", "pyi", "js", "mjs", "cjs", "jsx", "ts", "tsx", "rb", "php", "cs", "fs",
+    "swift", "m", "mm", "lua", "dart", "ex", "exs", "erl", "hs", "ml", "zig", "nim", "vue",
+    "svelte",
+];
+
+/// Is `path` program source (by its extension)?
+pub fn is_source_code(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\', '!']).next().unwrap_or(path);
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| CODE_EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_code_by_extension() {
+        assert!(is_source_code("src/d2s_full_table.rs"));
+        assert!(is_source_code("app.zip!web/App.vue"));
+        assert!(!is_source_code("export/customers.csv"));
+        assert!(!is_source_code("deploy/.env"));
+        assert!(!is_source_code("Makefile"));
+    }
 
     #[test]
     fn tests_fixtures_examples_and_docs() {

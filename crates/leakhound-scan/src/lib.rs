@@ -32,7 +32,7 @@ pub use pipeline::{special_file, ScanError, ScanOptions, Special};
 pub use summary::{Counters, Summary};
 
 use leakhound_assess::places;
-use leakhound_findings::{fingerprint, Confidence, Finding, Location, TableCell};
+use leakhound_findings::{fingerprint, Category, Confidence, Finding, Location, Severity, TableCell};
 use leakhound_inputs::{decode, Problem};
 use leakhound_matcher::{Matcher, RuleIndex};
 use std::collections::{HashMap, HashSet};
@@ -50,8 +50,14 @@ struct BlobFinding {
     line_text: Arc<str>,
     confidence: Confidence,
     count: Option<u64>,
-    /// The value looks like an example or test value (see the `doubtful` filter).
+    /// The value looks like an example or test value (see the `doubtful` filter), or
+    /// is assigned to a name that says so (`SAMPLE`, `test_key`).
     doubtful: bool,
+    /// Below a Rust file's `#[cfg(test)]`: test code, as in a `tests/` folder.
+    test_code: bool,
+    /// Inside a string literal on its line (a number outside one, in source code, is
+    /// a constant, not someone's card or phone).
+    in_string: bool,
     /// The line carries `leakhound:allow`.
     inline_allowed: bool,
     /// The cell of a table file read as a table (spreadsheet, database file).
@@ -354,7 +360,9 @@ impl Scanner {
         let blob: Arc<str> = Arc::from(content_id);
         // Tests, fixtures, examples and docs: kept, with low confidence, one severity
         // lower (see `leakhound_findings::is_test_or_example`).
-        let in_tests = leakhound_findings::is_test_or_example(self.below_root(path));
+        let relative = self.below_root(path);
+        let in_tests = leakhound_findings::is_test_or_example(relative);
+        let code = leakhound_findings::is_source_code(relative);
         for (n, bf) in result.findings.iter().enumerate() {
             let info = self.matcher.rule(bf.rule);
             if bf.inline_allowed && self.options.inline_allow {
@@ -362,6 +370,7 @@ impl Scanner {
                 continue;
             }
             let fingerprint = fingerprint(&info.id, &bf.value);
+            let (severity, confidence) = grade(info, bf, in_tests, code);
             if allowlist.is_some_and(|a| a.allows(path, &bf.value, &fingerprint)) {
                 self.counters.add_suppressed();
                 continue;
@@ -371,16 +380,8 @@ impl Scanner {
                 rule: Arc::clone(&info.id),
                 name: Arc::clone(&info.name),
                 category: info.category,
-                severity: if bf.doubtful || in_tests {
-                    info.severity.lowered()
-                } else {
-                    info.severity
-                },
-                confidence: if in_tests {
-                    Confidence::Low
-                } else {
-                    bf.confidence
-                },
+                severity,
+                confidence,
                 location: Location {
                     path: path.to_string(),
                     line: bf.line + line_shift,
@@ -440,6 +441,37 @@ impl Scanner {
             problems: Vec::new(),
         }
     }
+}
+
+/// A finding's severity and confidence where it was found. Tests, fixtures, examples
+/// and docs (by path, or below a Rust `#[cfg(test)]`): one severity lower, low
+/// confidence; an example-looking value: one lower again. Personal data in source code outside a
+/// string literal (a constant in a lookup table, a type name, a comment): two lower,
+/// low confidence; the column decides in data files, so they are left alone.
+fn grade(
+    info: &leakhound_matcher::RuleInfo,
+    bf: &BlobFinding,
+    in_tests: bool,
+    code: bool,
+) -> (Severity, Confidence) {
+    let test = in_tests || bf.test_code;
+    let mut severity = info.severity;
+    let mut confidence = bf.confidence;
+    // One level for each reason: an example value in the docs is two below.
+    if test {
+        severity = severity.lowered();
+    }
+    if bf.doubtful {
+        severity = severity.lowered();
+    }
+    if test {
+        confidence = Confidence::Low;
+    }
+    if code && info.category == Category::Personal && !bf.in_string && bf.cell.is_none() {
+        severity = severity.lowered().lowered();
+        confidence = Confidence::Low;
+    }
+    (severity, confidence)
 }
 
 #[cfg(test)]

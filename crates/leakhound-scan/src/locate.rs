@@ -11,6 +11,10 @@ const MAX_LINE_TEXT: usize = 240;
 /// once per finding.
 pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
     let mut out = Vec::with_capacity(matches.len());
+    if matches.is_empty() {
+        return out;
+    }
+    let tests_from = rust_tests_start(text);
     let mut pos = 0usize;
     let mut line = 1u64;
     let mut line_start = 0usize;
@@ -72,12 +76,84 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             line_text,
             confidence: m.confidence,
             count: m.count,
-            doubtful: m.doubtful,
+            doubtful: m.doubtful || example_words(&text[ls.max(start.saturating_sub(200))..start]),
+            test_code: tests_from.is_some_and(|t| start > t),
+            in_string: in_string(&text[ls.max(start.saturating_sub(4096))..start], &text[end..]),
             inline_allowed,
             cell: None,
         });
     }
     out
+}
+
+/// Where a Rust file's test module starts (`#[cfg(test)]` at the start of a line):
+/// keys and IDs below it are test values, as in a `tests/` folder.
+fn rust_tests_start(text: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(text, b"#[cfg(test)]").find(|&at| {
+        text[..at]
+            .iter()
+            .rev()
+            .take_while(|&&b| b != b'\n')
+            .all(|b| b.is_ascii_whitespace())
+    })
+}
+
+/// Words naming a sample among the identifiers before a value on its line
+/// (`const SAMPLE: &str = "-----BEGIN…`, `TEST_DB_PASSWORD=…`, `exampleKey: …`).
+fn example_words(before: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "sample", "samples", "example", "examples", "test", "tests", "testing", "dummy",
+        "fake", "mock", "mocked", "demo", "fixture",
+    ];
+    let text = String::from_utf8_lossy(before);
+    let mut word = String::new();
+    let mut hit = false;
+    let mut flush = |word: &mut String| {
+        if !word.is_empty() && WORDS.contains(&word.to_ascii_lowercase().as_str()) {
+            hit = true;
+        }
+        word.clear();
+    };
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() {
+            // camelCase splits words: `exampleKey` is `example` and `key`.
+            if c.is_ascii_uppercase() && previous_lower {
+                flush(&mut word);
+            }
+            previous_lower = c.is_ascii_lowercase();
+            word.push(c);
+        } else {
+            previous_lower = false;
+            flush(&mut word);
+        }
+    }
+    flush(&mut word);
+    hit
+}
+
+/// Is the value between `before` (its line up to it) and `after` inside a string
+/// literal? An odd number of double quotes before it, or of single quotes with one
+/// after it too (a lone `'` is a Rust lifetime or an apostrophe).
+fn in_string(before: &[u8], after: &[u8]) -> bool {
+    let line_after = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
+    let count = |q: u8| {
+        let mut n = 0;
+        let mut escaped = false;
+        for &b in before {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == q {
+                n += 1;
+            }
+        }
+        n
+    };
+    count(b'"') % 2 == 1
+        || count(b'`') % 2 == 1
+        || (count(b'\'') % 2 == 1 && line_after.contains(&b'\''))
 }
 
 /// The line holding the value, cut to a readable window around it.
@@ -116,6 +192,23 @@ mod tests {
             count: None,
             doubtful: false,
         }
+    }
+
+    #[test]
+    fn example_words_strings_and_rust_tests() {
+        assert!(example_words(b"const SAMPLE: &str = \""));
+        assert!(example_words(b"TEST_DB_PASSWORD="));
+        assert!(example_words(b"  exampleKey: "));
+        assert!(!example_words(b"latest_config = \""));
+        assert!(!example_words(b"contest = "));
+        assert!(in_string(b"x = \"", b"\";"));
+        assert!(in_string(b"x = '", b"'"));
+        assert!(!in_string(b"const SAMPLE: &'static str = ", b";"));
+        assert!(!in_string(b"    (", b", 2037),"));
+        assert!(!in_string(b"pub type ", b" = PInt<U1>;"));
+        let text = b"fn f() {}\n#[cfg(test)]\nmod tests {\n  const K: &str = \"x\";\n}\n";
+        assert_eq!(rust_tests_start(text), Some(10));
+        assert_eq!(rust_tests_start(b"// see #[cfg(test)] below\n"), None);
     }
 
     #[test]
