@@ -76,8 +76,10 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             line_text,
             confidence: m.confidence,
             count: m.count,
-            doubtful: m.doubtful || example_words(&text[ls.max(start.saturating_sub(200))..start]),
-            test_code: tests_from.is_some_and(|t| start > t),
+            doubtful: m.doubtful
+                || example_words(&text[ls.max(start.saturating_sub(200))..start])
+                || example_host(&text[end..]),
+            test_code: tests_from.is_some_and(|t| start > t) || doc_comment(&text[ls..start]),
             in_string: in_string(&text[ls.max(start.saturating_sub(4096))..start], &text[end..]),
             inline_allowed,
             cell: None,
@@ -96,6 +98,40 @@ fn rust_tests_start(text: &[u8]) -> Option<usize> {
             .take_while(|&&b| b != b'\n')
             .all(|b| b.is_ascii_whitespace())
     })
+}
+
+/// A doc comment (`///`, `//!`, ` * ` in `/** … */`): documentation, like a `docs/`
+/// file, so a value in it is an example.
+fn doc_comment(line_before: &[u8]) -> bool {
+    let t = String::from_utf8_lossy(line_before);
+    let t = t.trim_start();
+    t.starts_with("///") || t.starts_with("//!") || t.starts_with("* ") || t.starts_with("/**")
+}
+
+/// Credentials in a URL to a host that is not anyone's server (`user:pass@localhost`,
+/// `@example.com`, `@127.0.0.1`): documentation and test URLs.
+fn example_host(after: &[u8]) -> bool {
+    let Some(rest) = after.strip_prefix(b"@") else {
+        return false;
+    };
+    let host: Vec<u8> = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    let host = String::from_utf8_lossy(&host);
+    host == "localhost"
+        || host.starts_with("127.")
+        || host == "0.0.0.0"
+        || host == "host"
+        || host == "somehost"
+        || host == "hostname"
+        || ["example.com", "example.org", "example.net", "example"]
+            .iter()
+            .any(|e| host == *e || host.ends_with(&format!(".{e}")))
+        || host.ends_with(".test")
+        || host.ends_with(".invalid")
+        || host.ends_with(".localhost")
 }
 
 /// Words naming a sample among the identifiers before a value on its line
@@ -201,6 +237,11 @@ mod tests {
         assert!(example_words(b"  exampleKey: "));
         assert!(!example_words(b"latest_config = \""));
         assert!(!example_words(b"contest = "));
+        assert!(example_host(b"@localhost:3308/db"));
+        assert!(example_host(b"@www.example.com/x"));
+        assert!(!example_host(b"@db.carmaker.cn:3306/tsp"));
+        assert!(doc_comment(b"    /// let url = \""));
+        assert!(!doc_comment(b"let url = \""));
         assert!(in_string(b"x = \"", b"\";"));
         assert!(in_string(b"x = '", b"'"));
         assert!(!in_string(b"const SAMPLE: &'static str = ", b";"));
