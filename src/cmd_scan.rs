@@ -6,7 +6,7 @@ use crate::progress::Progress;
 use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
-use leakhound_findings::Category;
+use leakhound_findings::{Category, Confidence, Severity};
 use leakhound_inputs::walk::WalkOptions;
 use leakhound_inputs::{Limits, Problem, ProblemKind};
 use leakhound_matcher::Matcher;
@@ -54,6 +54,14 @@ pub struct ScanArgs {
     /// No progress bar, no warnings on stderr, no summary in human output.
     #[arg(long, short)]
     quiet: bool,
+    /// Report only findings of this severity or above: info, low, medium, high,
+    /// critical. Findings in tests, fixtures, examples and docs, and example-looking
+    /// values, are one level lower (see docs/rules.md, "Severity and confidence").
+    #[arg(long, value_name = "SEVERITY")]
+    min_severity: Option<Severity>,
+    /// Report only findings of this confidence or above: low, medium, high.
+    #[arg(long, value_name = "CONFIDENCE")]
+    min_confidence: Option<Confidence>,
     /// Scan the full git history of the repository at PATH (or of every repository
     /// under it): every blob reachable from any ref, once, with the commit that
     /// introduced each finding.
@@ -201,6 +209,21 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     if let Some(e) = findings.spill_error() {
         if !a.quiet {
             eprintln!("leakhound: warning: findings kept in memory ({e})");
+        }
+    }
+    if a.min_severity.is_some() || a.min_confidence.is_some() {
+        let (severity, confidence) = (a.min_severity, a.min_confidence);
+        let (kept, left_out) = summary
+            .keep_only(findings, |f| {
+                severity.is_none_or(|s| f.severity >= s)
+                    && confidence.is_none_or(|c| f.confidence >= c)
+            })
+            .context("filtering findings")?;
+        findings = kept;
+        if left_out > 0 && !a.quiet {
+            eprintln!(
+                "leakhound: {left_out} findings below --min-severity/--min-confidence not reported"
+            );
         }
     }
     if let Some(store) = store.as_mut() {

@@ -64,11 +64,7 @@ fn tests_docs_and_example_values_are_lowered_not_hidden() {
     let root = outer.join("tests/checkout");
     let (findings, _) = scan_jsonl(
         outer.path(),
-        &[
-            "--rules",
-            "secret",
-            &root.display().to_string(),
-        ],
+        &["--rules", "secret", &root.display().to_string()],
     );
     assert_eq!(findings[0]["severity"], "high", "{findings:?}");
 }
@@ -104,4 +100,24 @@ fn identifiers_paths_ui_strings_and_uuid_tails_are_not_findings() {
     t.file("src/pay.txt", "card: 4964-8540-6402-7523\n");
     let (findings, _) = scan_jsonl(t.path(), &["src/pay.txt"]);
     assert_eq!(findings[0]["rule"], "payment-card");
+}
+
+/// `--min-severity` and `--min-confidence` leave out what is below them, say how many,
+/// and the exit code follows what is reported.
+#[test]
+fn min_severity_and_confidence_filter_what_is_reported() {
+    let t = Tree::new();
+    let line = "smtp_password = \"k7qGSRBhuQQme2\"\n";
+    t.file("src/mail.py", line).file("tests/test_mail.py", line);
+    let (findings, run) = scan_jsonl(t.path(), &["--min-severity", "high", "."]);
+    assert_eq!(graded(&findings).len(), 1, "{}", run.stderr);
+    assert_eq!(findings[0]["path"], "./src/mail.py");
+    assert!(run.stderr.contains("1 findings below"), "{}", run.stderr);
+    assert_eq!(run.code, 1);
+    let (findings, run) = scan_jsonl(
+        t.path(),
+        &["--min-confidence", "high", "--rules", "secret", "."],
+    );
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -85,10 +85,9 @@ pub fn is_test_or_example(path: &str) -> bool {
 /// Extensions of program source, where a bare number is a constant and data sits in
 /// string literals (config, data and script files are not in the list).
 const CODE_EXTENSIONS: &[&str] = &[
-    "rs", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "go", "java", "kt", "kts", "scala",
-    "groovy", "py", "pyi", "js", "mjs", "cjs", "jsx", "ts", "tsx", "rb", "php", "cs", "fs",
-    "swift", "m", "mm", "lua", "dart", "ex", "exs", "erl", "hs", "ml", "zig", "nim", "vue",
-    "svelte",
+    "rs", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "go", "java", "kt", "kts", "scala", "groovy",
+    "py", "pyi", "js", "mjs", "cjs", "jsx", "ts", "tsx", "rb", "php", "cs", "fs", "swift", "m",
+    "mm", "lua", "dart", "ex", "exs", "erl", "hs", "ml", "zig", "nim", "vue", "svelte",
 ];
 
 /// Is `path` program source (by its extension)?

@@ -32,7 +32,9 @@ pub use pipeline::{special_file, ScanError, ScanOptions, Special};
 pub use summary::{Counters, Summary};
 
 use leakhound_assess::places;
-use leakhound_findings::{fingerprint, Category, Confidence, Finding, Location, Severity, TableCell};
+use leakhound_findings::{
+    fingerprint, Category, Confidence, Finding, Location, Severity, TableCell,
+};
 use leakhound_inputs::{decode, Problem};
 use leakhound_matcher::{Matcher, RuleIndex};
 use std::collections::{HashMap, HashSet};

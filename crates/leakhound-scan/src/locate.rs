@@ -80,7 +80,10 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
                 || example_words(&text[ls.max(start.saturating_sub(200))..start])
                 || example_host(&text[end..]),
             test_code: tests_from.is_some_and(|t| start > t) || doc_comment(&text[ls..start]),
-            in_string: in_string(&text[ls.max(start.saturating_sub(4096))..start], &text[end..]),
+            in_string: in_string(
+                &text[ls.max(start.saturating_sub(4096))..start],
+                &text[end..],
+            ),
             inline_allowed,
             cell: None,
         });
@@ -138,8 +141,8 @@ fn example_host(after: &[u8]) -> bool {
 /// (`const SAMPLE: &str = "-----BEGIN…`, `TEST_DB_PASSWORD=…`, `exampleKey: …`).
 fn example_words(before: &[u8]) -> bool {
     const WORDS: &[&str] = &[
-        "sample", "samples", "example", "examples", "test", "tests", "testing", "dummy",
-        "fake", "mock", "mocked", "demo", "fixture",
+        "sample", "samples", "example", "examples", "test", "tests", "testing", "dummy", "fake",
+        "mock", "mocked", "demo", "fixture",
     ];
     let text = String::from_utf8_lossy(before);
     let mut word = String::new();

@@ -151,6 +151,20 @@ impl Summary {
         Ok(kept)
     }
 
+    /// Keep only the findings `keep` accepts (`--min-severity`, `--min-confidence`);
+    /// returns them and how many were left out.
+    pub fn keep_only(
+        &mut self,
+        findings: Findings,
+        keep: impl Fn(&Finding) -> bool,
+    ) -> Result<(Findings, u64), SpoolError> {
+        let before = findings.len();
+        let kept = findings.filter_map(|f| keep(&f).then_some(f))?;
+        let left_out = before - kept.len();
+        self.recount(kept.tally());
+        Ok((kept, left_out))
+    }
+
     /// Take the per-category and per-severity counts of changed findings.
     pub fn recount(&mut self, tally: &Tally) {
         self.by_category = tally.by_category.clone();
