@@ -288,8 +288,9 @@ impl<'t, 'p> JsonWalk<'t, 'p> {
                     };
                     if let Some(Frame::Object { key, want_key }) = stack.last_mut() {
                         if *want_key && c == b'"' {
-                            *key = String::from_utf8_lossy(&b[i + 1..end.saturating_sub(1)])
-                                .into_owned();
+                            // A string cut short (`"` at the end) has no text.
+                            let text = b.get(i + 1..end.saturating_sub(1)).unwrap_or_default();
+                            *key = String::from_utf8_lossy(text).into_owned();
                             *want_key = false;
                             self.skip_to(out, end);
                             i = end;
@@ -432,6 +433,14 @@ mod tests {
         assert_eq!(at(&one("c.json", doc, "LSVAU")), (None, "cars[].vin", 2));
         let top = r#"[{"m": "13912345678"}, {"m": "13812345678"}]"#;
         assert_eq!(at(&one("c.json", top, "13812345678")), (None, "m", 2));
+    }
+
+    #[test]
+    fn a_json_string_cut_short_does_not_panic() {
+        // Found by fuzzing: ` {"` sliced backwards.
+        for name in ["x.json", "x.jsonl"] {
+            let _ = places(name, b" {\"", &[0, 1, 2, 3]);
+        }
     }
 
     #[test]

@@ -550,7 +550,7 @@ fn tuples(s: &str) -> Vec<Vec<String>> {
 
 /// `COPY public.t (a, b) FROM stdin;` -> (public.t, [a, b]).
 fn copy_header(line: &str) -> Option<(String, Vec<String>)> {
-    let rest = line.trim_start()[5..].trim_start();
+    let rest = line.trim_start().get(5..)?.trim_start();
     let upper = rest.to_ascii_uppercase();
     let from = find_keyword(&upper, "FROM")?;
     let target = rest[..from].trim();
@@ -768,7 +768,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
                 if t.is_empty() || t.starts_with("--") || t.starts_with('#') {
                     continue;
                 }
-                if t.len() >= 5 && t[..5].eq_ignore_ascii_case("COPY ") {
+                if t.get(..5).is_some_and(|h| h.eq_ignore_ascii_case("COPY ")) {
                     match copy_header(t) {
                         Some(h) => {
                             self.copy = Some(h);
@@ -1046,10 +1046,16 @@ mod tests {
             "CREATE TABLE (",
             "'''",
             "INSERT INTO t VALUES ('\\",
-            // Found by fuzzing: a `)` only before the first `(` (a slice panic).
+            // Found by fuzzing: a `)` only before the first `(` (a slice panic), and
+            // a character cut by the COPY check.
             "CREATE TABLE `p`) x (;",
+            "COPY趶姖lic.0001\n",
         ] {
             let _ = read(s);
+            let mut streamed = DumpStream::new(std::io::Cursor::new(s.as_bytes()));
+            while streamed.next_table().is_some() {
+                while streamed.next_row().is_some() {}
+            }
         }
     }
 }
