@@ -358,6 +358,9 @@ impl Scanner {
         mut cells: Option<Vec<Option<TableCell>>>,
         report: &mut dyn FnMut(Finding),
     ) {
+        if result.findings.is_empty() {
+            return;
+        }
         let allowlist = self.options.allowlist.as_deref().filter(|a| !a.is_empty());
         let blob: Arc<str> = Arc::from(content_id);
         // Tests, fixtures, examples and docs: kept, with low confidence, one severity

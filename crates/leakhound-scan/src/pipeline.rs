@@ -231,29 +231,24 @@ impl Scanner {
             let message = format!("{len} bytes is over --max-file-size ({max}); skipped");
             return Leaves::problem(self, Problem::skipped(&display, message));
         }
-        // A compressed file is decompressed as it is matched when its content is long
-        // plain text (a `.log.gz`): it used to be expanded into memory, up to
-        // --max-expanded-size per worker. Archives and tables inside are still expanded
-        // whole (tables keep their row and column places). Read, not mapped, so its
-        // pages do not add to the process's memory either.
-        let mut head = [0u8; 16];
-        let compressed = std::fs::File::open(path)
-            .and_then(|mut f| {
-                let n = f.read(&mut head)?;
-                Ok(archive::compressed_name(&display, &head[..n]).is_some().then_some(()))
-            })
-            .ok()
-            .flatten();
-        if compressed.is_some() {
-            return match std::fs::File::open(path) {
-                Ok(f) => self.scan_stream(&display, f, spool, Stream::File),
-                Err(e) => Leaves::problem(
-                    self,
-                    Problem::unreadable(&display, format!("cannot read: {e}")),
-                ),
-            };
-        }
         match read::read_file(path) {
+            // A compressed file is decompressed as it is matched when its content is
+            // long plain text (a `.log.gz`): it used to be expanded into memory, up to
+            // --max-expanded-size per worker. Archives and tables inside are still
+            // expanded whole (tables keep their row and column places). Read again
+            // through a file handle, not the map, so its pages do not add to memory.
+            Ok(bytes)
+                if archive::compressed_name(&display, &bytes[..bytes.len().min(16)]).is_some() =>
+            {
+                drop(bytes);
+                match std::fs::File::open(path) {
+                    Ok(f) => self.scan_stream(&display, f, spool, Stream::File),
+                    Err(e) => Leaves::problem(
+                        self,
+                        Problem::unreadable(&display, format!("cannot read: {e}")),
+                    ),
+                }
+            }
             Ok(bytes) => {
                 let mut leaves = Leaves::streaming(self, spool);
                 self.counters.add_file();
