@@ -442,7 +442,7 @@ fn insert_head(stmt: &str) -> Option<(String, Vec<String>, usize)> {
     let (name, cols) = match target.find('(') {
         Some(p) => (
             table_name(&target[..p]),
-            target[p + 1..target.rfind(')').unwrap_or(target.len())]
+            target[p + 1..target.rfind(')').filter(|&c| c > p).unwrap_or(target.len())]
                 .split(',')
                 .map(ident)
                 .collect(),
@@ -557,7 +557,7 @@ fn copy_header(line: &str) -> Option<(String, Vec<String>)> {
     Some(match target.find('(') {
         Some(p) => (
             table_name(&target[..p]),
-            target[p + 1..target.rfind(')')?]
+            target[p + 1..target.rfind(')').filter(|&c| c > p)?]
                 .split(',')
                 .map(ident)
                 .collect(),
@@ -1050,6 +1050,8 @@ mod tests {
             // a character cut by the COPY check.
             "CREATE TABLE `p`) x (;",
             "COPY趶姖lic.0001\n",
+            "INSERT INTO `p`) x (a VALUES (1);\n",
+            "COPY `p`) x (a FROM stdin;\n",
         ] {
             let _ = read(s);
             let mut streamed = DumpStream::new(std::io::Cursor::new(s.as_bytes()));
