@@ -121,3 +121,47 @@ fn min_severity_and_confidence_filter_what_is_reported() {
     assert!(findings.is_empty(), "{findings:?}");
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// Contributors' addresses (a `Cargo.toml` authors line, a copyright header, a
+/// `.mailmap`) are their own kind at info severity, not customer e-mail: ansible's
+/// `.mailmap` alone gave 743 "personal data" findings.
+#[test]
+fn contributor_addresses_are_their_own_kind() {
+    let t = Tree::new();
+    t.file(
+        "Cargo.toml",
+        "[package]\nname = \"x\"\nauthors = [\"Wang Fang <wang.fang@carmaker-dealer.com.cn>\"]\n",
+    )
+    .file(
+        "src/lib.rs",
+        "// Copyright 2019 Li Na <li.na@tsp-vendor.cn>\n",
+    )
+    .file(
+        ".mailmap",
+        "Zhang Wei <zhang.wei@carmaker.com.cn> <zw@old-host.cn>\n",
+    )
+    .file(
+        "export/owners.csv",
+        "name,email\n王芳,wang.fang@carmaker-dealer.com.cn\n",
+    );
+    let (findings, run) = scan_jsonl(t.path(), &["--rules", "personal", "."]);
+    let mut got: Vec<(String, String, String)> = findings
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("").to_string();
+            (s("path"), s("rule"), s("severity"))
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String, String)> = [
+        ("./.mailmap", "contributor-email", "info"),
+        ("./.mailmap", "contributor-email", "info"),
+        ("./Cargo.toml", "contributor-email", "info"),
+        ("./export/owners.csv", "email-address", "low"),
+        ("./src/lib.rs", "contributor-email", "info"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(got, want, "{}", run.stderr);
+}

@@ -19,7 +19,7 @@ mod terminal;
 
 pub use kinds::{Category, Confidence, ParseKindError, Severity, Status};
 pub use mask::{mask, redact_rest};
-pub use place_kind::{is_source_code, is_test_or_example};
+pub use place_kind::{is_contributor_list, is_source_code, is_test_or_example};
 pub use terminal::for_terminal;
 
 use serde::{Deserialize, Serialize};

@@ -82,6 +82,19 @@ pub fn is_test_or_example(path: &str) -> bool {
         || file.ends_with("Tests.cs")
 }
 
+/// Is `path` a list of a project's contributors (`.mailmap`, `AUTHORS`, `CONTRIBUTORS`,
+/// `CODEOWNERS`, `MAINTAINERS`)? The e-mail addresses in it are contributors', not
+/// customers'.
+pub fn is_contributor_list(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\', '!']).next().unwrap_or(path);
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    name == ".mailmap"
+        || matches!(
+            stem.as_str(),
+            "AUTHORS" | "CONTRIBUTORS" | "CODEOWNERS" | "MAINTAINERS" | "CREDITS" | "THANKS"
+        )
+}
+
 /// Extensions of program source, where a bare number is a constant and data sits in
 /// string literals (config, data and script files are not in the list).
 const CODE_EXTENSIONS: &[&str] = &[
@@ -100,6 +113,14 @@ pub fn is_source_code(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contributor_lists() {
+        assert!(is_contributor_list("./.mailmap"));
+        assert!(is_contributor_list("repo/AUTHORS.md"));
+        assert!(is_contributor_list(".github/CODEOWNERS"));
+        assert!(!is_contributor_list("export/authors_orders.csv"));
+    }
 
     #[test]
     fn source_code_by_extension() {

@@ -157,6 +157,12 @@ impl Matcher {
     }
 
     /// Metadata of a rule.
+    /// The index of the rule with this id, if it is loaded.
+    pub fn rule_index(&self, id: &str) -> Option<RuleIndex> {
+        self.info.iter().position(|i| &*i.id == id)
+    }
+
+    /// Rule metadata by index.
     pub fn rule(&self, index: RuleIndex) -> &RuleInfo {
         &self.info[index]
     }

@@ -368,8 +368,21 @@ impl Scanner {
         let relative = self.below_root(path);
         let in_tests = leakhound_findings::is_test_or_example(relative);
         let code = leakhound_findings::is_source_code(relative);
+        // Addresses in a contributor list are the `contributor-email` kind.
+        let contributors = leakhound_findings::is_contributor_list(relative)
+            .then(|| {
+                Some((
+                    self.matcher.rule_index("email-address")?,
+                    self.matcher.rule_index("contributor-email")?,
+                ))
+            })
+            .flatten();
         for (n, bf) in result.findings.iter().enumerate() {
-            let info = self.matcher.rule(bf.rule);
+            let rule = match contributors {
+                Some((email, contributor)) if bf.rule == email => contributor,
+                _ => bf.rule,
+            };
+            let info = self.matcher.rule(rule);
             if bf.inline_allowed && self.options.inline_allow {
                 self.counters.add_suppressed();
                 continue;
