@@ -12,11 +12,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod column_context;
 mod kinds;
 mod mask;
 mod place_kind;
 mod terminal;
 
+pub use column_context::column_names_a_thing;
 pub use kinds::{Category, Confidence, ParseKindError, Severity, Status};
 pub use mask::{mask, redact_rest};
 pub use place_kind::{is_contributor_list, is_source_code, is_test_or_example};

@@ -82,17 +82,69 @@ pub fn is_test_or_example(path: &str) -> bool {
         || file.ends_with("Tests.cs")
 }
 
-/// Is `path` a list of a project's contributors (`.mailmap`, `AUTHORS`, `CONTRIBUTORS`,
-/// `CODEOWNERS`, `MAINTAINERS`)? The e-mail addresses in it are contributors', not
-/// customers'.
+/// Package manifests: the addresses in them are the package's authors and maintainers.
+const MANIFESTS: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.toml.orig",
+    "package.json",
+    "pom.xml",
+    "setup.py",
+    "setup.cfg",
+    "pyproject.toml",
+    "composer.json",
+    "bower.json",
+    "META.json",
+    "META.yml",
+    "DESCRIPTION",
+    ".asf.yaml",
+];
+
+/// Extensions of package specs named after their package (`foo.gemspec`).
+const SPEC_EXTENSIONS: &[&str] = &["gemspec", "nuspec", "podspec"];
+
+/// File stems of contributor lists, licences and change logs.
+const CONTRIBUTOR_STEMS: &[&str] = &[
+    "AUTHORS",
+    "CONTRIBUTORS",
+    "CODEOWNERS",
+    "MAINTAINERS",
+    "CREDITS",
+    "THANKS",
+    "LICENSE",
+    "LICENCE",
+    "COPYING",
+    "COPYRIGHT",
+    "NOTICE",
+    "CHANGELOG",
+    "CHANGES",
+    "NEWS",
+    "HISTORY",
+];
+
+/// Is `path` a list of a project's contributors (`.mailmap`, `AUTHORS`, `CODEOWNERS`,
+/// `MAINTAINERS`), a licence or change log, or a package manifest (`Cargo.toml`,
+/// `package.json`, `pom.xml`)? The e-mail addresses in it are contributors', not
+/// customers'. Stems count only as text files (`AUTHORS`, `AUTHORS.md`), so a data
+/// export called `changes.csv` is still data.
 pub fn is_contributor_list(path: &str) -> bool {
     let name = path.rsplit(['/', '\\', '!']).next().unwrap_or(path);
-    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    let (stem, extension) = name.split_once('.').unwrap_or((name, ""));
+    // `LICENSE-MIT`, `LICENSE_APACHE.txt`
+    let stem = stem.split(['-', '_']).next().unwrap_or(stem);
+    let text = matches!(
+        extension.to_ascii_lowercase().as_str(),
+        "" | "md" | "txt" | "rst" | "adoc" | "markdown"
+    );
     name == ".mailmap"
-        || matches!(
-            stem.as_str(),
-            "AUTHORS" | "CONTRIBUTORS" | "CODEOWNERS" | "MAINTAINERS" | "CREDITS" | "THANKS"
-        )
+        || name == "copyright"
+        || MANIFESTS.contains(&name)
+        || SPEC_EXTENSIONS
+            .iter()
+            .any(|e| name.rsplit_once('.').is_some_and(|(_, x)| x == *e))
+        || (text
+            && CONTRIBUTOR_STEMS
+                .iter()
+                .any(|s| stem.eq_ignore_ascii_case(s)))
 }
 
 /// Extensions of program source, where a bare number is a constant and data sits in
@@ -120,6 +172,17 @@ mod tests {
         assert!(is_contributor_list("repo/AUTHORS.md"));
         assert!(is_contributor_list(".github/CODEOWNERS"));
         assert!(!is_contributor_list("export/authors_orders.csv"));
+        assert!(is_contributor_list("vendor/serde-1.0/Cargo.toml"));
+        assert!(is_contributor_list("zip-9.8/Cargo.toml.orig"));
+        assert!(is_contributor_list("web/package.json"));
+        assert!(is_contributor_list("libbz2/LICENSE"));
+        assert!(is_contributor_list("LICENSE-APACHE"));
+        assert!(is_contributor_list("CHANGELOG.md"));
+        assert!(is_contributor_list("debian/copyright"));
+        assert!(is_contributor_list("rails.gemspec"));
+        assert!(!is_contributor_list("exports/changes.csv"));
+        assert!(!is_contributor_list("data/history.json"));
+        assert!(!is_contributor_list("customers.toml"));
     }
 
     #[test]
