@@ -55,6 +55,8 @@ struct BlobFinding {
     /// The value looks like an example or test value (see the `doubtful` filter), or
     /// is assigned to a name that says so (`SAMPLE`, `test_key`).
     doubtful: bool,
+    /// In a URL's host, path or fragment (not a query value): not personal data.
+    in_url: bool,
     /// Below a Rust file's `#[cfg(test)]`: test code, as in a `tests/` folder.
     test_code: bool,
     /// Inside a string literal on its line (a number outside one, in source code, is
@@ -388,11 +390,29 @@ impl Scanner {
                 continue;
             }
             let fingerprint = fingerprint(&info.id, &bf.value);
-            let (severity, confidence) = grade(info, bf, in_tests, code);
             if allowlist.is_some_and(|a| a.allows(path, &bf.value, &fingerprint)) {
                 self.counters.add_suppressed();
                 continue;
             }
+            let cell = match &bf.cell {
+                Some(c) => Some(Box::new(TableCell {
+                    name: format!("{path}{}", c.suffix).into(),
+                    column: c.column.as_str().into(),
+                    row: c.row,
+                })),
+                // Moved, not copied: a big table has a cell per finding.
+                None => cells
+                    .as_mut()
+                    .and_then(|c| c.get_mut(n))
+                    .and_then(Option::take)
+                    .map(Box::new),
+            };
+            let place = Place {
+                in_tests,
+                code,
+                column: cell.as_ref().map(|c| &*c.column),
+            };
+            let (severity, confidence) = grade(info, bf, place);
             self.counters.add_finding();
             report(Finding {
                 rule: Arc::clone(&info.id),
@@ -415,19 +435,7 @@ impl Scanner {
                 binary: result.binary,
                 git: None,
                 triage: None,
-                cell: match &bf.cell {
-                    Some(c) => Some(Box::new(TableCell {
-                        name: format!("{path}{}", c.suffix).into(),
-                        column: c.column.as_str().into(),
-                        row: c.row,
-                    })),
-                    // Moved, not copied: a big table has a cell per finding.
-                    None => cells
-                        .as_mut()
-                        .and_then(|c| c.get_mut(n))
-                        .and_then(Option::take)
-                        .map(Box::new),
-                },
+                cell,
                 process: None,
             });
         }
@@ -465,14 +473,14 @@ impl Scanner {
 /// and docs (by path, or below a Rust `#[cfg(test)]`): one severity lower, low
 /// confidence; an example-looking value: one lower again. Personal data in source code outside a
 /// string literal (a constant in a lookup table, a type name, a comment): two lower,
-/// low confidence; the column decides in data files, so they are left alone.
+/// low confidence. In a table cell the column decides instead: two lower, low
+/// confidence, in a column that numbers things (`coupon_code`, `order_sn`).
 fn grade(
     info: &leakhound_matcher::RuleInfo,
     bf: &BlobFinding,
-    in_tests: bool,
-    code: bool,
+    place: Place,
 ) -> (Severity, Confidence) {
-    let test = in_tests || bf.test_code;
+    let test = place.in_tests || bf.test_code;
     let mut severity = info.severity;
     let mut confidence = bf.confidence;
     // One level for each reason: an example value in the docs is two below.
@@ -485,11 +493,38 @@ fn grade(
     if test {
         confidence = Confidence::Low;
     }
-    if code && info.category == Category::Personal && !bf.in_string && bf.cell.is_none() {
-        severity = severity.lowered().lowered();
+    if info.category == Category::Personal && bf.in_url {
+        severity = severity.lowered();
         confidence = Confidence::Low;
     }
+    if info.category == Category::Personal {
+        match place.column {
+            // In a table the column decides: a checksum-valid number in a column of
+            // coupon or order codes passed by chance.
+            Some(column) if leakhound_findings::column_names_a_thing(column) => {
+                severity = severity.lowered().lowered();
+                confidence = Confidence::Low;
+            }
+            Some(_) => {}
+            None if place.code && !bf.in_string => {
+                severity = severity.lowered().lowered();
+                confidence = Confidence::Low;
+            }
+            None => {}
+        }
+    }
     (severity, confidence)
+}
+
+/// Where a finding sits, as far as grading it goes.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    /// A test, fixture, example or documentation file.
+    in_tests: bool,
+    /// A source-code file.
+    code: bool,
+    /// The table column of the cell it is in.
+    column: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -84,11 +84,28 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
                 &text[ls.max(start.saturating_sub(4096))..start],
                 &text[end..],
             ),
+            in_url: in_url_path(&text[ls.max(start.saturating_sub(512))..start]),
             inline_allowed,
             cell: None,
         });
     }
     out
+}
+
+/// Does a match start inside a URL's host, path or fragment (`…/pull/3856#event-13924913068`)?
+/// Numbers there are ids of pages and events, not phones or IDs. A query value
+/// (`?mobile=13812345678`, as in an access log) is data and does not count. The
+/// `password@host` of `http://user:password@host` is no e-mail address either.
+fn in_url_path(line_before: &[u8]) -> bool {
+    let token_start = line_before
+        .iter()
+        .rposition(|b| {
+            b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'(' | b'`')
+        })
+        .map_or(0, |i| i + 1);
+    let token = &line_before[token_start..];
+    let url = memchr::memmem::find(token, b"://").is_some() || token.starts_with(b"www.");
+    url && token.last() != Some(&b'=')
 }
 
 /// Where a Rust file's test module starts (`#[cfg(test)]` at the start of a line):
@@ -252,6 +269,14 @@ mod tests {
         assert!(!example_host(b"@db.carmaker.cn:3306/tsp"));
         assert!(doc_comment(b"    /// let url = \""));
         assert!(!doc_comment(b"let url = \""));
+        assert!(in_url_path(
+            b"see <https://github.com/rust-lang/libc/pull/3856#event-"
+        ));
+        assert!(in_url_path(b"www.example.cn/item/"));
+        assert!(in_url_path(b"\"http://user:"));
+        assert!(!in_url_path(b"GET /login?next=https://a.cn/x&mobile="));
+        assert!(!in_url_path(b"mobile: "));
+        assert!(!in_url_path(b"https://a.cn/x 13812345678 "));
         assert!(in_string(b"x = \"", b"\";"));
         assert!(in_string(b"x = '", b"'"));
         assert!(!in_string(b"const SAMPLE: &'static str = ", b";"));
