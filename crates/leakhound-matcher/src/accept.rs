@@ -160,7 +160,11 @@ impl Matcher {
         if self.filters.example_values.contains(value) {
             return None;
         }
-        let doubtful = rule.placeholder_filter && self.filters.is_doubtful(value);
+        let doubtful = (rule.placeholder_filter && self.filters.is_doubtful(value))
+            || rule
+                .doubtful
+                .iter()
+                .any(|re| re.get().is_some_and(|re| re.is_match(value)));
         if doubtful {
             confidence = Confidence::Low;
         }

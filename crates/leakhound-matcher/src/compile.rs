@@ -70,6 +70,7 @@ pub(crate) struct CompiledRule {
     pub placeholder_filter: bool,
     pub generic: bool,
     pub allow: Vec<LazyRegex>,
+    pub doubtful: Vec<LazyRegex>,
     /// Matched only on the lines holding its keywords (see `windows.rs`).
     pub line_bound: bool,
 }
@@ -261,6 +262,11 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             .iter()
             .map(|p| checked_regex(rule, p))
             .collect::<Result<Vec<_>, _>>()?;
+        let doubtful = rule
+            .doubtful
+            .iter()
+            .map(|p| checked_regex(rule, p))
+            .collect::<Result<Vec<_>, _>>()?;
         rules.push(CompiledRule {
             regex,
             value_groups,
@@ -278,6 +284,7 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             placeholder_filter: rule.placeholder_filter,
             generic: rule.generic,
             allow,
+            doubtful,
             line_bound,
         });
         info.push(RuleInfo {

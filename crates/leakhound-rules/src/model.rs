@@ -83,6 +83,8 @@ pub struct RawRule {
     #[serde(default)]
     allow: Vec<String>,
     #[serde(default)]
+    doubtful: Vec<String>,
+    #[serde(default)]
     aggregate_of: Option<String>,
     #[serde(default)]
     min_count: Option<usize>,
@@ -131,6 +133,9 @@ pub struct Rule {
     pub generic: bool,
     /// Regexes: a value matching any of them is not reported.
     pub allow: Vec<String>,
+    /// Regexes: a value matching any of them is reported as doubtful (low confidence,
+    /// one severity lower): a shape that is usually not what the rule is after.
+    pub doubtful: Vec<String>,
     /// For aggregate rules: the rule whose matches are counted per blob.
     pub aggregate_of: Option<String>,
     /// For aggregate rules: how many matches make one aggregate finding.
@@ -199,6 +204,7 @@ impl RuleFile {
                     context_words: r.context_words,
                     generic: r.generic,
                     allow: r.allow,
+                    doubtful: r.doubtful,
                     aggregate_of: r.aggregate_of,
                     examples: r.examples,
                     negative_examples: r.negative_examples,
