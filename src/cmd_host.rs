@@ -47,6 +47,10 @@ pub struct HostArgs {
     /// No warnings on stderr, no summary in human output.
     #[arg(long, short)]
     quiet: bool,
+    /// Exit 1 only for a finding of this severity or above (info, low, medium, high,
+    /// critical).
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    fail_on: leakhound_findings::Severity,
 }
 
 pub fn run(a: HostArgs) -> anyhow::Result<u8> {
@@ -112,7 +116,10 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
         )),
         assessments: Vec::new(),
     };
-    let failing = report.findings.iter().any(crate::datastore::fails);
+    let failing = report
+        .findings
+        .iter()
+        .any(|f| crate::datastore::fails(f, a.fail_on));
     a.out
         .write(format, &report.findings.into(), &summary, &options)?;
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })

@@ -62,6 +62,11 @@ pub struct ScanArgs {
     /// Report only findings of this confidence or above: low, medium, high.
     #[arg(long, value_name = "CONFIDENCE")]
     min_confidence: Option<Confidence>,
+    /// Exit 1 only for a reported finding of this severity or above. The default
+    /// `low` lets `info` findings (contributor addresses, role mailboxes) through; a
+    /// CI gate on a code repository uses `high`.
+    #[arg(long, value_name = "SEVERITY", default_value = "low")]
+    fail_on: Severity,
     /// Scan the full git history of the repository at PATH (or of every repository
     /// under it): every blob reachable from any ref, once, with the commit that
     /// introduced each finding.
@@ -276,8 +281,12 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     }
     // Spilled findings never went through a datastore: none has a triage decision.
     let failing = match findings.as_slice() {
-        Some(all) => all.iter().any(crate::datastore::fails),
-        None => !findings.is_empty(),
+        Some(all) => all.iter().any(|f| crate::datastore::fails(f, a.fail_on)),
+        None => findings
+            .tally()
+            .by_severity
+            .iter()
+            .any(|(s, n)| *s >= a.fail_on && *n > 0),
     };
     Ok(if failing { exit::FINDINGS } else { exit::CLEAN })
 }

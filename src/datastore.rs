@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Args;
-use leakhound_findings::{Finding, Status};
+use leakhound_findings::{Finding, Severity, Status};
 use leakhound_store::{ScanRecord, Store};
 
 #[derive(Args, Clone, Debug, Default)]
@@ -81,10 +81,14 @@ pub fn record(
     Ok(())
 }
 
-/// Whether a finding fails the run (exit 1). A decision recorded in the datastore
-/// (false positive, accepted, revoked) stops it failing CI again, unless a revoked
-/// value has turned up somewhere new.
-pub fn fails(f: &Finding) -> bool {
+/// Whether a finding fails the run (exit 1): at or above `fail_on` (`--fail-on`), and
+/// not settled. A decision recorded in the datastore (false positive, accepted,
+/// revoked) stops it failing CI again, unless a revoked value has turned up somewhere
+/// new.
+pub fn fails(f: &Finding, fail_on: Severity) -> bool {
+    if f.severity < fail_on {
+        return false;
+    }
     match f.triage.as_deref() {
         None => true,
         Some(t) => t.reappeared || matches!(t.status, Status::Open | Status::Confirmed),
