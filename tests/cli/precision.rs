@@ -165,3 +165,107 @@ fn contributor_addresses_are_their_own_kind() {
     .collect();
     assert_eq!(got, want, "{}", run.stderr);
 }
+
+/// In a table the column decides: a Luhn-valid number in a column of coupon codes (a
+/// sample shop's SQL dump) is not a card, in `card_no` it is.
+#[test]
+fn a_column_of_coupon_codes_holds_no_cards() {
+    let t = Tree::new();
+    t.file(
+        "export/coupons.csv",
+        "id,coupon_code,note\n1,4532017366182205,spring sale\n",
+    )
+    .file(
+        "export/payments.csv",
+        "id,card_no,note\n1,4532017366182205,paid\n",
+    );
+    let (findings, run) = scan_jsonl(t.path(), &["--rules", "personal", "export"]);
+    let card = |path: &str| {
+        findings
+            .iter()
+            .find(|f| f["path"] == path && f["rule"] == "payment-card")
+            .map(|f| (f["severity"].clone(), f["confidence"].clone()))
+    };
+    assert_eq!(
+        card("export/payments.csv"),
+        Some(("high".into(), "high".into())),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        card("export/coupons.csv"),
+        Some(("low".into(), "low".into())),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Numbers in a URL's path or fragment are page and event ids; in a query they are
+/// data (an access log). The `password@host` of a URL is no e-mail address.
+#[test]
+fn numbers_in_urls_and_url_passwords_are_not_personal_data() {
+    let t = Tree::new();
+    t.file(
+        "notes.txt",
+        "fixed in <https://git.tsp-vendor.cn/libc/pull/3856#event-13924913068>\n\
+         GET /login?mobile=13924913068 200\n\
+         parts: \"http://user:password@www.acme.com:9000/dir\"\n",
+    );
+    let (findings, run) = scan_jsonl(t.path(), &["--rules", "personal", "."]);
+    let mut seen: Vec<(u64, String, String)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap_or(0),
+                f["rule"].as_str().unwrap_or("").to_string(),
+                f["severity"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (1, "cn-mobile".to_string(), "low".to_string()),
+            (2, "cn-mobile".to_string(), "medium".to_string()),
+            (3, "email-address".to_string(), "info".to_string()),
+        ],
+        "{}",
+        run.stdout
+    );
+}
+
+/// Package manifests, licences and change logs name contributors; role and list
+/// mailboxes are nobody's. Both are reported at info, and info never fails a scan.
+#[test]
+fn manifests_and_role_mailboxes_are_info_and_do_not_fail_the_scan() {
+    let t = Tree::new();
+    t.file(
+        "crate/Cargo.toml",
+        "[package]\nname = \"x\"\nauthors = [\n  \"Li Na <li.na@tsp-vendor.cn>\",\n  \"Wang Fang <wang.fang@tsp-vendor.cn>\",\n]\n",
+    )
+    .file("crate/LICENSE-MIT", "Copyright (c) 2020\nZhang Wei, zhang.wei@tsp-vendor.cn\n")
+    .file(
+        "crate/src/lib.rs",
+        "pub const LIST: &str = \"dev-subscribe@tsp-vendor.org\";\npub const HELP: &str = \"support@tsp-vendor.cn\";\n",
+    );
+    let (findings, run) = scan_jsonl(t.path(), &["--rules", "personal", "crate"]);
+    assert_eq!(findings.len(), 5, "{}", run.stdout);
+    assert!(
+        findings.iter().all(|f| f["severity"] == "info"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 0, "info findings do not fail a scan");
+    // A real address elsewhere still does.
+    t.file("crate/notes.txt", "call li.na@tsp-vendor.cn\n");
+    let (_, run) = scan_jsonl(t.path(), &["--rules", "personal", "crate"]);
+    assert_eq!(run.code, 1);
+    // A CI gate at --fail-on high lets it through, and still reports it.
+    let (findings, run) = scan_jsonl(
+        t.path(),
+        &["--rules", "personal", "--fail-on", "high", "crate"],
+    );
+    assert_eq!(run.code, 0);
+    assert_eq!(findings.len(), 6);
+}
