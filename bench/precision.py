@@ -5,8 +5,8 @@ Usage:
   bench/precision.py [--binary target/release/leakhound] [--labels bench/precision/labels.tsv] \
       NAME=DIR [NAME=DIR ...]
 
-Each DIR is scanned with all packs and default settings; every high/critical finding is
-looked up in the labels by (tree NAME, fingerprint, path below DIR). Prints per tree and
+Each DIR is scanned with all packs and default settings; every high/critical finding
+(with --all: every finding above info) is looked up in the labels by (tree NAME, fingerprint, path below DIR). Prints per tree and
 per rule: findings, true, test/example, false, unlabelled, precision (true / labelled).
 Also checks recall: every finding labelled true must still be reported (at any
 severity). Exits 1 if one is not, or if any high/critical finding is unlabelled: label it (bench/precision/README.md
@@ -46,6 +46,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default="target/release/leakhound")
     ap.add_argument("--labels", default=os.path.join(os.path.dirname(__file__), "precision", "labels.tsv"))
+    ap.add_argument("--all", action="store_true",
+                    help="label every finding above info, and print precision per confidence")
     ap.add_argument("trees", nargs="+", metavar="NAME=DIR")
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
@@ -53,7 +55,9 @@ def main():
     unlabelled = []
     # True findings (labelled on any run) that this binary no longer reports at all.
     missed = []
-    print(f"{'tree':10} {'rule':30} {'high+':>6} {'true':>5} {'test':>5} {'false':>6} {'unlab':>6} {'precision':>9}")
+    # Precision by the confidence leakhound gave, over all trees (meaningful with --all).
+    per_confidence = collections.defaultdict(collections.Counter)
+    print(f"{'tree':10} {'rule':30} {'found':>6} {'true':>5} {'test':>5} {'false':>6} {'unlab':>6} {'precision':>9}")
     for spec in a.trees:
         name, directory = spec.split("=", 1)
         everything = scan(binary, directory)
@@ -61,7 +65,8 @@ def main():
         for (tree, fp, p), (verdict, _) in labels.items():
             if tree == name and verdict == "true" and (fp, p) not in found:
                 missed.append((name, fp, p))
-        findings = [f for f in everything if f["severity"] in ("high", "critical")]
+        graded = ("low", "medium", "high", "critical") if a.all else ("high", "critical")
+        findings = [f for f in everything if f["severity"] in graded]
         per_rule = collections.defaultdict(collections.Counter)
         for f in findings:
             path = f["path"][2:] if f["path"].startswith("./") else f["path"]
@@ -70,6 +75,9 @@ def main():
                 unlabelled.append((name, f["fingerprint"], f["rule"], path, f["line"]))
             per_rule[f["rule"]][verdict] += 1
             per_rule["(all)"][verdict] += 1
+            per_confidence[f["confidence"]][verdict] += 1
+            if f["severity"] in ("high", "critical"):
+                per_rule["(high+)"][verdict] += 1
         if not findings:
             per_rule["(all)"]["true"] += 0
 
@@ -79,9 +87,23 @@ def main():
             total = sum(c.values())
             print(f"{name:10} {rule:30} {total:>6} {c['true']:>5} {c['test']:>5} {c['false']:>6} {c['unlabelled']:>6} {precision:>9}")
 
-        for rule in sorted(r for r in per_rule if r != "(all)"):
+        for rule in sorted(r for r in per_rule if not r.startswith("(")):
             row(rule, per_rule[rule])
+        if a.all:
+            row("(high+)", per_rule["(high+)"])
         row("(all)", per_rule["(all)"])
+    if a.all:
+        # precision: a real secret or personal datum; of the kind named: the value is
+        # what the rule says (true or a test/example value), not something else.
+        print("\nAll trees, by confidence:")
+        for level in ("high", "medium", "low"):
+            c = per_confidence[level]
+            labelled = c["true"] + c["test"] + c["false"]
+            precision = f"{c['true'] / labelled:.2f}" if labelled else "-"
+            kind = f"{(c['true'] + c['test']) / labelled:.2f}" if labelled else "-"
+            print(f"  {level:7} findings {sum(c.values()):>5}  true {c['true']:>4}  test {c['test']:>4}  "
+                  f"false {c['false']:>4}  unlabelled {c['unlabelled']:>4}  precision {precision}"
+                  f"  (of the kind named: {kind})")
     if missed:
         print("\nTrue findings no longer reported (recall lost):")
         for m in missed:
