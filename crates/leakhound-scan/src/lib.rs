@@ -379,6 +379,7 @@ impl Scanner {
                 ))
             })
             .flatten();
+        let mut thing_columns = ThingColumns::default();
         for (n, bf) in result.findings.iter().enumerate() {
             let rule = match contributors {
                 Some((email, contributor)) if bf.rule == email => contributor,
@@ -410,7 +411,10 @@ impl Scanner {
             let place = Place {
                 in_tests,
                 code,
-                column: cell.as_ref().map(|c| &*c.column),
+                column: cell
+                    .as_ref()
+                    .filter(|_| info.category == Category::Personal)
+                    .map(|c| thing_columns.names_a_thing(&c.column)),
             };
             let (severity, confidence) = grade(info, bf, place);
             self.counters.add_finding();
@@ -501,7 +505,7 @@ fn grade(
         match place.column {
             // In a table the column decides: a checksum-valid number in a column of
             // coupon or order codes passed by chance.
-            Some(column) if leakhound_findings::column_names_a_thing(column) => {
+            Some(true) => {
                 severity = severity.lowered().lowered();
                 confidence = Confidence::Low;
             }
@@ -518,13 +522,36 @@ fn grade(
 
 /// Where a finding sits, as far as grading it goes.
 #[derive(Clone, Copy)]
-struct Place<'a> {
+struct Place {
     /// A test, fixture, example or documentation file.
     in_tests: bool,
     /// A source-code file.
     code: bool,
-    /// The table column of the cell it is in.
-    column: Option<&'a str>,
+    /// In a table cell: whether its column numbers things (`coupon_code`), for
+    /// personal data only.
+    column: Option<bool>,
+}
+
+/// [`leakhound_findings::column_names_a_thing`] once per column of a blob, not once
+/// per finding: a customer export repeats its few column names on every row.
+#[derive(Default)]
+struct ThingColumns(Vec<(Arc<str>, bool)>);
+
+impl ThingColumns {
+    fn names_a_thing(&mut self, column: &Arc<str>) -> bool {
+        if let Some((_, thing)) = self
+            .0
+            .iter()
+            .find(|(name, _)| Arc::ptr_eq(name, column) || **name == **column)
+        {
+            return *thing;
+        }
+        let thing = leakhound_findings::column_names_a_thing(column);
+        if self.0.len() < 256 {
+            self.0.push((Arc::clone(column), thing));
+        }
+        thing
+    }
 }
 
 #[cfg(test)]
