@@ -34,7 +34,7 @@ impl Progress {
     }
 
     /// Reading tables (`assess`, `trace`): MB read and rows.
-    pub fn tables(meter: Arc<leakhound_assess::Meter>, enabled: bool) -> Progress {
+    pub fn tables(meter: Arc<leakhound_tables::Meter>, enabled: bool) -> Progress {
         Progress::start(
             move || {
                 format!(

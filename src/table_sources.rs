@@ -2,17 +2,16 @@
 //! live databases given as URLs, all handed to one table sink.
 
 use anyhow::Context;
-use leakhound_assess::tables::{read_database, read_path, TableSink};
-use leakhound_assess::Meter;
 use leakhound_inputs::walk::{walk, Entry, WalkOptions};
 use leakhound_inputs::{Limits, Problem, ProblemKind};
+use leakhound_tables::Meter;
+use leakhound_tables::{read_database, read_path, TableSink};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// Is this argument a live database rather than a path?
 pub fn is_database_url(arg: &std::path::Path) -> bool {
-    arg.to_str()
-        .is_some_and(leakhound_assess::tables::is_database_url)
+    arg.to_str().is_some_and(leakhound_tables::is_database_url)
 }
 
 /// How table sources are read: shared by `assess` and `trace`.

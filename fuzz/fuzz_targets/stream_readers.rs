@@ -5,8 +5,8 @@
 //! Run: `cargo fuzz run stream_readers`.
 #![no_main]
 
-use leakhound_assess::tables::{read_blob, read_path, Table, TableSink};
-use leakhound_assess::Meter;
+use leakhound_tables::{read_blob, read_path, Table, TableSink};
+use leakhound_tables::Meter;
 use leakhound_inputs::{Limits, Problem};
 use libfuzzer_sys::fuzz_target;
 

@@ -4,7 +4,7 @@
 //! Run: `cargo fuzz run table_readers` (needs a nightly toolchain and cargo-fuzz).
 #![no_main]
 
-use leakhound_assess::tables::{read_blob, Table, TableSink};
+use leakhound_tables::{read_blob, Table, TableSink};
 use leakhound_inputs::{Limits, Problem};
 use libfuzzer_sys::fuzz_target;
 
@@ -30,6 +30,6 @@ fuzz_target!(|data: &[u8]| {
     let limits = Limits { max_expanded_size: 64 << 20, ..Limits::default() };
     read_blob(name, rest, &limits, &mut Drain);
     let offsets: Vec<u64> = (0..rest.len() as u64 + 1).step_by(7).collect();
-    let places = leakhound_assess::places::places(name, rest, &offsets);
+    let places = leakhound_tables::places::places(name, rest, &offsets);
     assert_eq!(places.len(), offsets.len());
 });

@@ -2,7 +2,7 @@
 //! checksum validators the scanner uses), and the column names that hint at each kind
 //! in Chinese and English.
 
-use leakhound_validators::{Validator, Verdict};
+use leakhound_validators::normal;
 use serde::Serialize;
 
 /// What a column holds.
@@ -154,22 +154,21 @@ pub fn recognise(value: &str, column: &Column) -> Option<(Kind, String)> {
     None
 }
 
-/// Is `v` a valid value of `kind`? Returns its normalised form. Cheap shape tests
-/// come first: most values are tried against every kind.
+/// Is `v` a valid value of `kind`? Returns its normalised form. Identifiers that need
+/// no column name are normalised in [`leakhound_validators::normal`]; names,
+/// addresses, birth dates and a lone coordinate need the column to say so.
 pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
-    let valid = |validator: Validator, s: &str| validator.check(s) == Verdict::Valid;
-    let phone_like = |s: &str| {
-        s.bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+'))
-    };
     match kind {
-        Kind::ResidentId | Kind::Uscc if v.len() != 18 => None,
-        Kind::Vin if v.len() != 17 => None,
-        Kind::Mobile if !(11..=20).contains(&v.len()) || !phone_like(v) => None,
-        Kind::BankCard if !(13..=23).contains(&v.len()) || !phone_like(v) => None,
-        Kind::Email if !v.contains('@') => None,
-        Kind::Plate if v.is_ascii() || !(9..=16).contains(&v.len()) => None,
+        Kind::ResidentId => normal::resident_id(v),
+        Kind::Uscc => normal::uscc(v),
+        Kind::Vin => normal::vin(v),
+        Kind::Mobile => normal::mobile(v),
+        Kind::BankCard => normal::bank_card(v),
+        Kind::Email => normal::email(v),
+        Kind::Plate => normal::plate(v),
         Kind::Gps if !v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => None,
+        // A pair in one cell, or one coordinate in a column named for it.
+        Kind::Gps if v.contains(',') => normal::gps_pair(v),
         Kind::Name | Kind::Address | Kind::BirthDate if !column.suggests(kind) => None,
         Kind::BirthDate => {
             let (y, m, d) = date_of(v)?;
@@ -177,56 +176,7 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
                 .contains(&y)
                 .then(|| format!("{y:04}-{m:02}-{d:02}"))
         }
-        Kind::ResidentId => {
-            let s = v.to_ascii_uppercase();
-            (s.len() == 18 && valid(Validator::CnResidentId, &s)).then_some(s)
-        }
-        Kind::Uscc => {
-            let s = v.to_ascii_uppercase();
-            (s.len() == 18 && valid(Validator::Uscc, &s)).then_some(s)
-        }
-        Kind::Vin => {
-            let s = v.to_ascii_uppercase();
-            (s.len() == 17 && valid(Validator::Vin, &s)).then_some(s)
-        }
-        Kind::Mobile => {
-            let digits: String = v
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-                .collect();
-            let d = digits
-                .strip_prefix("+86")
-                .or_else(|| digits.strip_prefix("0086"))
-                .unwrap_or(&digits);
-            (d.len() == 11
-                && d.bytes().all(|b| b.is_ascii_digit())
-                && valid(Validator::CnMobile, d))
-            .then(|| d.to_string())
-        }
-        Kind::BankCard => {
-            let d: String = v.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-            ((13..=19).contains(&d.len())
-                && d.bytes().all(|b| b.is_ascii_digit())
-                && valid(Validator::PaymentCard, &d))
-            .then_some(d)
-        }
-        Kind::Email => {
-            let s = v.to_lowercase();
-            (s.contains('@') && valid(Validator::Email, &s)).then_some(s)
-        }
-        Kind::Plate => {
-            let s: String = v
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '·' | '-'))
-                .collect();
-            let n = s.chars().count();
-            ((7..=8).contains(&n) && valid(Validator::CnPlate, &s)).then_some(s)
-        }
         Kind::Gps => {
-            // A pair in one cell, or one coordinate in a column named for it.
-            if v.contains(',') {
-                return valid(Validator::GpsCn, v).then(|| v.to_string());
-            }
             let x: f64 = v.parse().ok()?;
             let decimals = v.split_once('.').map_or(0, |(_, d)| d.len());
             let in_china = (3.0..=54.0).contains(&x) || (73.0..=136.0).contains(&x);

@@ -1,6 +1,7 @@
-//! Structured data as tables: for each table (a CSV or JSON file, an archive member),
-//! its rows, what kind of data each column holds and how much of it validates, and how
-//! many distinct people and vehicles it exposes.
+//! What personal data a table holds: for each table (a CSV or JSON file, an archive
+//! member, a database table), what kind of data each column holds and how much of it
+//! validates, and how many distinct people and vehicles it exposes. Tables are read by
+//! `leakhound-tables`; this crate is one of their sinks ([`Assessment`]).
 //!
 //! This answers what a regulator asks after a leak ("which kinds of personal data,
 //! about how many people?"), which a list of matched lines does not. Values are
@@ -13,27 +14,15 @@
 //! 64-bit hashes of their normalised identifiers.
 #![deny(missing_docs)]
 
-mod columnar;
-mod databases;
 mod kinds;
 mod people;
-pub mod places;
-mod sources;
-mod sqldump;
-mod sqlite_pages;
-mod stray_quotes;
-mod stream;
-pub mod tables;
-mod workbook;
-
-pub use stream::STREAM_ABOVE;
 
 pub use kinds::{check, date_of, header_suggests, recognise, Column, Kind};
 
 use leakhound_inputs::{Limits, Problem};
+use leakhound_tables::{DatabaseError, Meter, Table, TableSink};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tables::{Table, TableSink};
 
 /// One column's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -98,33 +87,7 @@ impl Totals {
     }
 }
 
-/// How far an assessment has got, for a progress line: updated by the readers as
-/// they go, read from another thread.
-#[derive(Debug, Default)]
-pub struct Meter {
-    bytes: std::sync::atomic::AtomicU64,
-    rows: std::sync::atomic::AtomicU64,
-}
-
-impl Meter {
-    /// Bytes of files read so far (a streamed file counts as it is read).
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    /// Table rows read so far.
-    pub fn rows(&self) -> u64 {
-        self.rows.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    pub(crate) fn add_bytes(&self, n: u64) {
-        self.bytes
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-    }
-    pub(crate) fn add_rows(&self, n: u64) {
-        self.rows.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Assess the file at `path` (shown as `shown`): see [`tables::read_path`] for what
+/// Assess the file at `path` (shown as `shown`): see [`leakhound_tables::read_path`] for what
 /// is streamed and what is read whole.
 pub fn assess_path(
     path: &std::path::Path,
@@ -135,22 +98,8 @@ pub fn assess_path(
     meter: &Meter,
 ) -> (Vec<TableReport>, Vec<Problem>) {
     let mut a = Assessment::with(totals);
-    tables::read_path(path, shown, limits, stream_above, meter, &mut a);
+    leakhound_tables::read_path(path, shown, limits, stream_above, meter, &mut a);
     a.into_parts(totals)
-}
-
-/// Why a live database could not be assessed.
-#[derive(Debug, thiserror::Error)]
-pub enum AssessError {
-    /// PostgreSQL refused or could not be reached.
-    #[error("PostgreSQL: {0}")]
-    Postgres(#[from] postgres::Error),
-    /// MySQL or MariaDB refused or could not be reached.
-    #[error("MySQL: {0}")]
-    Mysql(#[from] mysql::Error),
-    /// The server did not answer in time.
-    #[error("the database server did not answer within {0} s (set connect_timeout=N in the URL to wait longer)")]
-    Timeout(u64),
 }
 
 /// Assess every table of a live PostgreSQL, MySQL or MariaDB database (read-only
@@ -160,9 +109,9 @@ pub fn assess_database(
     url: &str,
     sample: Option<u64>,
     totals: &mut Totals,
-) -> Result<Vec<TableReport>, AssessError> {
+) -> Result<Vec<TableReport>, DatabaseError> {
     let mut a = Assessment::with(totals);
-    let read = tables::read_database(url, sample, &mut a);
+    let read = leakhound_tables::read_database(url, sample, &mut a);
     let (tables, _) = a.into_parts(totals);
     read.map(|()| tables)
 }
@@ -219,7 +168,7 @@ pub fn threshold(kind: Kind, named: bool) -> f64 {
 }
 
 /// Assess `bytes` found at `path`: a table file, or an archive or compressed stream
-/// holding some (see [`tables::read_blob`]).
+/// holding some (see [`leakhound_tables::read_blob`]).
 pub fn assess_blob(
     path: &str,
     bytes: &[u8],
@@ -227,7 +176,7 @@ pub fn assess_blob(
     totals: &mut Totals,
 ) -> (Vec<TableReport>, Vec<Problem>) {
     let mut a = Assessment::with(totals);
-    tables::read_blob(path, bytes, limits, &mut a);
+    leakhound_tables::read_blob(path, bytes, limits, &mut a);
     a.into_parts(totals)
 }
 

@@ -69,8 +69,72 @@ impl Encoding {
     }
 }
 
+thread_local! {
+    /// Sniffs and whole-buffer decodes done on this thread: tests hold a blob to being
+    /// sniffed and decoded once however many stages look at it (see [`Decoded`]).
+    static WORK: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// (sniffs, whole-buffer decodes) done on this thread so far.
+pub fn work_on_this_thread() -> (u64, u64) {
+    WORK.with(std::cell::Cell::get)
+}
+
+fn count(sniffs: u64, decodes: u64) {
+    WORK.with(|w| {
+        let (s, d) = w.get();
+        w.set((s + sniffs, d + decodes));
+    });
+}
+
+/// A blob as it entered: its bytes, the encoding decided once, and its UTF-8 text
+/// decoded at most once, when first asked for. Every stage that needs the text (the
+/// matcher, the cell-place map) takes it from here, so none sniffs or decodes again.
+/// Both are lazy: a blob whose content was already matched (a duplicate) is never
+/// sniffed at all.
+pub struct Decoded<'a> {
+    bytes: &'a [u8],
+    encoding: std::cell::OnceCell<Encoding>,
+    text: std::cell::OnceCell<Cow<'a, [u8]>>,
+}
+
+impl<'a> Decoded<'a> {
+    /// A blob whose encoding is not known yet (sniffed when first needed).
+    pub fn new(bytes: &'a [u8]) -> Decoded<'a> {
+        Decoded {
+            bytes,
+            encoding: std::cell::OnceCell::new(),
+            text: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// A blob whose encoding an earlier stage already decided.
+    pub fn known(bytes: &'a [u8], encoding: Encoding) -> Decoded<'a> {
+        let d = Decoded::new(bytes);
+        let _ = d.encoding.set(encoding);
+        d
+    }
+
+    /// The bytes as they came.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The encoding, sniffed on first call.
+    pub fn encoding(&self) -> Encoding {
+        *self.encoding.get_or_init(|| sniff(self.bytes))
+    }
+
+    /// The text as UTF-8 (raw bytes for a binary blob), decoded on first call.
+    pub fn text(&self) -> &[u8] {
+        self.text
+            .get_or_init(|| to_utf8(self.bytes, self.encoding()))
+    }
+}
+
 /// Guess the encoding of a buffer from its first 64 KiB.
 pub fn sniff(bytes: &[u8]) -> Encoding {
+    count(1, 0);
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         return Encoding::Utf8Bom;
     }
@@ -194,6 +258,7 @@ fn memchr_nul(b: &[u8]) -> bool {
 /// Invalid sequences become U+FFFD rather than errors: a few bad bytes in a 2 GB
 /// export must not hide the rest of it.
 pub fn to_utf8(bytes: &[u8], encoding: Encoding) -> Cow<'_, [u8]> {
+    count(0, 1);
     match encoding {
         Encoding::Utf8 | Encoding::Binary => Cow::Borrowed(bytes),
         Encoding::Utf8Bom => Cow::Borrowed(&bytes[3..]),

@@ -9,7 +9,7 @@
 //! Versions of a text file after the first are matched only where their lines are new
 //! at that path (see `seen_lines`), which is most of the speed of a history scan.
 
-use crate::pipeline::Leaves;
+use crate::pipeline::{Entered, Leaves};
 use crate::seen_lines::{SeenLines, MIN_BLOB};
 use crate::{ScanError, Scanner, Summary};
 use leakhound_findings::{CommitRef, Finding, GitOrigin, Reach};
@@ -73,8 +73,8 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn findings_in(&self, path: &str, bytes: &[u8]) -> Leaves<'_> {
-        let mut leaves = Leaves::new(self.scanner);
+    fn findings_in(&self, path: &str, bytes: &[u8], entered: Option<Entered>) -> Leaves<'_> {
+        let mut leaves = Leaves::entered(self.scanner, entered);
         archive::expand(path, bytes, &self.scanner.options.limits, &mut leaves);
         leaves
     }
@@ -85,9 +85,11 @@ impl Sink<'_> {
     /// before (see `seen_lines`); whole when small, not plain UTF-8, mostly new, or
     /// staged.
     fn match_blob(&self, path: &str, blob: &Blob<'_>) -> Leaves<'_> {
-        let plan = if blob.previous.is_some()
-            || blob.bytes.len() < MIN_BLOB
-            || decode::sniff(blob.bytes) != decode::Encoding::Utf8
+        // Sniffed here at most once, and handed on with the blob.
+        let encoding = (blob.previous.is_none() && blob.bytes.len() >= MIN_BLOB)
+            .then(|| decode::sniff(blob.bytes));
+        let entered = encoding.map(|e| Entered::new(blob.bytes, e));
+        let plan = if encoding != Some(decode::Encoding::Utf8)
             // Armoured keys span many lines; a changed line inside one needs all of it.
             || memchr::memmem::find(blob.bytes, b"-----BEGIN ").is_some()
         {
@@ -114,7 +116,7 @@ impl Sink<'_> {
                 }
                 leaves
             }
-            None => self.findings_in(path, blob.bytes),
+            None => self.findings_in(path, blob.bytes, entered),
         };
         if let Some(plan) = plan {
             let spans = leaves
@@ -141,7 +143,7 @@ impl leakhound_git::Visitor for Sink<'_> {
         // Staged: what HEAD already had at this path is not what this commit adds.
         let before: HashSet<(String, String)> = match blob.previous {
             Some(previous) => self
-                .findings_in(&path, previous)
+                .findings_in(&path, previous, None)
                 .findings
                 .into_iter()
                 .map(|f| (f.location.path, f.fingerprint))

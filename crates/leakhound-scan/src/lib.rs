@@ -31,12 +31,13 @@ pub use leakhound_spool::{Findings, SpoolError};
 pub use pipeline::{special_file, ScanError, ScanOptions, Special};
 pub use summary::{Counters, Summary};
 
-use leakhound_assess::places;
 use leakhound_findings::{
     fingerprint, Category, Confidence, Finding, Location, Severity, TableCell,
 };
-use leakhound_inputs::{decode, Problem};
+use leakhound_inputs::decode::{Decoded, Encoding};
+use leakhound_inputs::Problem;
 use leakhound_matcher::{Matcher, RuleIndex};
+use leakhound_tables::places;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -183,17 +184,20 @@ impl Scanner {
     /// Scan one blob of content found at `path` and report each finding. This is the
     /// one entry point for every input kind.
     pub fn scan_blob(&self, path: &str, bytes: &[u8], report: &mut dyn FnMut(Finding)) {
-        self.scan_leaf(path, bytes, report, &mut |_| {});
+        self.scan_leaf(path, &Decoded::new(bytes), report, &mut |_| {});
     }
 
     /// [`Scanner::scan_blob`], also reporting what could not be read.
+    /// The blob's encoding is sniffed and its text decoded at most once, here or where
+    /// it entered (see [`Decoded`]).
     pub(crate) fn scan_leaf(
         &self,
         path: &str,
-        bytes: &[u8],
+        blob: &Decoded<'_>,
         report: &mut dyn FnMut(Finding),
         problem: &mut dyn FnMut(Problem),
     ) {
+        let bytes = blob.bytes();
         self.counters.add_blob(bytes.len() as u64);
         let hash = xxhash_rust::xxh3::xxh3_128(bytes);
         let cell = match self.seen.lock() {
@@ -209,10 +213,10 @@ impl Scanner {
         let mut matched_here = false;
         let result = cell.get_or_init(|| {
             matched_here = true;
-            if leakhound_assess::tables::is_binary_table(path, bytes) {
-                self.match_table_file(path, bytes, hash)
+            if leakhound_tables::is_binary_table(path, bytes) {
+                self.match_table_file(path, blob, hash)
             } else {
-                self.match_blob(bytes, hash)
+                self.match_blob(blob, hash)
             }
         });
         let seen_before = !matched_here
@@ -231,9 +235,9 @@ impl Scanner {
         let cells = (places::is_text_table(path)
             && !result.binary
             && !result.findings.is_empty()
-            && !self.chunked(bytes))
+            && !self.chunked(blob))
         .then(|| {
-            let text = decode::to_utf8(bytes, decode::sniff(bytes));
+            let text = blob.text();
             let offsets: Vec<u64> = result.findings.iter().map(|f| f.offset).collect();
             // One copy of each table and column name, however many cells they hold.
             let mut names: HashMap<String, Arc<str>> = HashMap::new();
@@ -244,7 +248,7 @@ impl Scanner {
                         .or_insert_with_key(|n| Arc::from(n.as_str())),
                 )
             };
-            places::places(path, &text, &offsets)
+            places::places(path, text, &offsets)
                 .into_iter()
                 .map(|p| {
                     p.map(|p| TableCell {
@@ -303,10 +307,10 @@ impl Scanner {
 
     /// A spreadsheet, SQLite or Parquet file, matched cell by cell; if it cannot be
     /// read as tables at all, its bytes are matched as any binary file's are.
-    fn match_table_file(&self, path: &str, bytes: &[u8], hash: u128) -> BlobResult {
-        let read = table_files::scan_tables(self, path, bytes);
+    fn match_table_file(&self, path: &str, blob: &Decoded<'_>, hash: u128) -> BlobResult {
+        let read = table_files::scan_tables(self, path, blob.bytes());
         if read.tables == 0 && !read.problems.is_empty() {
-            let mut result = self.match_blob(bytes, hash);
+            let mut result = self.match_blob(blob, hash);
             result.problems = read
                 .problems
                 .into_iter()
@@ -323,8 +327,8 @@ impl Scanner {
     }
 
     /// Big GBK/UTF-16 blobs are matched in chunks and never decoded whole.
-    fn chunked(&self, bytes: &[u8]) -> bool {
-        decode::sniff(bytes).is_transcoded() && bytes.len() > self.options.transcode_chunk
+    fn chunked(&self, blob: &Decoded<'_>) -> bool {
+        blob.encoding().is_transcoded() && blob.bytes().len() > self.options.transcode_chunk
     }
 
     /// Scan `part`, a run of whole lines of a blob whose other lines are known to hold
@@ -340,7 +344,7 @@ impl Scanner {
         first_offset: u64,
         report: &mut dyn FnMut(Finding),
     ) {
-        let result = self.match_blob(part, 0);
+        let result = self.match_blob(&Decoded::new(part), 0);
         self.emit(
             path,
             &result,
@@ -445,25 +449,24 @@ impl Scanner {
         }
     }
 
-    fn match_blob(&self, bytes: &[u8], hash: u128) -> BlobResult {
-        let encoding = decode::sniff(bytes);
-        let transcoded = encoding.is_transcoded();
-        if transcoded && bytes.len() > self.options.transcode_chunk {
+    fn match_blob(&self, blob: &Decoded<'_>, hash: u128) -> BlobResult {
+        let encoding = blob.encoding();
+        if self.chunked(blob) {
             return BlobResult {
-                findings: chunked::match_transcoded(self, bytes, encoding),
+                findings: chunked::match_transcoded(self, blob.bytes(), encoding),
                 binary: false,
                 content_id: format!("{hash:032x}"),
                 problems: Vec::new(),
             };
         }
-        let text = decode::to_utf8(bytes, encoding);
-        let binary = encoding == decode::Encoding::Binary;
-        let mut matches = self.matcher.scan(&text);
+        let text = blob.text();
+        let binary = encoding == Encoding::Binary;
+        let mut matches = self.matcher.scan(text);
         if binary {
             // Binaries repeat strings (tables, resources): a few findings say enough.
             matches.truncate(self.options.max_binary_findings);
         }
-        let findings = locate::locate(&text, &matches);
+        let findings = locate::locate(text, &matches);
         BlobResult {
             findings,
             binary,
@@ -557,6 +560,7 @@ impl ThingColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leakhound_inputs::decode;
 
     fn scanner() -> Scanner {
         let rules = leakhound_rules::RuleSet::builtin().expect("built-in rules");
@@ -585,6 +589,44 @@ mod tests {
             out.push((f.location.line, f.value.clone()))
         });
         out
+    }
+
+    /// Sniffs and decodes done on this thread while `f` runs.
+    fn work(f: impl FnOnce()) -> (u64, u64) {
+        let (s0, d0) = decode::work_on_this_thread();
+        f();
+        let (s1, d1) = decode::work_on_this_thread();
+        (s1 - s0, d1 - d0)
+    }
+
+    #[test]
+    fn a_blob_is_sniffed_and_decoded_once_however_many_stages_read_it() {
+        let s = scanner();
+        // A GBK table with findings: matched, located, and its cells placed.
+        let csv = "姓名,手机\n张伟,13912345678\n李娜,13812345678\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(csv);
+        let mut cells = Vec::new();
+        let done = work(|| {
+            s.scan_blob("people.csv", &gbk, &mut |f| {
+                cells.push(f.cell.map(|c| c.row))
+            })
+        });
+        assert_eq!(cells, [Some(1), Some(2)], "placed in their rows");
+        assert_eq!(done, (1, 1), "(sniffs, decodes) for one GBK table");
+        let done = work(|| s.scan_blob("notes.txt", b"call 13912345678", &mut |_| {}));
+        assert_eq!(done, (1, 1), "(sniffs, decodes) for one text file");
+        // A copy seen before is not matched again, so not sniffed either.
+        let done = work(|| s.scan_blob("copy/notes.txt", b"call 13912345678", &mut |_| {}));
+        assert_eq!(done, (0, 0), "(sniffs, decodes) for a duplicate");
+        // An encoding decided where the blob entered (git history) is not decided again.
+        let bytes = b"key 13912345678\n".to_vec();
+        let entered = pipeline::Entered::new(&bytes, decode::sniff(&bytes));
+        let done = work(|| {
+            let mut leaves = pipeline::Leaves::entered(&s, Some(entered));
+            leakhound_inputs::archive::expand("x.txt", &bytes, &s.options.limits, &mut leaves);
+            assert_eq!(leaves.findings.len(), 1);
+        });
+        assert_eq!(done, (0, 1), "(sniffs, decodes) after the entry's sniff");
     }
 
     #[test]

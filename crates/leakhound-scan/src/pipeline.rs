@@ -4,6 +4,7 @@ use crate::streamed::STREAM_WINDOW;
 use crate::{Scanner, Summary};
 use leakhound_findings::Finding;
 use leakhound_inputs::archive::{self, Visitor};
+use leakhound_inputs::decode::{Decoded, Encoding};
 use leakhound_inputs::walk::{self, Entry, WalkError, WalkOptions};
 use leakhound_inputs::{read, Limits, Problem};
 use leakhound_spool::{Findings, Spool};
@@ -68,6 +69,33 @@ pub(crate) struct Leaves<'a> {
     /// Where findings go in batches while a file is still being reported, so that a
     /// table with a million findings never holds them all (`None`: kept for the caller).
     spool: Option<&'a Spool>,
+    /// An encoding decided before the blob was expanded: a leaf that is that same
+    /// blob, unchanged (not an archive member), is not sniffed again.
+    entered: Option<Entered>,
+}
+
+/// The encoding decided where a blob entered, and which bytes it is for (their address
+/// and length, compared, never read).
+#[derive(Clone, Copy)]
+pub(crate) struct Entered {
+    at: usize,
+    len: usize,
+    encoding: Encoding,
+}
+
+impl Entered {
+    pub(crate) fn new(bytes: &[u8], encoding: Encoding) -> Entered {
+        Entered {
+            at: bytes.as_ptr() as usize,
+            len: bytes.len(),
+            encoding,
+        }
+    }
+
+    /// The encoding, if `bytes` are the very bytes it was decided for.
+    pub(crate) fn of(&self, bytes: &[u8]) -> Option<Encoding> {
+        (bytes.as_ptr() as usize == self.at && bytes.len() == self.len).then_some(self.encoding)
+    }
 }
 
 /// Findings of one file handed to the spool at a time.
@@ -80,6 +108,15 @@ impl<'a> Leaves<'a> {
             findings: Vec::new(),
             problems: Vec::new(),
             spool: None,
+            entered: None,
+        }
+    }
+
+    /// Leaves of a blob whose encoding is already known.
+    pub(crate) fn entered(scanner: &'a Scanner, entered: Option<Entered>) -> Leaves<'a> {
+        Leaves {
+            entered,
+            ..Leaves::new(scanner)
         }
     }
 
@@ -109,11 +146,15 @@ impl Visitor for Leaves<'_> {
                 spool.push(std::mem::take(findings));
             }
         };
+        let blob = match self.entered.and_then(|e| e.of(bytes)) {
+            Some(encoding) => Decoded::known(bytes, encoding),
+            None => Decoded::new(bytes),
+        };
         self.scanner
-            .scan_leaf(path, bytes, &mut report, &mut |p| problems.push(p));
+            .scan_leaf(path, &blob, &mut report, &mut |p| problems.push(p));
     }
     fn whole(&mut self, path: &str) -> bool {
-        leakhound_assess::tables::is_workbook(path)
+        leakhound_tables::is_workbook(path)
     }
     fn problem(&mut self, problem: Problem) {
         self.problems.push(problem);
@@ -339,8 +380,8 @@ impl Scanner {
                         .take(window)
                         .read_to_end(&mut inner_head);
                     let table = kind == Stream::File
-                        && (leakhound_assess::tables::is_binary_table(&inner, &inner_head)
-                            || leakhound_assess::places::is_text_table(&inner));
+                        && (leakhound_tables::is_binary_table(&inner, &inner_head)
+                            || leakhound_tables::places::is_text_table(&inner));
                     let long = ok.is_ok() && (inner_head.len() as u64) == window;
                     if long && table && !archive::is_archive(&inner_head) {
                         // A long table: decompressed to a private temporary file and

@@ -5,8 +5,8 @@
 //! which sheet or table, column and row it is in.
 
 use crate::{locate, BlobFinding, CellRef, Scanner};
-use leakhound_assess::tables::{self, Table, TableSink};
 use leakhound_inputs::Problem;
+use leakhound_tables::{Table, TableSink};
 
 /// Cells are matched in batches of about this many bytes: few matcher calls, bounded
 /// memory, and a location trace (many coordinate pairs) still seen as one.
@@ -33,7 +33,7 @@ pub(crate) fn scan_tables(scanner: &Scanner, path: &str, bytes: &[u8]) -> TableS
             tables: 0,
         },
     };
-    tables::read_blob(path, bytes, &scanner.options.limits, &mut sink);
+    leakhound_tables::read_blob(path, bytes, &scanner.options.limits, &mut sink);
     sink.out
 }
 

@@ -6,9 +6,9 @@
 use crate::canary::Canary;
 use crate::key::{Draw, Key};
 use crate::TraceError;
-use leakhound_assess::tables::{Table, TableSink};
 use leakhound_assess::{classify, Column, Kind};
 use leakhound_inputs::{Problem, ProblemKind};
+use leakhound_tables::{Table, TableSink};
 use std::io::Write;
 
 /// Counts the rows of the first table, to place canaries before writing.

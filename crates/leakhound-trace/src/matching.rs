@@ -6,8 +6,8 @@ use crate::canary::CanarySet;
 use crate::identifiers::{Key64, Plan};
 use crate::index::Index;
 use crate::key::Key;
-use leakhound_assess::tables::{Table, TableSink};
 use leakhound_inputs::Problem;
+use leakhound_tables::{Table, TableSink};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

@@ -1,8 +1,8 @@
 //! The key is what makes the index useful: the same dump matched with another key
 //! finds nothing, even when the key check is bypassed.
 
-use leakhound_assess::tables::read_blob;
 use leakhound_inputs::Limits;
+use leakhound_tables::read_blob;
 use leakhound_trace::{canary, BuildOptions, CanarySet, Index, IndexBuilder, Key, Matcher};
 
 fn table(n: u64) -> String {

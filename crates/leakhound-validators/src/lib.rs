@@ -15,6 +15,7 @@
 
 mod crypto;
 mod identity;
+pub mod normal;
 mod payment;
 mod token;
 mod vehicle;

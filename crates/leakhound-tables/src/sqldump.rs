@@ -3,7 +3,7 @@
 //! `--inserts`). Column names come from the `INSERT`/`COPY` column list, else from the
 //! table's `CREATE TABLE`, else `column_N`.
 
-use crate::sources::Rows;
+use crate::rows::Rows;
 use std::collections::HashMap;
 
 /// A dump's tables, and a note on statements cut at an unterminated string.

@@ -3,8 +3,8 @@
 //! Excel stored as the float 13800138000.0 is `13800138000`, a date cell is
 //! `2021-08-03`.
 
-use crate::sources::{take_header, Rows};
-use crate::tables::TableSink;
+use crate::rows::{take_header, Rows};
+use crate::table::TableSink;
 use calamine::{Data, Reader};
 
 /// Is this file name a spreadsheet?

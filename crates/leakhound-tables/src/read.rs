@@ -1,34 +1,11 @@
-//! Every source of tables behind one interface: a reader finds the tables in a file, an
-//! archive member, a dump or a live database and hands each, with its rows as they
-//! come, to a [`TableSink`]. `assess` is one sink; `trace index` and `trace match`
-//! are others, so whatever format one reads, all read.
+//! Which reader a source calls for: a file read whole or streamed, an archive's members,
+//! a live database. Every reader hands its tables to the same [`TableSink`].
 
-use crate::{columnar, databases, sources, stream, workbook, AssessError, Meter};
+use crate::databases::{self, DatabaseError};
+use crate::table::{Meter, Table, TableSink};
+use crate::{columnar, sources, stream, workbook};
 use leakhound_inputs::archive::{expand, Visitor};
 use leakhound_inputs::{decode, Limits, Problem, ProblemKind};
-
-/// One table being read. Rows come one at a time so a streamed file or a live table
-/// never sits in memory whole; each row has as many cells as `columns` (missing
-/// cells are empty).
-pub struct Table<'a> {
-    /// File path, `!` for archive members and tables inside a dump or database file,
-    /// or `schema.table` for a live database.
-    pub source: &'a str,
-    /// `csv`, `tsv`, `json`, `jsonl`, `sql`, `sqlite` or `postgres`.
-    pub format: &'static str,
-    /// Column names (header, dotted JSON path, or `column_N`).
-    pub columns: Vec<String>,
-    /// The rows, in order.
-    pub rows: &'a mut dyn Iterator<Item = Vec<String>>,
-}
-
-/// What readers hand tables and problems to.
-pub trait TableSink {
-    /// One table; the sink reads as many rows as it wants.
-    fn table(&mut self, table: Table<'_>);
-    /// Something that could not be read (the rest goes on).
-    fn problem(&mut self, problem: Problem);
-}
 
 /// Read the tables of the file at `path` (shown as `shown`): CSV/TSV files larger
 /// than `stream_above` bytes are streamed in constant memory; anything else is read
@@ -53,7 +30,7 @@ pub fn read_path(
     };
     let mut metered = Metered { inner: sink, meter };
     if let Some(name) = stream::streamable(path, shown, size, stream_above) {
-        return match crate::sources::format_of(&name) {
+        return match sources::format_of(&name) {
             Some("sql") => stream::read_sql_file(path, &name, meter, &mut metered),
             Some("jsonl") => stream::read_jsonl_file(path, &name, meter, &mut metered),
             _ => stream::read_csv_file(path, &name, meter, &mut metered),
@@ -182,7 +159,7 @@ pub fn read_database(
     url: &str,
     sample: Option<u64>,
     sink: &mut dyn TableSink,
-) -> Result<(), AssessError> {
+) -> Result<(), DatabaseError> {
     if url.starts_with("mysql://") || url.starts_with("mariadb://") {
         databases::mysql_tables(url, sample, sink)?;
     } else {
@@ -213,19 +190,6 @@ impl TableSink for Metered<'_> {
     }
 }
 
-impl sources::Rows {
-    /// Hand these rows, named `source`, to a sink.
-    pub(crate) fn hand_to(self, source: &str, sink: &mut dyn TableSink) {
-        let mut rows = self.rows.into_iter();
-        sink.table(Table {
-            source,
-            format: self.format,
-            columns: self.columns,
-            rows: &mut rows,
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +209,21 @@ mod tests {
         fn problem(&mut self, p: Problem) {
             self.problems.push(p);
         }
+    }
+
+    #[test]
+    fn a_table_file_is_sniffed_and_decoded_once() {
+        let utf16: Vec<u8> = "\u{feff}name,phone\nA,13912345678\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let (s0, d0) = decode::work_on_this_thread();
+        let mut c = Collect::default();
+        read_blob("x.csv", &utf16, &Limits::default(), &mut c);
+        let (s1, d1) = decode::work_on_this_thread();
+        assert_eq!(c.tables.len(), 1);
+        assert_eq!(c.tables[0].1, ["name", "phone"]);
+        assert_eq!((s1 - s0, d1 - d0), (1, 1), "(sniffs, decodes)");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! it adds the small zstd C library to the build). Brotli and LZO pages are reported
 //! as unreadable.
 
-use crate::tables::{Table, TableSink};
+use crate::table::{Table, TableSink};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, Row};
 

@@ -1,7 +1,7 @@
 //! Databases as sources of tables: SQLite files (found like any file, also inside
 //! archives) and live PostgreSQL and MySQL/MariaDB servers, read-only.
 
-use crate::tables::{Table, TableSink};
+use crate::table::{Table, TableSink};
 
 /// SQLite files start with this header whatever their name.
 pub(crate) fn is_sqlite(bytes: &[u8]) -> bool {
@@ -309,16 +309,30 @@ fn recover(
 
 use leakhound_inputs::deadline::{within, CONNECT_TIMEOUT, READ_TIMEOUT};
 
+/// Why a live database could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// PostgreSQL refused or could not be reached.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// MySQL or MariaDB refused or could not be reached.
+    #[error("MySQL: {0}")]
+    Mysql(#[from] mysql::Error),
+    /// The server did not answer in time.
+    #[error("the database server did not answer within {0} s (set connect_timeout=N in the URL to wait longer)")]
+    Timeout(u64),
+}
+
 /// A read-only-to-be client, given up on after the URL's `connect_timeout` (10 s when it
 /// has none): the client's own timeout covers the TCP handshake, not a server that
 /// accepts and never answers.
-fn postgres_client(url: &str) -> Result<postgres::Client, crate::AssessError> {
+fn postgres_client(url: &str) -> Result<postgres::Client, DatabaseError> {
     let mut config: postgres::Config = url.parse()?;
     let limit = *config.get_connect_timeout().unwrap_or(&CONNECT_TIMEOUT);
     config.connect_timeout(limit);
     config.keepalives_idle(std::time::Duration::from_secs(60));
     within(limit, move || config.connect(postgres::NoTls))
-        .ok_or(crate::AssessError::Timeout(limit.as_secs()))?
+        .ok_or(DatabaseError::Timeout(limit.as_secs()))?
         .map_err(Into::into)
 }
 
@@ -330,7 +344,7 @@ pub(crate) fn postgres_tables(
     url: &str,
     sample: Option<u64>,
     sink: &mut dyn TableSink,
-) -> Result<(), crate::AssessError> {
+) -> Result<(), DatabaseError> {
     use postgres::fallible_iterator::FallibleIterator;
     let mut client = postgres_client(url)?;
     client.batch_execute("SET default_transaction_read_only = on")?;
@@ -405,7 +419,7 @@ pub(crate) fn mysql_tables(
     url: &str,
     sample: Option<u64>,
     sink: &mut dyn TableSink,
-) -> Result<(), crate::AssessError> {
+) -> Result<(), DatabaseError> {
     use mysql::prelude::Queryable;
     let url = url
         .strip_prefix("mariadb://")
@@ -418,7 +432,7 @@ pub(crate) fn mysql_tables(
         .write_timeout(opts.get_write_timeout().copied().or(Some(READ_TIMEOUT)));
     // The handshake waits for the server's greeting: bounded like PostgreSQL's.
     let mut conn = within(CONNECT_TIMEOUT, move || mysql::Conn::new(opts))
-        .ok_or(crate::AssessError::Timeout(CONNECT_TIMEOUT.as_secs()))??;
+        .ok_or(DatabaseError::Timeout(CONNECT_TIMEOUT.as_secs()))??;
     conn.query_drop("SET SESSION TRANSACTION READ ONLY")?;
     let tables: Vec<(String, String)> = conn.query(
         "SELECT CAST(table_schema AS CHAR), CAST(table_name AS CHAR) FROM information_schema.tables \

@@ -2,8 +2,9 @@
 //! read as a stream: decompressed and decoded on the fly (UTF-8, UTF-16, GBK) and
 //! parsed record by record, so memory does not grow with the file's size.
 
-use crate::tables::{Table, TableSink};
-use crate::{sources, Meter};
+use crate::json::{self, BadLines};
+use crate::table::{Meter, Table, TableSink};
+use crate::{rows, sources};
 use leakhound_inputs::decode;
 use leakhound_inputs::{Problem, ProblemKind};
 use std::io::{BufRead, BufReader, Read};
@@ -12,6 +13,10 @@ use std::path::Path;
 /// Files above this size are streamed by default; smaller ones are read whole (which
 /// also opens archives and SQLite files).
 pub const STREAM_ABOVE: u64 = 64 << 20;
+
+/// JSON Lines records read before a streamed file's columns are fixed (keys that
+/// first appear later are not columns).
+const COLUMN_SAMPLE: usize = 10_000;
 
 /// Bytes looked at to choose the encoding and the delimiter.
 const PEEK: usize = 64 << 10;
@@ -77,7 +82,7 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
         Some(Err(e)) => return sink.problem(problem(format!("not a readable table: {e}"))),
         None => Vec::new(),
     };
-    let header = sources::looks_like_header(&first);
+    let header = rows::looks_like_header(&first);
     let names: Vec<String> = if header {
         first
             .iter()
@@ -246,7 +251,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
             match serde_json::from_str::<serde_json::Value>(&line) {
                 Ok(v) => {
                     let mut cells = Vec::new();
-                    sources::flatten(&v, String::new(), &mut cells);
+                    json::flatten(&v, String::new(), &mut cells);
                     return Some(cells);
                 }
                 Err(e) => bad.note(number, &e),
@@ -254,7 +259,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
         }
     };
     let mut sample = Vec::new();
-    while sample.len() < crate::SAMPLE_ROWS {
+    while sample.len() < COLUMN_SAMPLE {
         match next_record(&mut damage) {
             Some(r) => sample.push(r),
             None => break,
@@ -273,7 +278,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
     let mut rows = sample
         .into_iter()
         .chain(&mut later)
-        .map(|cells| sources::place(cells, &index, width));
+        .map(|cells| json::place(cells, &index, width));
     sink.table(Table {
         source: shown,
         format: "jsonl",
@@ -288,32 +293,6 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
     }
     if let Some(message) = bad.message() {
         sink.problem(problem(message));
-    }
-}
-
-/// Lines of a JSON Lines file that are not JSON: how many, and the first one's error.
-#[derive(Default)]
-pub(crate) struct BadLines {
-    count: u64,
-    first: Option<String>,
-}
-
-impl BadLines {
-    pub(crate) fn note(&mut self, line: u64, error: &serde_json::Error) {
-        self.count += 1;
-        if self.first.is_none() {
-            self.first = Some(format!("line {line}: {error}"));
-        }
-    }
-
-    /// What to report, if any line was bad.
-    pub(crate) fn message(&self) -> Option<String> {
-        let first = self.first.as_ref()?;
-        Some(format!(
-            "{} line{} not JSON, skipped (first: {first})",
-            self.count,
-            if self.count == 1 { " is" } else { "s are" }
-        ))
     }
 }
 

@@ -1,0 +1,175 @@
+//! A value as one identifier, in its normal form: what names the same person or vehicle
+//! however it was typed (`+86 138-0013-8000` and `13800138000` are one number). Cheap
+//! shape tests come before the checksum, because table readers and `assess` try most
+//! cells against every kind.
+//!
+//! These need no column name. The kinds that do (names, addresses, birth dates, a lone
+//! coordinate) are decided in `leakhound-assess`, which knows the column.
+
+use crate::{Validator, Verdict};
+
+fn valid(validator: Validator, s: &str) -> bool {
+    validator.check(s) == Verdict::Valid
+}
+
+/// Only digits and the separators people type into phone and card numbers.
+fn phone_like(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+'))
+}
+
+/// An 18-character Chinese resident ID, upper-cased.
+pub fn resident_id(v: &str) -> Option<String> {
+    if v.len() != 18 {
+        return None;
+    }
+    let s = v.to_ascii_uppercase();
+    valid(Validator::CnResidentId, &s).then_some(s)
+}
+
+/// A unified social credit code, upper-cased.
+pub fn uscc(v: &str) -> Option<String> {
+    if v.len() != 18 {
+        return None;
+    }
+    let s = v.to_ascii_uppercase();
+    valid(Validator::Uscc, &s).then_some(s)
+}
+
+/// A VIN with a valid check digit, upper-cased.
+pub fn vin(v: &str) -> Option<String> {
+    if v.len() != 17 {
+        return None;
+    }
+    let s = v.to_ascii_uppercase();
+    valid(Validator::Vin, &s).then_some(s)
+}
+
+/// A Chinese mobile number as its 11 digits (country code and separators dropped).
+pub fn mobile(v: &str) -> Option<String> {
+    if !(11..=20).contains(&v.len()) || !phone_like(v) {
+        return None;
+    }
+    let digits: String = v
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    let d = digits
+        .strip_prefix("+86")
+        .or_else(|| digits.strip_prefix("0086"))
+        .unwrap_or(&digits);
+    (d.len() == 11 && d.bytes().all(|b| b.is_ascii_digit()) && valid(Validator::CnMobile, d))
+        .then(|| d.to_string())
+}
+
+/// A payment card number as its digits.
+pub fn bank_card(v: &str) -> Option<String> {
+    if !(13..=23).contains(&v.len()) || !phone_like(v) {
+        return None;
+    }
+    let d: String = v.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    ((13..=19).contains(&d.len())
+        && d.bytes().all(|b| b.is_ascii_digit())
+        && valid(Validator::PaymentCard, &d))
+    .then_some(d)
+}
+
+/// An e-mail address, lower-cased.
+pub fn email(v: &str) -> Option<String> {
+    if !v.contains('@') {
+        return None;
+    }
+    let s = v.to_lowercase();
+    valid(Validator::Email, &s).then_some(s)
+}
+
+/// A Chinese licence plate without its separators (`京A·12345` is `京A12345`).
+pub fn plate(v: &str) -> Option<String> {
+    if v.is_ascii() || !(9..=16).contains(&v.len()) {
+        return None;
+    }
+    let s: String = v
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '·' | '-'))
+        .collect();
+    let n = s.chars().count();
+    ((7..=8).contains(&n) && valid(Validator::CnPlate, &s)).then_some(s)
+}
+
+/// A latitude/longitude pair in China, in one value (`31.2304,121.4737`).
+pub fn gps_pair(v: &str) -> Option<String> {
+    if !v.starts_with(|c: char| c.is_ascii_digit() || c == '-') || !v.contains(',') {
+        return None;
+    }
+    valid(Validator::GpsCn, v).then(|| v.to_string())
+}
+
+/// Is `value` (trimmed) one of the identifiers above? A table's first row is data,
+/// not a header, when one of its cells is.
+pub fn is_identifier(value: &str) -> bool {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 200 {
+        return false;
+    }
+    let checks: [fn(&str) -> Option<String>; 8] = [
+        resident_id,
+        uscc,
+        vin,
+        mobile,
+        bank_card,
+        email,
+        plate,
+        gps_pair,
+    ];
+    checks.iter().any(|check| check(v).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_identifier_has_one_normal_form() {
+        assert_eq!(mobile("+86 138-0013-8000").as_deref(), Some("13800138000"));
+        assert_eq!(mobile("0086 13800138000").as_deref(), Some("13800138000"));
+        assert_eq!(mobile("1380013800"), None, "ten digits");
+        assert_eq!(
+            resident_id("11010519491231002x").as_deref(),
+            Some("11010519491231002X")
+        );
+        assert_eq!(
+            resident_id("110105194912310021"),
+            None,
+            "wrong check character"
+        );
+        assert_eq!(bank_card("4111-1111-1111-1112"), None, "Luhn fails");
+        assert_eq!(
+            bank_card("4111-1111-1111-1111").as_deref(),
+            Some("4111111111111111")
+        );
+        assert_eq!(email("Li.Wei@163.COM").as_deref(), Some("li.wei@163.com"));
+        assert_eq!(plate("京A·12345").as_deref(), Some("京A12345"));
+        assert_eq!(plate("JA12345"), None, "no province character");
+        assert_eq!(
+            gps_pair("31.2304,121.4737").as_deref(),
+            Some("31.2304,121.4737")
+        );
+        assert_eq!(gps_pair("31.2304"), None, "one coordinate needs its column");
+    }
+
+    #[test]
+    fn a_header_row_is_not_identifiers() {
+        for header in ["手机号", "身份证", "email", "vin", "plate", "", "  "] {
+            assert!(!is_identifier(header), "{header}");
+        }
+        for value in [
+            " 13912345678 ",
+            "li.wei@163.com",
+            "京A12345",
+            "31.2304,121.4737",
+        ] {
+            assert!(is_identifier(value), "{value}");
+        }
+        assert!(!is_identifier(&"1".repeat(201)));
+    }
+}
