@@ -238,11 +238,81 @@ pub fn in_report_order(findings: &[Finding]) -> bool {
 
 /// Every value found on each (path, line), so a printed line can mask all of them.
 pub struct LineValues<'a> {
-    values: HashMap<(&'a str, u64), Vec<&'a str>>,
+    values: HashMap<(&'a str, u64), Line<'a>>,
     /// The last line shown. Reports go through findings in order, and all findings on
     /// one line show the same masked line: a table row with five values was masked
     /// five times over, once per finding, before this.
     last: RefCell<Option<ShownLine>>,
+}
+
+/// The values found on one line. A minified file or a one-line JSON export can hold
+/// tens of thousands on a line, while each finding shows a window of about 240 bytes of
+/// it: past [`MANY_VALUES`], the values in a window are picked by one automaton pass
+/// over the window instead of trying every value of the line against it (quadratic:
+/// 60,000 values on a 2.5 MB line took minutes).
+struct Line<'a> {
+    values: Vec<&'a str>,
+    /// Built on first use, for lines with many values: the automaton over their first
+    /// lines, and the values as a set.
+    many: std::cell::OnceCell<Option<Many<'a>>>,
+}
+
+/// Values past which a line's values are searched with one automaton.
+const MANY_VALUES: usize = 32;
+
+struct Many<'a> {
+    finder: aho_corasick::AhoCorasick,
+    patterns: Vec<&'a str>,
+    set: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> Line<'a> {
+    fn many(&self) -> Option<&Many<'a>> {
+        self.many
+            .get_or_init(|| {
+                if self.values.len() <= MANY_VALUES {
+                    return None;
+                }
+                let mut patterns: Vec<&str> = self
+                    .values
+                    .iter()
+                    .map(|v| v.lines().next().unwrap_or(""))
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                patterns.sort_unstable();
+                patterns.dedup();
+                let finder = aho_corasick::AhoCorasick::new(&patterns).ok()?;
+                Some(Many {
+                    finder,
+                    patterns,
+                    set: self.values.iter().copied().collect(),
+                })
+            })
+            .as_ref()
+    }
+
+    /// The values that can be masked in `text` (a window of this line): all of them on
+    /// a line with few; those whose first line occurs in `text` on a line with many.
+    /// Masking a value that does not occur in the text changes nothing, so both give
+    /// the same shown line.
+    fn in_window(&self, text: &str) -> (Vec<&'a str>, Option<&Many<'a>>) {
+        match self.many() {
+            None => (self.values.clone(), None),
+            Some(many) => {
+                let mut hit = vec![false; many.patterns.len()];
+                for m in many.finder.find_overlapping_iter(text) {
+                    hit[m.pattern().as_usize()] = true;
+                }
+                let found = many
+                    .patterns
+                    .iter()
+                    .zip(hit)
+                    .filter_map(|(p, h)| h.then_some(*p))
+                    .collect();
+                (found, Some(many))
+            }
+        }
+    }
 }
 
 struct ShownLine {
@@ -256,11 +326,15 @@ struct ShownLine {
 impl<'a> LineValues<'a> {
     /// Index the values of `findings` by line.
     pub fn new(findings: &'a [Finding]) -> LineValues<'a> {
-        let mut values: HashMap<(&str, u64), Vec<&str>> = HashMap::new();
+        let mut values: HashMap<(&str, u64), Line<'a>> = HashMap::new();
         for f in findings {
             values
                 .entry((&f.location.path, f.location.line))
-                .or_default()
+                .or_insert_with(|| Line {
+                    values: Vec::new(),
+                    many: std::cell::OnceCell::new(),
+                })
+                .values
                 .push(&f.value);
         }
         LineValues {
@@ -272,13 +346,16 @@ impl<'a> LineValues<'a> {
     /// The finding's line as it may be printed.
     pub fn shown_line(&self, f: &Finding, reveal: bool) -> Option<String> {
         let text = f.line_text.as_deref()?;
-        let others = self
+        let line = self
             .values
-            .get(&(f.location.path.as_str(), f.location.line))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+            .get(&(f.location.path.as_str(), f.location.line));
+        let (others, many) = line.map(|l| l.in_window(text)).unwrap_or_default();
         // A finding in the index masks exactly its line's values, like its neighbours.
-        let shared = others.contains(&f.value.as_str());
+        let shared = match (many, line) {
+            (Some(many), _) => many.set.contains(f.value.as_str()),
+            (None, Some(l)) => l.values.contains(&f.value.as_str()),
+            (None, None) => false,
+        };
         let mut last = self.last.borrow_mut();
         if let Some(l) = last.as_ref().filter(|_| shared) {
             if l.line == f.location.line
@@ -289,7 +366,7 @@ impl<'a> LineValues<'a> {
                 return l.shown.clone();
             }
         }
-        let shown = f.shown_line(reveal, others);
+        let shown = f.shown_line(reveal, &others);
         if shared {
             *last = Some(ShownLine {
                 path: f.location.path.clone(),
@@ -371,6 +448,38 @@ mod tests {
             triage: None,
             cell: None,
             process: None,
+        }
+    }
+
+    #[test]
+    fn a_line_with_many_values_masks_each_window_as_trying_every_value_would() {
+        // A one-line export: 400 phones (some values containing others, some repeated),
+        // each finding showing its own window of the line.
+        let values: Vec<String> = (0..400)
+            .map(|i| match i % 7 {
+                0 => format!("1391234{:04}", i / 7),
+                1 => format!("1391234{:04}", (i - 1) / 7 + 1),
+                _ => format!("1380013{:04}", i),
+            })
+            .collect();
+        let line: String = values
+            .iter()
+            .map(|v| format!("{{\"m\":\"{v}\"}},"))
+            .collect();
+        let found: Vec<Finding> = values
+            .iter()
+            .map(|v| {
+                let at = line.find(v.as_str()).unwrap_or(0);
+                let window = &line[at.saturating_sub(80)..(at + 160).min(line.len())];
+                on_line(v, 1, window)
+            })
+            .collect();
+        let lines = LineValues::new(&found);
+        let all: Vec<&str> = found.iter().map(|f| f.value.as_str()).collect();
+        for f in &found {
+            let naive = f.shown_line(false, &all);
+            assert_eq!(lines.shown_line(f, false), naive, "{}", f.value);
+            assert!(naive.is_some_and(|n| !n.contains(f.value.as_str())));
         }
     }
 

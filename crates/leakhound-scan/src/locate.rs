@@ -23,6 +23,10 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
     let mut inline: Option<(usize, bool)> = None;
     // The last excerpt, by its byte range: findings on one line share one copy.
     let mut shared: Option<(usize, usize, Arc<str>)> = None;
+    // (line start, offset, characters from the line start to it): the last column.
+    let mut counted: Option<(usize, usize, u64)> = None;
+    // (line start, its end).
+    let mut line_ends: Option<(usize, usize)> = None;
     for m in matches {
         let start = m.start.min(text.len());
         if start >= pos {
@@ -42,23 +46,36 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
                 memchr::memrchr(b'\n', before).map_or(0, |i| i + 1),
             )
         };
-        // Columns count characters, so a GBK file and its UTF-8 twin agree.
-        let column = 1 + text[ls..start]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count() as u64;
+        // Columns count characters, so a GBK file and its UTF-8 twin agree. Counted on
+        // from the previous finding on the same line, not from the line's start: a
+        // one-line export with 60,000 findings would count its line 60,000 times.
+        let (from_at, from_chars) = match counted {
+            Some((line_at, at, chars)) if line_at == ls && at <= start => (at, chars),
+            _ => (ls, 0),
+        };
+        let chars = from_chars + characters(&text[from_at..start]);
+        counted = Some((ls, start, chars));
+        let column = 1 + chars;
         let end = m.end.min(text.len());
+        // Where the line ends, searched once per line (same reason).
+        let line_end = match line_ends {
+            Some((line_at, end_at)) if line_at == ls && start <= end_at => end_at,
+            _ => {
+                let end_at =
+                    memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+                line_ends = Some((ls, end_at));
+                end_at
+            }
+        };
         let inline_allowed = match inline {
             Some((at, marked)) if at == ls => marked,
             _ => {
-                let line_end =
-                    memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
                 let marked = leakhound_suppress::inline_allowed(&text[ls..line_end]);
                 inline = Some((ls, marked));
                 marked
             }
         };
-        let (from, to) = excerpt_range(text, ls, start, end);
+        let (from, to) = excerpt_range(ls, line_end, start, end);
         let line_text = match &shared {
             Some((f, t, line)) if (*f, *t) == (from, to) => Arc::clone(line),
             _ => {
@@ -213,15 +230,13 @@ fn in_string(before: &[u8], after: &[u8]) -> bool {
     if counts[0] % 2 == 1 || counts[1] % 2 == 1 {
         return true;
     }
-    counts[2] % 2 == 1 && {
-        let line_after = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
-        memchr::memchr(b'\'', line_after).is_some()
-    }
+    // A single quote later on the line: the first quote or newline after the value
+    // (not the whole rest of a long line) says.
+    counts[2] % 2 == 1 && memchr::memchr2(b'\'', b'\n', after).is_some_and(|i| after[i] == b'\'')
 }
 
 /// The line holding the value, cut to a readable window around it.
-fn excerpt_range(text: &[u8], line_start: usize, start: usize, end: usize) -> (usize, usize) {
-    let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+fn excerpt_range(line_start: usize, line_end: usize, start: usize, end: usize) -> (usize, usize) {
     let mut from = line_start;
     let mut to = line_end.max(end.min(line_end));
     if to - from > MAX_LINE_TEXT {
@@ -234,6 +249,11 @@ fn excerpt_range(text: &[u8], line_start: usize, start: usize, end: usize) -> (u
         }
     }
     (from, to)
+}
+
+/// Characters in UTF-8 bytes (continuation bytes not counted).
+fn characters(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
 fn excerpt(text: &[u8], from: usize, to: usize) -> String {
@@ -295,6 +315,33 @@ mod tests {
         assert_eq!((out[0].line, out[0].column), (1, 1));
         assert_eq!((out[1].line, out[1].column), (2, 3));
         assert_eq!(&*out[1].line_text, "手机13912345678");
+    }
+
+    #[test]
+    fn columns_and_excerpts_on_a_long_line_are_those_counted_from_its_start() {
+        // One line, multi-byte characters between the values, a second line after.
+        let mut text = String::from("x\n");
+        let mut starts = Vec::new();
+        for i in 0..300 {
+            text.push_str(if i % 3 == 0 { "手机:'" } else { "tel=" });
+            starts.push(text.len());
+            text.push_str(&format!("1391234{i:04}"));
+        }
+        text.push_str("'\nlast 13912340000");
+        starts.push(text.len() - 11);
+        let matches: Vec<RawMatch> = starts.iter().map(|&s| m(s, s + 11)).collect();
+        let out = locate(text.as_bytes(), &matches);
+        for (f, &s) in out.iter().zip(&starts) {
+            let ls = text[..s].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[s..].find('\n').map_or(text.len(), |i| s + i);
+            assert_eq!(f.column, 1 + text[ls..s].chars().count() as u64);
+            let (from, to) = excerpt_range(ls, line_end, s, s + 11);
+            assert_eq!(
+                &*f.line_text,
+                String::from_utf8_lossy(&text.as_bytes()[from..to])
+            );
+        }
+        assert_eq!((out[300].line, out[300].column), (3, 6));
     }
 
     #[test]
