@@ -57,6 +57,9 @@ struct SummaryRecord {
     rows: u64,
     /// People across all tables: a person in two exports counts once.
     distinct_people: u64,
+    /// What the data proves at least, and allows at most (see docs/assess.md).
+    distinct_people_min: u64,
+    distinct_people_max: u64,
     distinct_vehicles: u64,
     unreadable: usize,
 }
@@ -97,7 +100,14 @@ fn stored(t: &TableReport) -> AssessmentRow {
         rows: t.rows,
         distinct_people: t.distinct_people,
         distinct_vehicles: t.distinct_vehicles,
-        detail: serde_json::json!({ "columns": columns, "distinct": t.distinct }).to_string(),
+        detail: serde_json::json!({
+            "columns": columns,
+            "distinct": t.distinct,
+            "distinct_people_min": t.distinct_people_min,
+            "distinct_people_max": t.distinct_people_max,
+            "shared_contacts": t.shared_contacts,
+        })
+        .to_string(),
         ..AssessmentRow::default()
     }
 }
@@ -113,6 +123,8 @@ fn finish(a: &AssessArgs, assessment: Assessment) -> anyhow::Result<u8> {
         tables: totals.tables(),
         rows: totals.rows(),
         distinct_people: totals.people(),
+        distinct_people_min: totals.people_bounds().0,
+        distinct_people_max: totals.people_bounds().1,
         distinct_vehicles: totals.vehicles(),
         unreadable: problems
             .iter()
@@ -150,11 +162,16 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
     for t in tables {
         writeln!(
             out,
-            "{} ({}): {} rows, {} people, {} vehicles",
+            "{} ({}): {} rows, {} people{}, {} vehicles",
             crate::output::safe(&t.source),
             t.format,
             t.rows,
             t.distinct_people,
+            bounds(
+                t.distinct_people,
+                t.distinct_people_min,
+                t.distinct_people_max
+            ),
             t.distinct_vehicles
         )?;
         let width = t
@@ -181,6 +198,20 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
                 c.confidence.unwrap_or("-")
             )?;
         }
+        for c in &t.shared_contacts {
+            let why = match c.reason {
+                "placeholder" => "a placeholder",
+                "several_ids" => "on the rows of several resident IDs",
+                _ => "seen with many other contacts",
+            };
+            writeln!(
+                out,
+                "  shared contact in {}: {} on {} rows ({why}): joins nobody",
+                crate::output::safe(&c.column),
+                crate::output::safe(&c.example),
+                c.rows
+            )?;
+        }
         let plain = t.columns.iter().filter(|c| c.kind.is_none()).count();
         if plain > 0 {
             writeln!(out, "  ({plain} other columns hold nothing sensitive)")?;
@@ -189,7 +220,20 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
     }
     writeln!(
         out,
-        "{} tables, {} rows: {} distinct people and {} distinct vehicles exposed (a person in several tables counts once).",
-        s.tables, s.rows, s.distinct_people, s.distinct_vehicles
+        "{} tables, {} rows: {} distinct people{} and {} distinct vehicles exposed (a person in several tables counts once).",
+        s.tables,
+        s.rows,
+        s.distinct_people,
+        bounds(s.distinct_people, s.distinct_people_min, s.distinct_people_max),
+        s.distinct_vehicles
     )
+}
+
+/// ` (at least 90, at most 120)` when the data leaves room either side of the estimate.
+fn bounds(best: u64, min: u64, max: u64) -> String {
+    if min == best && max == best {
+        String::new()
+    } else {
+        format!(" (at least {min}, at most {max})")
+    }
 }

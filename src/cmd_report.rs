@@ -131,6 +131,12 @@ fn assessed(row: leakhound_store::AssessmentRow) -> AssessedTable {
         format: row.format,
         rows: row.rows,
         distinct_people: row.distinct_people,
+        distinct_people_min: detail["distinct_people_min"]
+            .as_u64()
+            .unwrap_or(row.distinct_people),
+        distinct_people_max: detail["distinct_people_max"]
+            .as_u64()
+            .unwrap_or(row.distinct_people),
         distinct_vehicles: row.distinct_vehicles,
         at: row.at,
         columns,

@@ -11,6 +11,7 @@ mod history;
 mod host;
 mod hostile;
 mod html_report;
+mod people;
 mod precision;
 mod rules_cmd;
 mod scan_files;

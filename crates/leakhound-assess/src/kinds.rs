@@ -107,6 +107,13 @@ impl Kind {
 
     /// Kinds that identify a person, in the order people are keyed by.
     pub const PERSON_KEYS: &'static [Kind] = &[Kind::ResidentId, Kind::Mobile, Kind::Email];
+
+    /// Identifiers that name one person each: two different ones are two people.
+    pub const STRONG: &'static [Kind] = &[Kind::ResidentId];
+
+    /// Identifiers a person can be reached by, and can share (a family's e-mail, a
+    /// dealer's phone): they join rows to a person only where the data ties them to one.
+    pub const CONTACTS: &'static [Kind] = &[Kind::Mobile, Kind::Email];
 }
 
 /// Does the column name suggest `kind`?
@@ -201,6 +208,37 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
                 && v.chars().any(|c| c.is_ascii_alphabetic());
             (n >= 6 && (marker || latin)).then(|| v.to_string())
         }
+    }
+}
+
+/// Is `normal` (a normalised mobile or e-mail) a placeholder typed where the real value
+/// was unknown: `13800000000`, `13800138000`, `test@test.com`? Placeholders stand on
+/// many rows of unrelated people, so they identify no one.
+pub fn is_placeholder(kind: Kind, normal: &str) -> bool {
+    match kind {
+        Kind::Mobile => {
+            let tail = normal.get(3..).unwrap_or("");
+            let same = tail.bytes().all(|b| Some(b) == tail.bytes().next());
+            same || normal == "13800138000"
+        }
+        Kind::Email => {
+            let (local, domain) = normal.rsplit_once('@').unwrap_or(("", normal));
+            const LOCALS: &[&str] = &[
+                "test", "xxx", "null", "none", "noreply", "no-reply", "nobody", "unknown",
+            ];
+            const DOMAINS: &[&str] = &[
+                "test.com",
+                "test.cn",
+                "xxx.com",
+                "abc.com",
+                "a.com",
+                "123.com",
+                "example.com",
+                "example.cn",
+            ];
+            LOCALS.contains(&local) || DOMAINS.contains(&domain)
+        }
+        _ => false,
     }
 }
 

@@ -17,7 +17,7 @@
 mod kinds;
 mod people;
 
-pub use kinds::{check, date_of, header_suggests, recognise, Column, Kind};
+pub use kinds::{check, date_of, header_suggests, is_placeholder, recognise, Column, Kind};
 
 use leakhound_inputs::{Limits, Problem};
 use leakhound_tables::{DatabaseError, Meter, Table, TableSink};
@@ -48,8 +48,18 @@ pub struct TableReport {
     pub format: &'static str,
     /// Data rows (the header is not a row).
     pub rows: u64,
-    /// People: identifiers (resident ID, mobile, e-mail) joined when they share a row.
+    /// People, best estimate: each resident ID one person; phones and e-mail addresses
+    /// belong to the person they are tied to, or are one more person where none is
+    /// (see docs/assess.md, "Counting people").
     pub distinct_people: u64,
+    /// What the data proves at least: the distinct resident IDs (one if only contacts).
+    pub distinct_people_min: u64,
+    /// What the data allows at most: each resident ID, plus each distinct set of
+    /// contacts on a row without one, a different person.
+    pub distinct_people_max: u64,
+    /// Contacts that join nobody: on the rows of several resident IDs, with many other
+    /// contacts, or placeholders. Most rows first, at most [`MAX_SHARED_REPORTED`].
+    pub shared_contacts: Vec<SharedContactReport>,
     /// Distinct VINs.
     pub distinct_vehicles: u64,
     /// Distinct values per kind (resident IDs, phones, plates…).
@@ -57,6 +67,24 @@ pub struct TableReport {
     /// Every column, in order.
     pub columns: Vec<ColumnReport>,
 }
+
+/// A contact value that joins nobody, as reported (masked).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SharedContactReport {
+    /// The column it was found in.
+    pub column: String,
+    /// `mobile` or `email`.
+    pub kind: Kind,
+    /// Rows it is on.
+    pub rows: u64,
+    /// `several_ids`, `many_contacts` or `placeholder`.
+    pub reason: &'static str,
+    /// The value, masked.
+    pub example: String,
+}
+
+/// Shared contacts listed per table.
+pub const MAX_SHARED_REPORTED: usize = 10;
 
 /// People and vehicles across every table assessed, so a person in two exports is
 /// counted once.
@@ -69,9 +97,14 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Distinct people across all tables.
+    /// Distinct people across all tables (best estimate).
     pub fn people(&self) -> u64 {
-        self.people.count() as u64
+        self.people.estimate().best
+    }
+    /// Distinct people across all tables: (at least, at most).
+    pub fn people_bounds(&self) -> (u64, u64) {
+        let e = self.people.estimate();
+        (e.min, e.max)
     }
     /// Distinct vehicles (VINs) across all tables.
     pub fn vehicles(&self) -> u64 {
@@ -264,7 +297,7 @@ impl TableBuilder {
             non_empty: vec![0; width],
             valid: vec![0; width],
             rows: 0,
-            people: people::People::default(),
+            people: people::People::reporting_shared(),
             distinct: HashMap::new(),
         }
     }
@@ -305,7 +338,8 @@ impl TableBuilder {
             return;
         };
         self.rows += 1;
-        let mut ids: Vec<u64> = Vec::new();
+        let mut strong: Vec<u64> = Vec::new();
+        let mut contacts: Vec<(u64, usize, Kind, String)> = Vec::new();
         for (i, cell) in row.iter().enumerate().take(self.names.len()) {
             if cell.trim().is_empty() {
                 continue;
@@ -325,16 +359,27 @@ impl TableBuilder {
                 if kind == Kind::Vin {
                     totals.vehicles.insert(h);
                 }
-                if Kind::PERSON_KEYS.contains(&kind) {
-                    ids.push(h);
+                if Kind::STRONG.contains(&kind) {
+                    strong.push(h);
+                } else if Kind::CONTACTS.contains(&kind) {
+                    contacts.push((h, i, kind, normal));
                 }
             }
             if any {
                 self.valid[i] += 1;
             }
         }
-        self.people.add_row(&ids);
-        totals.people.add_row(&ids);
+        let seen: Vec<people::Seen<'_>> = contacts
+            .iter()
+            .map(|(hash, column, kind, value)| people::Seen {
+                hash: *hash,
+                column: *column,
+                value,
+                placeholder: kinds::is_placeholder(*kind, value),
+            })
+            .collect();
+        self.people.add_row(&strong, &seen);
+        totals.people.add_row(&strong, &seen);
     }
 
     /// The table's report.
@@ -343,6 +388,22 @@ impl TableBuilder {
             self.decide(totals);
         }
         let kinds = self.kinds.unwrap_or_default();
+        let people = self.people.estimate();
+        let mut shared_contacts: Vec<SharedContactReport> = self
+            .people
+            .shared()
+            .filter_map(|(s, rows, reason)| {
+                Some(SharedContactReport {
+                    column: self.names.get(s.column)?.clone(),
+                    kind: kinds.get(s.column).copied().flatten()?.0,
+                    rows: u64::from(rows),
+                    reason,
+                    example: s.masked.clone(),
+                })
+            })
+            .collect();
+        shared_contacts.sort_by_key(|c| std::cmp::Reverse(c.rows));
+        shared_contacts.truncate(MAX_SHARED_REPORTED);
         let columns = self
             .names
             .iter()
@@ -370,7 +431,10 @@ impl TableBuilder {
             source: self.source,
             format: self.format,
             rows: self.rows,
-            distinct_people: self.people.count() as u64,
+            distinct_people: people.best,
+            distinct_people_min: people.min,
+            distinct_people_max: people.max,
+            shared_contacts,
             distinct_vehicles: distinct.get(&Kind::Vin).copied().unwrap_or(0),
             distinct,
             columns,

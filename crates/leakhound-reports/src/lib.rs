@@ -103,8 +103,12 @@ pub struct AssessedTable {
     pub format: String,
     /// Data rows.
     pub rows: u64,
-    /// Distinct people in the table.
+    /// Distinct people in the table (best estimate).
     pub distinct_people: u64,
+    /// What the data proves at least (the estimate, for tables recorded before bounds).
+    pub distinct_people_min: u64,
+    /// What the data allows at most.
+    pub distinct_people_max: u64,
     /// Distinct vehicles in the table.
     pub distinct_vehicles: u64,
     /// When it was assessed, RFC 3339 UTC.
