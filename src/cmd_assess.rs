@@ -119,12 +119,13 @@ fn finish(a: &AssessArgs, assessment: Assessment) -> anyhow::Result<u8> {
         totals,
     } = assessment;
     tables.sort_by(|x, y| x.source.cmp(&y.source));
+    let (people, people_min, people_max) = totals.people();
     let summary = SummaryRecord {
         tables: totals.tables(),
         rows: totals.rows(),
-        distinct_people: totals.people(),
-        distinct_people_min: totals.people_bounds().0,
-        distinct_people_max: totals.people_bounds().1,
+        distinct_people: people,
+        distinct_people_min: people_min,
+        distinct_people_max: people_max,
         distinct_vehicles: totals.vehicles(),
         unreadable: problems
             .iter()

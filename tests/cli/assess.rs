@@ -9,8 +9,13 @@ use std::io::Write;
 
 /// A resident ID with a valid MOD 11-2 check character.
 pub(crate) fn resident_id(seq: u32) -> String {
+    resident_id_in("110105", seq)
+}
+
+/// A resident ID of the region `region` (six digits) with a valid check character.
+pub(crate) fn resident_id_in(region: &str, seq: u32) -> String {
     let body = format!(
-        "110105{}{:02}{:02}{:03}",
+        "{region}{}{:02}{:02}{:03}",
         1970 + seq % 30,
         1 + seq % 12,
         1 + seq % 28,

@@ -97,14 +97,11 @@ pub struct Totals {
 }
 
 impl Totals {
-    /// Distinct people across all tables (best estimate).
-    pub fn people(&self) -> u64 {
-        self.people.estimate().best
-    }
-    /// Distinct people across all tables: (at least, at most).
-    pub fn people_bounds(&self) -> (u64, u64) {
+    /// Distinct people across all tables: (best estimate, at least, at most). Worked
+    /// out afresh from every identifier on each call.
+    pub fn people(&self) -> (u64, u64, u64) {
         let e = self.people.estimate();
-        (e.min, e.max)
+        (e.best, e.min, e.max)
     }
     /// Distinct vehicles (VINs) across all tables.
     pub fn vehicles(&self) -> u64 {

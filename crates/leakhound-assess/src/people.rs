@@ -264,13 +264,18 @@ mod tests {
         }
     }
 
-    fn people(rows: &[(&[u64], &[u64])]) -> Estimate {
+    /// People of rows given as (strong identifiers, contacts).
+    fn added<S: AsRef<[u64]>, C: AsRef<[u64]>>(rows: &[(S, C)]) -> People {
         let mut p = People::reporting_shared();
         for (strong, contacts) in rows {
-            let seen: Vec<Seen<'_>> = contacts.iter().map(|&h| c(h)).collect();
-            p.add_row(strong, &seen);
+            let seen: Vec<Seen<'_>> = contacts.as_ref().iter().map(|&h| c(h)).collect();
+            p.add_row(strong.as_ref(), &seen);
         }
-        p.estimate()
+        p
+    }
+
+    fn people(rows: &[(&[u64], &[u64])]) -> Estimate {
+        added(rows).estimate()
     }
 
     fn is(best: u64, min: u64, max: u64) -> Estimate {
@@ -290,11 +295,7 @@ mod tests {
         let rows: Vec<(Vec<u64>, Vec<u64>)> = (0..2000u64)
             .map(|i| (vec![i], vec![10_000 + i, 99_999]))
             .collect();
-        let mut p = People::reporting_shared();
-        for (s, cs) in &rows {
-            let seen: Vec<Seen<'_>> = cs.iter().map(|&h| c(h)).collect();
-            p.add_row(s, &seen);
-        }
+        let p = added(&rows);
         assert_eq!(p.estimate(), is(2000, 2000, 2000));
         let shared: Vec<_> = p.shared().collect();
         assert_eq!(shared.len(), 1);
@@ -312,13 +313,9 @@ mod tests {
             is(2, 1, 2)
         );
         // One phone with many different e-mails on rows without an ID: shared.
-        let rows: Vec<(&[u64], Vec<u64>)> =
-            (0..10u64).map(|i| (&[][..], vec![7, 100 + i])).collect();
-        let mut p = People::reporting_shared();
-        for (s, cs) in &rows {
-            let seen: Vec<Seen<'_>> = cs.iter().map(|&h| c(h)).collect();
-            p.add_row(s, &seen);
-        }
+        let rows: Vec<(Vec<u64>, Vec<u64>)> =
+            (0..10u64).map(|i| (vec![], vec![7, 100 + i])).collect();
+        let p = added(&rows);
         assert_eq!(p.estimate(), is(10, 1, 10));
         // A person's phone and e-mail on two rows: one person.
         assert_eq!(people(&[(&[], &[10, 20]), (&[], &[20])]), is(1, 1, 2));
