@@ -51,6 +51,13 @@ pub struct ScanArgs {
     /// Largest expansion ratio of a compressed member before it counts as a bomb.
     #[arg(long, value_name = "N", default_value_t = 200)]
     max_ratio: u64,
+    /// One finding per table cell. By default the personal, vehicle and organisation
+    /// values one rule matches in one column of a table (CSV, JSON, SQL dump,
+    /// spreadsheet, database file) are one finding with the cell and distinct counts,
+    /// first and last row and up to five masked examples; secrets are always one
+    /// finding per value.
+    #[arg(long)]
+    each_cell: bool,
     /// No progress bar, no warnings on stderr, no summary in human output.
     #[arg(long, short)]
     quiet: bool,
@@ -154,6 +161,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         },
         allowlist,
         inline_allow: !a.no_inline_allow,
+        each_cell: a.each_cell,
         spill_after: a.spill_after,
         ..ScanOptions::default()
     };

@@ -321,7 +321,7 @@ fn workbook() -> Vec<u8> {
 }
 
 /// `bytes` as the one member `name` of a zip archive.
-fn zipped(name: &str, bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn zipped(name: &str, bytes: &[u8]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     zip.start_file::<_, ()>(name, zip::write::SimpleFileOptions::default())
         .expect("zip entry");
@@ -839,18 +839,26 @@ fn scan_places_every_finding_in_its_table_cell() {
     t.file("crm/mail.zip", zipped("reports/book.xlsx", &xlsx));
     parquet_file(&t.join("crm/lake.parquet"));
 
-    let run = run_in(t.path(), &["scan", "--format", "jsonl", "crm"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.trim().is_empty(),
-        "nothing unreadable: {}",
-        run.stderr
-    );
-    let findings: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let jsonl = |each_cell: bool| -> Vec<Value> {
+        let mut args = vec!["scan", "--format", "jsonl", "crm"];
+        if each_cell {
+            args.push("--each-cell");
+        }
+        let run = run_in(t.path(), &args);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.trim().is_empty(),
+            "nothing unreadable: {}",
+            run.stderr
+        );
+        run.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    };
+    let findings = jsonl(true);
+    // By default each column is one table-level finding, in every format.
+    let columns = jsonl(false);
     let tables = [
         ("crm/customers.csv", "身份证号", "手机号"),
         ("crm/customers.json", "customer.id_card", "customer.mobile"),
@@ -883,7 +891,41 @@ fn scan_places_every_finding_in_its_table_cell() {
         };
         assert_eq!(rows("cn-resident-id", id_column), id_rows, "{table}");
         assert_eq!(rows("cn-mobile", phone_column), phone_rows, "{table}");
+        let column = |rule: &str, column: &str| -> (u64, u64, u64, u64, usize) {
+            let found: Vec<&Value> = columns
+                .iter()
+                .filter(|f| f["rule"] == rule && f["table"]["name"] == table)
+                .collect();
+            assert_eq!(found.len(), 1, "{table} {rule}: {found:?}");
+            let f = found[0];
+            assert_eq!(f["table"]["column"], column, "{table}: {f}");
+            let v = &f["column_values"];
+            let n = |x: &Value| x.as_u64().unwrap_or(0);
+            let examples = v["examples"].as_array().map_or(0, Vec::len);
+            assert!(f["line_text"].is_null(), "{f}");
+            assert_eq!(n(&f["count"]), n(&v["cells"]), "{f}");
+            (
+                n(&v["cells"]),
+                n(&v["distinct"]),
+                n(&v["first_row"]),
+                n(&v["last_row"]),
+                examples,
+            )
+        };
+        assert_eq!(
+            column("cn-resident-id", id_column),
+            (150, 100, 1, 150, 5),
+            "{table}"
+        );
+        let (cells, _, first, last, examples) = column("cn-mobile", phone_column);
+        assert_eq!((cells, first, last, examples), (150, 1, 200, 5), "{table}");
     }
+    assert!(
+        !columns
+            .iter()
+            .any(|f| f.to_string().contains(&resident_id(1))),
+        "examples are masked"
+    );
     // Every finding is in some table: no raw strings of zipped XML or database pages.
     let outside: Vec<&Value> = findings.iter().filter(|f| f["table"].is_null()).collect();
     assert!(outside.is_empty(), "{outside:?}");
@@ -892,6 +934,7 @@ fn scan_places_every_finding_in_its_table_cell() {
         t.path(),
         &[
             "scan",
+            "--each-cell",
             "--color",
             "never",
             "crm/mysql.sql",

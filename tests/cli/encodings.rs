@@ -27,7 +27,7 @@ fn gbk_csv_gives_the_same_findings_as_its_utf8_twin() {
     assert!(!bad);
     let t = Tree::new();
     t.file("utf8.csv", &text).file("gbk.csv", gbk.as_ref());
-    let (found, _) = scan_jsonl(t.path(), &["--reveal"]);
+    let (found, _) = scan_jsonl(t.path(), &["--reveal", "--each-cell"]);
     let utf8: Vec<_> = found
         .iter()
         .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("utf8.csv")))
@@ -53,7 +53,7 @@ fn utf16_with_bom_gives_the_same_findings() {
     t.file("a-utf8.csv", &text)
         .file("b-utf16le.csv", le)
         .file("c-utf16be.csv", be);
-    let (found, _) = scan_jsonl(t.path(), &["--reveal"]);
+    let (found, _) = scan_jsonl(t.path(), &["--reveal", "--each-cell"]);
     let by = |name: &str| -> Vec<String> {
         let v: Vec<_> = found
             .iter()

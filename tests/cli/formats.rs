@@ -133,6 +133,16 @@ fn jsonl_report_snapshot() {
     snapshot_settings(&t).bind(|| insta::assert_snapshot!("jsonl_report", run.stdout));
 }
 
+/// `--each-cell` gives one finding per table cell, as before table-level findings
+/// existed: this snapshot is byte for byte the JSON Lines report of 0.1 (the
+/// `jsonl_report` snapshot before table-level findings).
+#[test]
+fn jsonl_each_cell_report_snapshot() {
+    let t = fixture();
+    let run = run_in(t.path(), &["scan", "--each-cell", "--format", "jsonl", "."]);
+    snapshot_settings(&t).bind(|| insta::assert_snapshot!("jsonl_each_cell_report", run.stdout));
+}
+
 #[test]
 fn csv_report_snapshot() {
     let t = fixture();

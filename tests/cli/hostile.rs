@@ -450,7 +450,7 @@ fn a_stray_quote_does_not_cut_a_table_short() {
         let last = findings
             .iter()
             .filter(|f| f["rule"] == "cn-mobile" && f["table"]["name"] == table)
-            .filter_map(|f| f["table"]["row"].as_u64())
+            .filter_map(|f| f["column_values"]["last_row"].as_u64())
             .max();
         assert_eq!(last, Some(200), "{table}: {findings:?}");
     }
@@ -492,10 +492,12 @@ fn a_sqlite_file_cut_in_half_is_recovered_from_its_pages() {
         .filter(|f| f["rule"] == "cn-resident-id")
         .filter_map(|f| f["table"]["name"].as_str())
         .collect();
-    let found = findings
+    // Table-level findings: the ID cells of each table read or recovered.
+    let found: u64 = findings
         .iter()
         .filter(|f| f["rule"] == "cn-resident-id")
-        .count();
+        .filter_map(|f| f["count"].as_u64())
+        .sum();
     assert!(found > 1300, "{found} IDs found in {ids:?}; {}", run.stderr);
     // assess counts the people in what was read and recovered, and says it is damaged.
     let run = run_in(t.path(), &["assess", "--format", "json", "cut.db"]);
@@ -669,7 +671,7 @@ fn a_long_compressed_table_keeps_its_cell_places() {
         .expect("gzip");
     std::fs::remove_file(t.join("customers.csv")).expect("rm");
     t.file("customers.csv.gz", &gz.stdout);
-    let (findings, run) = scan_jsonl(t.path(), &["customers.csv.gz"]);
+    let (findings, run) = scan_jsonl(t.path(), &["--each-cell", "customers.csv.gz"]);
     let mobiles: Vec<(String, String, u64)> = findings
         .iter()
         .filter(|f| f["rule"] == "cn-mobile")

@@ -3,6 +3,7 @@
 
 mod archives;
 mod assess;
+mod columns;
 mod datastore;
 mod decoys;
 mod encodings;

@@ -58,7 +58,7 @@ fn personal_and_vehicle_data_in_a_csv() {
     );
     let t = Tree::new();
     t.file("customers.csv", &text);
-    let (found, _) = scan_jsonl(t.path(), &["--reveal"]);
+    let (found, _) = scan_jsonl(t.path(), &["--reveal", "--each-cell"]);
     let mut want = vec![
         expect("cn-resident-id", "customers.csv", &text, ID1),
         expect("cn-resident-id", "customers.csv", &text, ID2),

@@ -44,8 +44,15 @@ fn timeless(report: &str) -> String {
 #[test]
 fn every_format_prints_the_same_whether_findings_were_spilled_or_not() {
     let t = tree();
-    for format in ["human", "jsonl", "json", "csv", "sarif", "markdown"] {
-        let args = ["scan", ".", "--format", format, "--color", "never"];
+    // Per cell (many findings), and table-level (column values through the spool).
+    for (format, each_cell) in ["human", "jsonl", "json", "csv", "sarif", "markdown"]
+        .into_iter()
+        .flat_map(|f| [(f, true), (f, false)])
+    {
+        let mut args = vec!["scan", ".", "--format", format, "--color", "never"];
+        if each_cell {
+            args.push("--each-cell");
+        }
         let memory = run_in(t.path(), &args);
         let spilled = run_in(t.path(), &[&args[..], &["--spill-after", "1"]].concat());
         assert_eq!(memory.code, 1, "{format}: {}", memory.stderr);
@@ -60,7 +67,15 @@ fn every_format_prints_the_same_whether_findings_were_spilled_or_not() {
     // Values stay masked on shared lines after the round trip through disk.
     let human = run_in(
         t.path(),
-        &["scan", ".", "--color", "never", "--spill-after", "1"],
+        &[
+            "scan",
+            ".",
+            "--each-cell",
+            "--color",
+            "never",
+            "--spill-after",
+            "1",
+        ],
     );
     assert!(!human.stdout.contains(values::ID1), "{}", human.stdout);
     assert!(!human.stdout.contains(values::MOBILE), "{}", human.stdout);
@@ -74,7 +89,7 @@ fn every_format_prints_the_same_whether_findings_were_spilled_or_not() {
 #[test]
 fn a_baseline_applies_to_spilled_findings_and_counts_them() {
     let t = tree();
-    let first = run_in(t.path(), &["scan", ".", "--format", "jsonl"]);
+    let first = run_in(t.path(), &["scan", ".", "--each-cell", "--format", "jsonl"]);
     let total = first.stdout.lines().count();
     assert!(total > 80, "{}", first.stdout);
     t.file("baseline.jsonl", &first.stdout);
@@ -86,6 +101,7 @@ fn a_baseline_applies_to_spilled_findings_and_counts_them() {
             ".",
             "--format",
             "json",
+            "--each-cell",
             "--spill-after",
             "3",
             "--baseline",

@@ -485,6 +485,7 @@ fn host_finding(
         triage: None,
         cell: None,
         process: None,
+        column_values: None,
     }
 }
 

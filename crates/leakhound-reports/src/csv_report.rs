@@ -63,7 +63,10 @@ fn row(
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     // Every cell is guarded: paths, rule names from a user's rule file, authors and
     // lines all come from the input.
-    let line = lines.shown_line(f, reveal).unwrap_or_default();
+    // A table-level finding has no line of its own: its column is described instead.
+    let line = crate::column::describe(f, reveal)
+        .or_else(|| lines.shown_line(f, reveal))
+        .unwrap_or_default();
     let value = f.shown_value(reveal);
     let record = [
         f.severity.as_str(),

@@ -58,10 +58,12 @@ pub(crate) fn write(
                 writeln!(buf, "{}", paint(o, "1", &for_terminal(&f.location.path)))?;
                 current = Some(&f.location.path);
             }
-            let count = f
-                .count
-                .map(|c| format!(" ({c} points)"))
-                .unwrap_or_default();
+            let count = match (f.count, &f.column_values) {
+                (Some(1), Some(_)) => " (1 cell)".to_string(),
+                (Some(c), Some(_)) => format!(" ({c} cells)"),
+                (Some(c), None) => format!(" ({c} points)"),
+                (None, _) => String::new(),
+            };
             writeln!(
                 buf,
                 "  {:>5}:{:<4} {} {} {}{} [{}]",
@@ -84,7 +86,10 @@ pub(crate) fn write(
                     writeln!(buf, "{}", paint(o, "2", &format!("              {line}")))?;
                 }
             }
-            if let Some(c) = &f.cell {
+            if let Some(column) = crate::column::describe(f, o.reveal) {
+                let line = format!("              {column}");
+                writeln!(buf, "{}", paint(o, "2", &for_terminal(&line)))?;
+            } else if let Some(c) = &f.cell {
                 // A dump or database holds several tables: name the one the row is in.
                 let table = c
                     .name

@@ -63,6 +63,9 @@ pub(crate) struct Record<'a> {
     // CSV/TSV files only: `{"name", "column", "row"}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     table: Option<&'a leakhound_findings::TableCell>,
+    // Table-level findings only: cells, distinct, first_row, last_row, examples.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column_values: Option<crate::column::ShownColumn>,
 }
 
 fn is_absent(v: &Option<Option<&str>>) -> bool {
@@ -110,6 +113,7 @@ impl<'a> Record<'a> {
             reappeared: f.triage.as_ref().map(|t| t.reappeared),
             process: f.process.as_deref(),
             table: f.cell.as_deref(),
+            column_values: crate::column::shown(f, reveal),
         }
     }
 }

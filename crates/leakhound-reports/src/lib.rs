@@ -10,6 +10,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod column;
 mod csv_report;
 mod exposure;
 mod html;

@@ -83,6 +83,10 @@ pub(crate) fn write(
                     cell(&c.author)
                 )
             });
+        let value = match crate::column::describe(f, o.reveal) {
+            Some(column) => code(&column),
+            None => code(&f.shown_value(o.reveal)),
+        };
         writeln!(
             out,
             "| {} | `{}` | `{}:{}` | `{}` | {} | {} |",
@@ -90,7 +94,7 @@ pub(crate) fn write(
             f.rule,
             code(&f.location.path),
             f.location.line,
-            code(&f.shown_value(o.reveal)),
+            value,
             status,
             commit
         )?;

@@ -206,6 +206,7 @@ mod tests {
                     triage: None,
                     cell: None,
                     process: None,
+                    column_values: None,
                 });
             }
         }

@@ -119,6 +119,9 @@ struct ResultProperties<'a> {
     /// CSV/TSV files: the table, column and row.
     #[serde(skip_serializing_if = "Option::is_none")]
     table: Option<&'a leakhound_findings::TableCell>,
+    /// Table-level findings: how many cells and distinct values, which rows, examples.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column_values: Option<crate::column::ShownColumn>,
 }
 
 #[derive(Serialize)]
@@ -255,7 +258,10 @@ fn result<'a>(
         rule_index: rule_index.get(&*f.rule).copied().unwrap_or(0),
         level: level(f.severity),
         message: Text {
-            text: format!("{}: {}", f.name, f.shown_value(reveal)),
+            text: match crate::column::describe(f, reveal) {
+                Some(column) => format!("{}: {column}", f.name),
+                None => format!("{}: {}", f.name, f.shown_value(reveal)),
+            },
         },
         locations: vec![Location {
             physical_location: PhysicalLocation {
@@ -277,6 +283,7 @@ fn result<'a>(
             triage: f.triage.as_deref(),
             process: f.process.as_deref(),
             table: f.cell.as_deref(),
+            column_values: crate::column::shown(f, reveal),
             git: f.git.as_deref(),
         },
     }

@@ -112,6 +112,8 @@ mod tests {
             matcher,
             ScanOptions {
                 transcode_chunk: chunk,
+                // Matching windows is under test, not the table-level findings.
+                each_cell: true,
                 ..ScanOptions::default()
             },
         )

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod chunked;
+mod columns;
 mod history;
 mod locate;
 mod pipeline;
@@ -384,6 +385,7 @@ impl Scanner {
             })
             .flatten();
         let mut thing_columns = ThingColumns::default();
+        let mut columns = (!self.options.each_cell).then(columns::Columns::default);
         for (n, bf) in result.findings.iter().enumerate() {
             let rule = match contributors {
                 Some((email, contributor)) if bf.rule == email => contributor,
@@ -421,8 +423,7 @@ impl Scanner {
                     .map(|c| thing_columns.names_a_thing(&c.column)),
             };
             let (severity, confidence) = grade(info, bf, place);
-            self.counters.add_finding();
-            report(Finding {
+            let finding = Finding {
                 rule: Arc::clone(&info.id),
                 name: Arc::clone(&info.name),
                 category: info.category,
@@ -445,7 +446,20 @@ impl Scanner {
                 triage: None,
                 cell,
                 process: None,
-            });
+                column_values: None,
+            };
+            let own = match &mut columns {
+                Some(c) => c.take(finding),
+                None => Some(finding),
+            };
+            if let Some(f) = own {
+                self.counters.add_finding();
+                report(f);
+            }
+        }
+        for f in columns.into_iter().flat_map(columns::Columns::finish) {
+            self.counters.add_finding();
+            report(f);
         }
     }
 
@@ -608,10 +622,15 @@ mod tests {
         let mut cells = Vec::new();
         let done = work(|| {
             s.scan_blob("people.csv", &gbk, &mut |f| {
-                cells.push(f.cell.map(|c| c.row))
+                let last = f.column_values.map(|v| v.last_row);
+                cells.push((f.cell.map(|c| c.row), last, f.count))
             })
         });
-        assert_eq!(cells, [Some(1), Some(2)], "placed in their rows");
+        assert_eq!(
+            cells,
+            [(Some(1), Some(2), Some(2))],
+            "placed in their rows, one table-level finding"
+        );
         assert_eq!(done, (1, 1), "(sniffs, decodes) for one GBK table");
         let done = work(|| s.scan_blob("notes.txt", b"call 13912345678", &mut |_| {}));
         assert_eq!(done, (1, 1), "(sniffs, decodes) for one text file");

@@ -32,6 +32,9 @@ pub struct ScanOptions {
     /// Findings held in memory before sorted runs of them go to a temporary file
     /// (see leakhound-spool): past it, memory stops growing with the findings.
     pub spill_after: usize,
+    /// One finding per table cell, as before table-level findings (`--each-cell`);
+    /// otherwise a column's personal and vehicle values are one finding.
+    pub each_cell: bool,
 }
 
 impl Default for ScanOptions {
@@ -44,6 +47,7 @@ impl Default for ScanOptions {
             allowlist: None,
             inline_allow: true,
             spill_after: leakhound_spool::DEFAULT_BUDGET,
+            each_cell: false,
         }
     }
 }
@@ -536,6 +540,8 @@ mod tests {
         let rules = leakhound_rules::RuleSet::builtin().unwrap();
         let options = ScanOptions {
             spill_after,
+            // Many findings from one file: one per cell.
+            each_cell: true,
             ..ScanOptions::default()
         };
         let scanner = Scanner::new(leakhound_matcher::Matcher::new(&rules).unwrap(), options);

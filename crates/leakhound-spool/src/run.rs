@@ -6,7 +6,8 @@
 
 use crate::SpoolError;
 use leakhound_findings::{
-    Category, Confidence, Finding, GitOrigin, Location, ProcessRef, Severity, TableCell, Triage,
+    Category, ColumnValues, Confidence, Finding, GitOrigin, Location, ProcessRef, Severity,
+    TableCell, Triage,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -41,6 +42,24 @@ struct Cell<'a> {
     row: u64,
 }
 
+/// A table-level finding's column (see [`ColumnValues`]), as written.
+#[derive(Serialize)]
+struct ValuesOut<'a> {
+    distinct: u64,
+    last_row: u64,
+    examples: &'a [String],
+    keys: &'a [u64],
+}
+
+/// [`ValuesOut`] read back.
+#[derive(Deserialize)]
+struct ValuesIn {
+    distinct: u64,
+    last_row: u64,
+    examples: Vec<String>,
+    keys: Vec<u64>,
+}
+
 /// A finding as written. `Finding` itself is not `Serialize`, so that no report can
 /// print a raw value by serialising it.
 #[derive(Serialize)]
@@ -65,6 +84,7 @@ struct Out<'a> {
     git: Option<&'a GitOrigin>,
     triage: Option<&'a Triage>,
     process: Option<&'a ProcessRef>,
+    column_values: Option<ValuesOut<'a>>,
 }
 
 /// A finding as read back; the fields in [`Out`]'s order (postcard has no field names).
@@ -97,6 +117,7 @@ struct In<'a> {
     git: Option<Box<GitOrigin>>,
     triage: Option<Box<Triage>>,
     process: Option<Box<ProcessRef>>,
+    column_values: Option<ValuesIn>,
 }
 
 /// The writer's side of [`Shared`] and [`Line`]. Keys are owned, so that a run can
@@ -154,6 +175,12 @@ impl Encoder {
             git: f.git.as_deref(),
             triage: f.triage.as_deref(),
             process: f.process.as_deref(),
+            column_values: f.column_values.as_deref().map(|v| ValuesOut {
+                distinct: v.distinct,
+                last_row: v.last_row,
+                examples: &v.examples,
+                keys: &v.keys,
+            }),
         }
     }
 }
@@ -391,6 +418,14 @@ fn decode(
         triage: r.triage,
         cell,
         process: r.process,
+        column_values: r.column_values.map(|v| {
+            Box::new(ColumnValues {
+                distinct: v.distinct,
+                last_row: v.last_row,
+                examples: v.examples,
+                keys: v.keys,
+            })
+        }),
     })
 }
 

@@ -1,7 +1,7 @@
 use super::*;
 use leakhound_findings::{
-    fingerprint, CommitRef, Confidence, GitOrigin, Location, ProcessRef, Reach, Status, TableCell,
-    Triage,
+    fingerprint, ColumnValues, CommitRef, Confidence, GitOrigin, Location, ProcessRef, Reach,
+    Status, TableCell, Triage,
 };
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -34,6 +34,7 @@ fn finding(path: &str, line: u64, column: u64, rule: &str, value: &str) -> Findi
         triage: None,
         cell: None,
         process: None,
+        column_values: None,
     }
 }
 
@@ -76,6 +77,12 @@ fn full() -> Finding {
         cmdline: "xmrig -o stratum+tcp://pool".into(),
         started: "2026-11-26T00:00:00Z".into(),
         cpu_percent: 97.5,
+    }));
+    f.column_values = Some(Box::new(ColumnValues {
+        distinct: 2,
+        last_row: 9,
+        examples: vec!["110105199003072316".into(), "11010519491231002X".into()],
+        keys: vec![3, u64::MAX],
     }));
     f
 }

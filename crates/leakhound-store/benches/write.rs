@@ -45,6 +45,7 @@ fn findings(n: usize) -> Vec<Finding> {
                 triage: None,
                 cell: None,
                 process: None,
+                column_values: None,
             }
         })
         .collect()

@@ -345,30 +345,32 @@ fn record_in(
         let cpaths = commit(|c| &c.path);
         let removed: Vec<Option<&str>> = chunk.iter().map(|l| l.removed).collect();
         let reach: Vec<Option<&str>> = chunk.iter().map(|l| l.reach).collect();
+        let columns: Vec<Option<&str>> = chunk.iter().map(|l| l.column_values.as_deref()).collect();
         // Places and this scan's sightings of them in one statement: no row travels
         // back to the client.
         tx.execute(
             "WITH placed AS (\
              INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
              repository, commit_id, author, email, commit_date, commit_path, removed, reach, \
-             first_scan, last_scan) \
+             column_values, first_scan, last_scan) \
              SELECT u.fp, u.place, u.path, u.line, u.col, u.line_text, u.blob, u.repository, \
              u.commit_id, u.author, u.email, u.commit_date, u.commit_path, u.removed, u.reach, \
-             $16, $16 \
+             u.column_values, $16, $16 \
              FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
              $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-             $12::text[], $13::text[], $14::text[], $15::text[]) \
+             $12::text[], $13::text[], $14::text[], $15::text[], $17::text[]) \
              AS u (fp, place, path, line, col, line_text, blob, repository, commit_id, author, \
-             email, commit_date, commit_path, removed, reach) \
+             email, commit_date, commit_path, removed, reach, column_values) \
              ON CONFLICT (fingerprint, place) DO UPDATE SET path = EXCLUDED.path, \
              line = EXCLUDED.line, col = EXCLUDED.col, line_text = EXCLUDED.line_text, \
-             blob = EXCLUDED.blob, removed = EXCLUDED.removed, last_scan = EXCLUDED.last_scan \
+             blob = EXCLUDED.blob, removed = EXCLUDED.removed, last_scan = EXCLUDED.last_scan, \
+             column_values = EXCLUDED.column_values \
              RETURNING id) \
              INSERT INTO sightings (scan_id, location_id) SELECT $16, id FROM placed \
              ON CONFLICT DO NOTHING",
             &[
                 &fps, &places, &paths, &lines, &cols, &texts, &blobs, &repos, &ids, &authors,
-                &emails, &dates, &cpaths, &removed, &reach, &scan_id,
+                &emails, &dates, &cpaths, &removed, &reach, &scan_id, &columns,
             ],
         )?;
     }

@@ -1,7 +1,8 @@
 //! What goes in and comes out of a store, independent of the database behind it.
 
 use leakhound_findings::{
-    Category, CommitRef, Finding, GitOrigin, LineValues, Location, Reach, Status, Triage,
+    Category, ColumnValues, CommitRef, Finding, GitOrigin, LineValues, Location, Reach, Status,
+    TableCell, Triage,
 };
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -185,6 +186,79 @@ pub(crate) struct LocationRow<'a> {
     pub commit: Option<&'a CommitRef>,
     pub removed: Option<&'a str>,
     pub reach: Option<&'static str>,
+    /// A table-level finding's column ([`StoredColumn`] as JSON).
+    pub column_values: Option<String>,
+}
+
+/// A table-level finding's column as stored: examples masked, value keys in hex
+/// (16 digits each) so reports from the store count distinct identifiers exactly.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredColumn {
+    table: String,
+    column: String,
+    first_row: u64,
+    last_row: u64,
+    cells: u64,
+    distinct: u64,
+    examples: Vec<String>,
+    keys: String,
+}
+
+impl StoredColumn {
+    fn of(f: &Finding) -> Option<String> {
+        let v = f.column_values.as_deref()?;
+        let cell = f.cell.as_deref()?;
+        let mut keys = String::with_capacity(v.keys.len() * 16);
+        for k in &v.keys {
+            keys.push_str(&format!("{k:016x}"));
+        }
+        let stored = StoredColumn {
+            table: text(&cell.name).into_owned(),
+            column: text(&cell.column).into_owned(),
+            first_row: cell.row,
+            last_row: v.last_row,
+            cells: f.count.unwrap_or(0),
+            distinct: v.distinct,
+            examples: v
+                .shown_examples(false)
+                .iter()
+                .map(|e| text(e).into_owned())
+                .collect(),
+            keys,
+        };
+        serde_json::to_string(&stored).ok()
+    }
+
+    /// The finding's cell, cell count and column values, from the stored JSON.
+    fn parse(json: &str) -> Result<(TableCell, u64, ColumnValues), crate::StoreError> {
+        let bad = |what: &str| crate::StoreError::Corrupt(format!("column values: {what}"));
+        let s: StoredColumn = serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
+        let keys = s
+            .keys
+            .as_bytes()
+            .chunks(16)
+            .map(|hex| {
+                std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u64::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| bad("a key is not hex"))
+            })
+            .collect::<Result<Vec<u64>, _>>()?;
+        Ok((
+            TableCell {
+                name: Arc::from(s.table),
+                column: Arc::from(s.column),
+                row: s.first_row,
+            },
+            s.cells,
+            ColumnValues {
+                distinct: s.distinct,
+                last_row: s.last_row,
+                examples: s.examples,
+                keys,
+            },
+        ))
+    }
 }
 
 /// A scan's findings as rows: one per fingerprint, one per (fingerprint, place), both
@@ -261,6 +335,7 @@ impl<'a> Batch<'a> {
                     commit: f.git.as_ref().and_then(|g| g.commit.as_ref()),
                     removed: f.git.as_ref().and_then(|g| g.removed.as_deref()),
                     reach: f.git.as_ref().map(|g| reach_word(g.reach)),
+                    column_values: StoredColumn::of(f),
                 }
             })
             .collect();
@@ -304,7 +379,7 @@ pub(crate) const SELECT_COLUMNS: &str = "f.fingerprint, f.rule, f.name, f.catego
      f.severity, f.confidence, f.masked, f.validator, f.first_seen, f.last_seen, \
      f.first_scan, f.status, f.comment, l.path, l.line, l.col, l.line_text, l.blob, \
      l.repository, l.commit_id, l.author, l.email, l.commit_date, l.commit_path, \
-     l.removed, l.reach, l.first_scan, l.reappeared";
+     l.removed, l.reach, l.first_scan, l.reappeared, l.column_values";
 
 /// The query for `filter`, with `?` placeholders (PostgreSQL numbers them).
 pub(crate) fn select_findings(filter: &Filter) -> (String, Vec<Param>) {
@@ -400,6 +475,13 @@ impl Row {
         let line = u64::try_from(self.int(14)).unwrap_or(0);
         let column = u64::try_from(self.int(15)).unwrap_or(0);
         let reappeared = self.int(27) != 0;
+        let (cell, count, column_values) = match self.text(28) {
+            Some(json) => {
+                let (cell, cells, values) = StoredColumn::parse(&json)?;
+                (Some(Box::new(cell)), Some(cells), Some(Box::new(values)))
+            }
+            None => (None, None, None),
+        };
         let blob = self.text(17).unwrap_or_default();
         let commit_id = self.text(19);
         let commit = commit_id.map(|id| CommitRef {
@@ -436,12 +518,13 @@ impl Row {
                 offset: 0,
             },
             line_text: self.text(16).map(Arc::from),
-            count: None,
+            count,
             blob: blob.into(),
             binary: false,
             git,
-            cell: None,
+            cell,
             process: None,
+            column_values,
             triage: Some(Box::new(Triage {
                 first_seen: self.text(8).unwrap_or_default(),
                 last_seen: self.text(9).unwrap_or_default(),

@@ -113,6 +113,9 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     );
     CREATE INDEX assessments_source ON assessments (source, id);",
+    // 3: table-level findings (one column's values for one rule): the table, column,
+    // rows, cell and distinct counts, masked examples and value keys, as JSON.
+    "ALTER TABLE locations ADD COLUMN column_values TEXT;",
 ];
 
 /// The newest schema version this binary knows.

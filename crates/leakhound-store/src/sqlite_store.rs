@@ -184,7 +184,8 @@ impl Sqlite {
              CREATE TEMP TABLE IF NOT EXISTS scan_locations (
                 fingerprint TEXT, place TEXT, path TEXT, line INTEGER, col INTEGER,
                 line_text TEXT, blob TEXT, repository TEXT, commit_id TEXT, author TEXT,
-                email TEXT, commit_date TEXT, commit_path TEXT, removed TEXT, reach TEXT);
+                email TEXT, commit_date TEXT, commit_path TEXT, removed TEXT, reach TEXT,
+                column_values TEXT);
              DELETE FROM temp.scan_findings;
              DELETE FROM temp.scan_locations;",
         )
@@ -211,7 +212,7 @@ impl Sqlite {
             let mut put = tx
                 .prepare_cached(
                     "INSERT INTO temp.scan_locations VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )
                 .map_err(&err)?;
             for l in &batch.locations {
@@ -232,6 +233,7 @@ impl Sqlite {
                     c.map(|c| &c.path),
                     l.removed,
                     l.reach,
+                    l.column_values,
                 ])
                 .map_err(&err)?;
             }
@@ -251,13 +253,15 @@ impl Sqlite {
         tx.execute(
             "INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
              repository, commit_id, author, email, commit_date, commit_path, removed, reach, \
-             first_scan, last_scan) \
+             column_values, first_scan, last_scan) \
              SELECT fingerprint, place, path, line, col, line_text, blob, repository, \
-             commit_id, author, email, commit_date, commit_path, removed, reach, ?1, ?1 \
+             commit_id, author, email, commit_date, commit_path, removed, reach, \
+             column_values, ?1, ?1 \
              FROM temp.scan_locations WHERE true \
              ON CONFLICT (fingerprint, place) DO UPDATE SET path = excluded.path, \
              line = excluded.line, col = excluded.col, line_text = excluded.line_text, \
-             blob = excluded.blob, removed = excluded.removed, last_scan = excluded.last_scan",
+             blob = excluded.blob, removed = excluded.removed, last_scan = excluded.last_scan, \
+             column_values = excluded.column_values",
             params![scan_id],
         )
         .map_err(&err)?;

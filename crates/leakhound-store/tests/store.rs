@@ -41,6 +41,7 @@ fn finding(rule: &str, value: &str, path: &str, line: u64) -> Finding {
         triage: None,
         cell: None,
         process: None,
+        column_values: None,
     }
 }
 
@@ -559,11 +560,14 @@ fn a_store_from_before_assessments_is_migrated_and_keeps_its_findings() {
     // Make it a version-1 store, as the previous release left it.
     {
         let c = rusqlite::Connection::open(&s.spec).expect("sqlite");
-        c.execute_batch("DROP TABLE assessments; DELETE FROM leakhound_schema WHERE version > 1;")
-            .expect("downgrade");
+        c.execute_batch(
+            "DROP TABLE assessments; ALTER TABLE locations DROP COLUMN column_values; \
+             DELETE FROM leakhound_schema WHERE version > 1;",
+        )
+        .expect("downgrade");
     }
     let mut store = Store::open(&s.spec).expect("reopen migrates");
-    assert_eq!(store.schema_version().expect("version"), 2);
+    assert_eq!(store.schema_version().expect("version"), 3);
     assert_eq!(count(&mut store), (1, 1));
     store
         .record_assessments(&[assessed("a.csv", 1, 1)])

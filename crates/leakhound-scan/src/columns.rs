@@ -1,0 +1,195 @@
+//! Table-level findings: the personal, vehicle and organisation values one rule
+//! matched in one column of one table become one finding, with how many cells, how
+//! many distinct values, the first and last row and a few examples. A customer export
+//! of 100,000 rows is six things to triage (one per identifier column), not 600,000,
+//! and the column's size is what a responder reports. Secrets stay one finding per
+//! value: each key is revoked on its own. `scan --each-cell` turns this off.
+
+use leakhound_findings::{
+    column_fingerprint, value_key, Category, ColumnValues, Finding, MAX_EXAMPLES,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Whether a finding joins its column's table-level finding.
+fn joins(f: &Finding) -> bool {
+    f.cell.is_some()
+        // A location trace already counts its points.
+        && f.count.is_none()
+        && matches!(
+            f.category,
+            Category::Personal | Category::Vehicle | Category::Organisation
+        )
+}
+
+/// Table, column and rule: what a table-level finding is about.
+type ColumnKey = (Arc<str>, Arc<str>, Arc<str>);
+
+/// One column's cells for one rule, gathered while a blob's findings are emitted.
+struct Column {
+    /// The first cell's finding, which becomes the table-level finding.
+    first: Finding,
+    cells: u64,
+    last_row: u64,
+    keys: HashSet<u64>,
+    examples: Vec<String>,
+}
+
+/// The table-level findings of one blob, in the order their columns were first met.
+#[derive(Default)]
+pub(crate) struct Columns {
+    index: HashMap<ColumnKey, usize>,
+    columns: Vec<Column>,
+}
+
+impl Columns {
+    /// Take `f` into its column, or give it back when it stays a finding of its own.
+    pub(crate) fn take(&mut self, f: Finding) -> Option<Finding> {
+        if !joins(&f) {
+            return Some(f);
+        }
+        let Some(cell) = f.cell.as_deref() else {
+            return Some(f);
+        };
+        let key = (
+            Arc::clone(&cell.name),
+            Arc::clone(&cell.column),
+            Arc::clone(&f.rule),
+        );
+        let row = cell.row;
+        let value_key = value_key(&f.fingerprint);
+        let at = *self.index.entry(key).or_insert_with(|| {
+            self.columns.push(Column {
+                first: f.clone(),
+                cells: 0,
+                last_row: row,
+                keys: HashSet::new(),
+                examples: Vec::new(),
+            });
+            self.columns.len() - 1
+        });
+        let Some(column) = self.columns.get_mut(at) else {
+            return Some(f);
+        };
+        column.cells += 1;
+        column.last_row = column.last_row.max(row);
+        // The column's grade is its strongest cell's.
+        column.first.severity = column.first.severity.max(f.severity);
+        column.first.confidence = column.first.confidence.max(f.confidence);
+        if column.keys.insert(value_key) && column.examples.len() < MAX_EXAMPLES {
+            column.examples.push(f.value);
+        }
+        None
+    }
+
+    /// The table-level findings, one per (table, column, rule).
+    pub(crate) fn finish(self) -> impl Iterator<Item = Finding> {
+        self.columns.into_iter().map(|c| {
+            let mut f = c.first;
+            let (table, column) = match f.cell.as_deref() {
+                Some(cell) => (cell.name.to_string(), cell.column.to_string()),
+                None => (String::new(), String::new()),
+            };
+            f.fingerprint = column_fingerprint(&f.rule, &table, &column);
+            // The row's other values are not findings of their own any more, so the
+            // line could not be masked around them: the examples say what it holds.
+            f.line_text = None;
+            f.count = Some(c.cells);
+            let mut keys: Vec<u64> = c.keys.into_iter().collect();
+            keys.sort_unstable();
+            f.column_values = Some(Box::new(ColumnValues {
+                distinct: keys.len() as u64,
+                last_row: c.last_row,
+                examples: c.examples,
+                keys,
+            }));
+            f
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use leakhound_findings::{fingerprint, Confidence, Location, Severity, TableCell};
+
+    fn cell(rule: &str, category: Category, column: &str, row: u64, value: &str) -> Finding {
+        Finding {
+            rule: Arc::from(rule),
+            name: Arc::from(rule),
+            category,
+            severity: Severity::Medium,
+            confidence: if row == 3 {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            },
+            location: Location {
+                path: "c.csv".into(),
+                line: row + 1,
+                column: 1,
+                offset: row * 10,
+            },
+            value: value.into(),
+            fingerprint: fingerprint(rule, value),
+            validator: None,
+            line_text: Some(Arc::from("a,b")),
+            count: None,
+            blob: Arc::from(""),
+            binary: false,
+            git: None,
+            triage: None,
+            cell: Some(Box::new(TableCell {
+                name: Arc::from("c.csv"),
+                column: Arc::from(column),
+                row,
+            })),
+            process: None,
+            column_values: None,
+        }
+    }
+
+    #[test]
+    fn a_column_becomes_one_finding_and_secrets_stay_apart() {
+        let mut columns = Columns::default();
+        let mut own = Vec::new();
+        let found = [
+            cell("mobile", Category::Personal, "phone", 1, "13912345678"),
+            cell("mobile", Category::Personal, "phone", 2, "13912345679"),
+            cell("mobile", Category::Personal, "phone", 3, "13912345678"),
+            cell("mobile", Category::Personal, "dealer", 1, "13712345678"),
+            cell("aws-key", Category::Secret, "note", 2, "AKIAxxxx"),
+        ];
+        for f in found {
+            own.extend(columns.take(f));
+        }
+        assert_eq!(own.len(), 1, "the secret stays a finding of its own");
+        let out: Vec<Finding> = columns.finish().collect();
+        assert_eq!(out.len(), 2);
+        let phone = &out[0];
+        let values = phone.column_values.as_deref().expect("table-level");
+        assert_eq!(phone.count, Some(3));
+        assert_eq!(values.distinct, 2);
+        assert_eq!(
+            (phone.cell.as_ref().map(|c| c.row), values.last_row),
+            (Some(1), 3)
+        );
+        assert_eq!(values.examples, ["13912345678", "13912345679"]);
+        assert_eq!(
+            phone.confidence,
+            Confidence::High,
+            "the strongest cell's grade"
+        );
+        assert_eq!(
+            phone.fingerprint,
+            column_fingerprint("mobile", "c.csv", "phone")
+        );
+        assert!(phone.line_text.is_none(), "no unmasked neighbours");
+        let mut keys = vec![
+            value_key(&fingerprint("mobile", "13912345678")),
+            value_key(&fingerprint("mobile", "13912345679")),
+        ];
+        keys.sort_unstable();
+        assert_eq!(values.keys, keys);
+    }
+}
