@@ -86,6 +86,15 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
         store
             .record_assessments(&rows)
             .with_context(|| format!("recording in the datastore {}", a.store.shown()))?;
+        // Said as `scan` says it: a user should know the run was kept, and where.
+        if !a.read.quiet {
+            eprintln!(
+                "leakhound: recorded the assessment of {} {} in {}",
+                rows.len(),
+                if rows.len() == 1 { "table" } else { "tables" },
+                a.store.shown()
+            );
+        }
     }
     finish(&a, assessment)
 }

@@ -99,11 +99,16 @@ fn the_html_report_renders_summary_charts_exposure_and_findings_in_a_browser() {
     scan(&t);
     let stored = crate::datastore::report(&t, &db, &[]);
     // `assess` records its tables in the same store; the report shows them.
-    let assessed = run_in(
-        t.path(),
-        &["assess", "--quiet", "--datastore", &db, "crm.csv"],
-    );
+    let assessed = run_in(t.path(), &["assess", "--datastore", &db, "crm.csv"]);
     assert_eq!(assessed.code, 1, "{}", assessed.stderr);
+    // Recording is said, as `scan` says it.
+    assert!(
+        assessed
+            .stderr
+            .contains("recorded the assessment of 1 table in"),
+        "{}",
+        assessed.stderr
+    );
     let page = t.join("report.html");
     let run = run_in(
         t.path(),
