@@ -163,3 +163,35 @@ fn the_same_people_in_two_tables_and_two_files_count_once() {
     );
     assert!(contains(3, summary));
 }
+
+/// Hong Kong and Taiwan IDs and passports are strong identifiers too: each names one
+/// person, and a resident ID with a passport on one row is one person holding both.
+#[test]
+fn hong_kong_taiwan_ids_and_passports_name_people() {
+    let t = Tree::new();
+    let (id1, id2, id3) = (resident_id(1), resident_id(2), resident_id(3));
+    let mut csv = String::from("身份证号,hk_id,tw_id,passport,手机号\n");
+    csv.push_str(&format!("{id1},,,E12345671,13900000001\n"));
+    csv.push_str(",,,E12345671,13900000001\n");
+    csv.push_str(&format!("{id2},,,E12345672,\n{id3},,,,\n"));
+    for hk in ["A123450(4)", "A123451(2)", "A123452(0)", "A123453(9)"] {
+        csv.push_str(&format!(",{hk},,,13900000011\n"));
+    }
+    for tw in ["A123456707", "A123456716", "A123456725", "A123456734"] {
+        csv.push_str(&format!(",,{tw},,\n"));
+    }
+    t.file("travellers.csv", csv);
+    let (tables, _, doc) = people(&t, &["travellers.csv"]);
+    let kinds: Vec<&str> = doc["tables"][0]["columns"]
+        .as_array()
+        .map(|cs| cs.iter().filter_map(|c| c["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        kinds,
+        ["resident_id", "hk_id", "tw_id", "passport", "mobile"],
+        "{doc}"
+    );
+    // Three people with resident IDs (one also by passport alone), four from Hong Kong
+    // (sharing one phone: the family's, tied to none of them alone), four from Taiwan.
+    assert_eq!(tables, [(11, 11, 11)], "{doc}");
+}

@@ -11,6 +11,12 @@ use serde::Serialize;
 pub enum Kind {
     /// Chinese resident identity number (18 characters, MOD 11-2).
     ResidentId,
+    /// Hong Kong identity card number (check character).
+    HkId,
+    /// Taiwan national identification number (check digit).
+    TwId,
+    /// Passport number (recognised with a column name that says so).
+    Passport,
     /// Chinese mobile number.
     Mobile,
     /// E-mail address.
@@ -37,6 +43,9 @@ impl Kind {
     /// Every kind, in the order values are tried.
     pub const ALL: &'static [Kind] = &[
         Kind::ResidentId,
+        Kind::HkId,
+        Kind::TwId,
+        Kind::Passport,
         Kind::Uscc,
         Kind::Vin,
         Kind::Mobile,
@@ -64,6 +73,9 @@ impl Kind {
                 "identity",
                 "sfz",
             ],
+            Kind::HkId => &["香港身份证", "港澳", "hkid", "hk_id", "hkic"],
+            Kind::TwId => &["台湾身份证", "台胞", "twid", "tw_id"],
+            Kind::Passport => &["护照", "passport"],
             Kind::Mobile => &["手机", "电话", "联系方式", "mobile", "phone", "tel", "cell"],
             Kind::Email => &["邮箱", "邮件", "email", "e-mail", "mail"],
             Kind::Vin => &["车架号", "车辆识别", "vin", "chassis", "frame_no"],
@@ -106,10 +118,19 @@ impl Kind {
     }
 
     /// Kinds that identify a person, in the order people are keyed by.
-    pub const PERSON_KEYS: &'static [Kind] = &[Kind::ResidentId, Kind::Mobile, Kind::Email];
+    pub const PERSON_KEYS: &'static [Kind] = &[
+        Kind::ResidentId,
+        Kind::HkId,
+        Kind::TwId,
+        Kind::Passport,
+        Kind::Mobile,
+        Kind::Email,
+    ];
 
     /// Identifiers that name one person each: two different ones are two people.
-    pub const STRONG: &'static [Kind] = &[Kind::ResidentId];
+    /// A row holding several of different kinds (a resident ID and a passport) is one
+    /// person holding several documents.
+    pub const STRONG: &'static [Kind] = &[Kind::ResidentId, Kind::HkId, Kind::TwId, Kind::Passport];
 
     /// Identifiers a person can be reached by, and can share (a family's e-mail, a
     /// dealer's phone): they join rows to a person only where the data ties them to one.
@@ -173,6 +194,18 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
         Kind::BankCard => normal::bank_card(v),
         Kind::Email => normal::email(v),
         Kind::Plate => normal::plate(v),
+        // Eight or ten characters with a check character match product codes one time
+        // in ten: an identity-card column, or Hong Kong's bracketed form, says which.
+        Kind::HkId
+            if !v.contains('(') && !column.suggests(kind) && !column.suggests(Kind::ResidentId) =>
+        {
+            None
+        }
+        Kind::HkId => normal::hk_id(v),
+        Kind::TwId if !column.suggests(kind) && !column.suggests(Kind::ResidentId) => None,
+        Kind::TwId => normal::tw_id(v),
+        Kind::Passport if !column.suggests(kind) => None,
+        Kind::Passport => normal::passport(v),
         Kind::Gps if !v.starts_with(|c: char| c.is_ascii_digit() || c == '-') => None,
         // A pair in one cell, or one coordinate in a column named for it.
         Kind::Gps if v.contains(',') => normal::gps_pair(v),

@@ -335,7 +335,7 @@ impl TableBuilder {
             return;
         };
         self.rows += 1;
-        let mut strong: Vec<u64> = Vec::new();
+        let mut strong: Vec<people::Strong> = Vec::new();
         let mut contacts: Vec<(u64, usize, Kind, String)> = Vec::new();
         for (i, cell) in row.iter().enumerate().take(self.names.len()) {
             if cell.trim().is_empty() {
@@ -357,7 +357,7 @@ impl TableBuilder {
                     totals.vehicles.insert(h);
                 }
                 if Kind::STRONG.contains(&kind) {
-                    strong.push(h);
+                    strong.push((kind, h));
                 } else if Kind::CONTACTS.contains(&kind) {
                     contacts.push((h, i, kind, normal));
                 }

@@ -4,8 +4,11 @@
 //! exports: one dealer's phone on every row of a sales export joins 2,000 customers
 //! into one "person". So identifiers are of two sorts:
 //!
-//! - **Strong** identifiers (a resident ID) name one person each. Two different strong
-//!   identifiers are never one person, whatever else they share.
+//! - **Strong** identifiers (a resident ID, a Hong Kong or Taiwan ID, a passport) name
+//!   one person each. Two different strong identifiers of one kind are never one
+//!   person, whatever else they share. Strong identifiers of different kinds on one row
+//!   (a resident ID and a passport) are one person holding both documents, unless that
+//!   would give one person two documents of a kind.
 //! - **Contacts** (mobile, e-mail) belong to a person when the data ties them to one.
 //!   A contact seen with two or more different strong identifiers, with more than
 //!   [`MAX_PARTNERS`] other contacts on rows without one, or that is a placeholder
@@ -23,7 +26,11 @@
 //!
 //! Memory grows with distinct identifiers (hashes, never values), not with rows.
 
+use crate::Kind;
 use std::collections::{HashMap, HashSet};
+
+/// A strong identifier as seen on a row: its kind and the hash of its normal form.
+pub(crate) type Strong = (Kind, u64);
 
 /// Other contacts a contact may be seen with (on rows without a strong identifier)
 /// before it is taken for shared: a person has a phone or two and an address or two;
@@ -98,6 +105,14 @@ pub(crate) struct Estimate {
 #[derive(Debug, Default)]
 pub(crate) struct People {
     strong: HashSet<u64>,
+    /// Documents of one person (different kinds on one row): parent links of a
+    /// union-find over strong hashes, only for those ever joined.
+    same_person: HashMap<u64, u64>,
+    /// The documents of each joined person (by its root), to refuse a join that would
+    /// give one person two documents of a kind.
+    documents: HashMap<u64, Vec<Strong>>,
+    /// Joins made: each turns two people into one.
+    joined: u64,
     contacts: HashMap<u64, Contact>,
     /// Distinct contact sets of rows without a strong identifier.
     contact_rows: HashSet<u64>,
@@ -117,13 +132,29 @@ impl People {
     }
 
     /// One row's identifiers: strong ones (hashes) and contacts.
-    pub(crate) fn add_row(&mut self, strong: &[u64], contacts: &[Seen<'_>]) {
-        self.strong.extend(strong.iter().copied());
-        let row = match strong {
+    pub(crate) fn add_row(&mut self, strong: &[Strong], contacts: &[Seen<'_>]) {
+        self.strong.extend(strong.iter().map(|s| s.1));
+        let mut row_ids: Vec<Strong> = strong.to_vec();
+        row_ids.sort_unstable();
+        row_ids.dedup();
+        let row = match row_ids.as_slice() {
             [] => RowStrong::None,
-            [first, rest @ ..] if rest.iter().all(|s| s == first) => RowStrong::One(*first),
-            // Two people on one row (owner and driver): their contacts are tied to both.
-            _ => RowStrong::Several,
+            [(_, only)] => RowStrong::One(self.root(*only)),
+            // Two of one kind: two people on one row (owner and driver); their contacts
+            // are tied to both.
+            ids if ids.windows(2).any(|w| w[0].0 == w[1].0) => RowStrong::Several,
+            // One of each kind: one person's documents.
+            [first, rest @ ..] => {
+                let mut one = true;
+                for other in rest {
+                    one &= self.join(*first, *other);
+                }
+                if one {
+                    RowStrong::One(self.root(first.1))
+                } else {
+                    RowStrong::Several
+                }
+            }
         };
         if row == RowStrong::None && !contacts.is_empty() {
             let mut key: Vec<u64> = contacts.iter().map(|c| c.hash).collect();
@@ -189,6 +220,59 @@ impl People {
         })
     }
 
+    /// The person (root document) `h` belongs to.
+    fn root(&mut self, h: u64) -> u64 {
+        let mut r = h;
+        while let Some(&p) = self.same_person.get(&r) {
+            if p == r {
+                break;
+            }
+            r = p;
+        }
+        // Path compression: every document on the way points at the root.
+        let mut n = h;
+        while n != r {
+            match self.same_person.insert(n, r) {
+                Some(next) => n = next,
+                None => break,
+            }
+        }
+        r
+    }
+
+    /// Make the documents `a` and `b` one person's; false when they cannot be (both
+    /// people already hold a different document of one kind).
+    fn join(&mut self, a: Strong, b: Strong) -> bool {
+        let (ra, rb) = (self.root(a.1), self.root(b.1));
+        if ra == rb {
+            return true;
+        }
+        let docs_a = self.documents_of(ra, a);
+        let docs_b = self.documents_of(rb, b);
+        let clash = docs_a
+            .iter()
+            .any(|(k, h)| docs_b.iter().any(|(k2, h2)| k == k2 && h != h2));
+        if clash {
+            return false;
+        }
+        let mut docs = docs_a;
+        docs.extend(docs_b);
+        self.documents.remove(&rb);
+        self.documents.insert(ra, docs);
+        self.same_person.insert(ra, ra);
+        self.same_person.insert(rb, ra);
+        self.joined += 1;
+        true
+    }
+
+    /// The documents of the person rooted at `root` (just `doc` if never joined).
+    fn documents_of(&self, root: u64, doc: Strong) -> Vec<Strong> {
+        self.documents
+            .get(&root)
+            .cloned()
+            .unwrap_or_else(|| vec![doc])
+    }
+
     /// The people figure so far.
     pub(crate) fn estimate(&self) -> Estimate {
         // Contacts not shared, joined with the partners they were seen with; a group
@@ -219,7 +303,7 @@ impl People {
             *groups.entry(root).or_insert(false) |= claimed[i as usize];
         }
         let unclaimed = groups.values().filter(|c| !**c).count() as u64;
-        let strong = self.strong.len() as u64;
+        let strong = (self.strong.len() as u64).saturating_sub(self.joined);
         let any = strong > 0 || !self.contacts.is_empty();
         let min = strong.max(u64::from(any));
         let max = strong + self.contact_rows.len() as u64;
@@ -269,7 +353,12 @@ mod tests {
         let mut p = People::reporting_shared();
         for (strong, contacts) in rows {
             let seen: Vec<Seen<'_>> = contacts.as_ref().iter().map(|&h| c(h)).collect();
-            p.add_row(strong.as_ref(), &seen);
+            let strong: Vec<Strong> = strong
+                .as_ref()
+                .iter()
+                .map(|&h| (Kind::ResidentId, h))
+                .collect();
+            p.add_row(&strong, &seen);
         }
         p
     }
@@ -332,5 +421,24 @@ mod tests {
         // Owner and driver on one row.
         assert_eq!(people(&[(&[1, 2], &[10])]), is(2, 2, 2));
         assert_eq!(people(&[]), is(0, 0, 0));
+    }
+
+    #[test]
+    fn documents_of_different_kinds_on_a_row_are_one_person() {
+        let id = |h| (Kind::ResidentId, h);
+        let passport = |h| (Kind::Passport, h);
+        let hk = |h| (Kind::HkId, h);
+        let mut p = People::default();
+        // Person A: resident ID 1 and passport 100 on one row, each alone elsewhere.
+        p.add_row(&[id(1), passport(100)], &[c(10)]);
+        p.add_row(&[passport(100)], &[c(10)]);
+        p.add_row(&[id(1)], &[]);
+        // Person B: a Hong Kong ID only.
+        p.add_row(&[hk(7)], &[]);
+        assert_eq!(p.estimate(), is(2, 2, 2));
+        assert!(p.shared().next().is_none(), "phone 10 is A's alone");
+        // Passport 100 with another resident ID: not A's ID, so not one person.
+        p.add_row(&[id(2), passport(100)], &[]);
+        assert_eq!(p.estimate(), is(3, 3, 3));
     }
 }

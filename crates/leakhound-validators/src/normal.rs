@@ -96,6 +96,43 @@ pub fn plate(v: &str) -> Option<String> {
     ((7..=8).contains(&n) && valid(Validator::CnPlate, &s)).then_some(s)
 }
 
+/// A Hong Kong identity card number as letters, six digits and check character, with
+/// no brackets (`A123456(3)` is `A1234563`), upper-cased.
+pub fn hk_id(v: &str) -> Option<String> {
+    if !(8..=12).contains(&v.len()) || !v.is_ascii() {
+        return None;
+    }
+    let s: String = v
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    valid(Validator::HkId, &s).then_some(s)
+}
+
+/// A Taiwan national identification number, upper-cased.
+pub fn tw_id(v: &str) -> Option<String> {
+    if v.len() != 10 {
+        return None;
+    }
+    let s = v.to_ascii_uppercase();
+    valid(Validator::TwId, &s).then_some(s)
+}
+
+/// A passport number's shape (one or two letters, then seven or eight digits: China's
+/// `E12345678`, `EA1234567`, `G12345678`), upper-cased. No checksum exists, so callers
+/// need a column name that says passport.
+pub fn passport(v: &str) -> Option<String> {
+    let s = v.trim().to_ascii_uppercase();
+    let letters = s.bytes().take_while(u8::is_ascii_uppercase).count();
+    let digits = s.len() - letters;
+    ((1..=2).contains(&letters)
+        && (7..=8).contains(&digits)
+        && (8..=9).contains(&s.len())
+        && s.bytes().skip(letters).all(|b| b.is_ascii_digit()))
+    .then_some(s)
+}
+
 /// A latitude/longitude pair in China, in one value (`31.2304,121.4737`).
 pub fn gps_pair(v: &str) -> Option<String> {
     if !v.starts_with(|c: char| c.is_ascii_digit() || c == '-') || !v.contains(',') {
@@ -127,6 +164,20 @@ pub fn is_identifier(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hong_kong_taiwan_and_passport_numbers() {
+        assert_eq!(hk_id("a123456(3)").as_deref(), Some("A1234563"));
+        assert_eq!(hk_id("A123456(4)"), None, "wrong check character");
+        assert_eq!(hk_id("A12345"), None);
+        assert_eq!(tw_id("a123456789").as_deref(), Some("A123456789"));
+        assert_eq!(tw_id("A123456788"), None, "wrong check digit");
+        assert_eq!(passport(" e12345678 ").as_deref(), Some("E12345678"));
+        assert_eq!(passport("EA1234567").as_deref(), Some("EA1234567"));
+        assert_eq!(passport("E1234"), None);
+        assert_eq!(passport("123456789"), None, "no letter");
+        assert_eq!(passport("E1234567X"), None);
+    }
 
     #[test]
     fn each_identifier_has_one_normal_form() {
