@@ -684,6 +684,19 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
     t.file("pg.sql", pg_dump());
     let jsonl: String = json_records().iter().map(|r| format!("{r}\n")).collect();
     t.file("records.jsonl", jsonl);
+    // One JSON document streams too: a top-level array, and an object whose largest
+    // array holds the records (as when read whole).
+    t.file(
+        "array.json",
+        serde_json::to_string(&json_records()).unwrap_or_default(),
+    );
+    t.file(
+        "records.json",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "errors": [], "total": 200, "data": json_records(),
+        }))
+        .unwrap_or_default(),
+    );
     let run = run_in(
         t.path(),
         &["assess", "--format", "json", "--stream-above", "1", "."],
@@ -695,10 +708,12 @@ fn streamed_csv_files_give_the_same_answer_in_every_encoding() {
     assert_eq!(
         sources,
         [
+            "./array.json",
             "./gbk.csv",
             "./mysql.sql!customers",
             "./mysql_gbk.sql!customers",
             "./pg.sql!public.customers",
+            "./records.json",
             "./records.jsonl",
             "./tabs.tsv",
             "./utf16.csv",
@@ -963,4 +978,31 @@ fn scan_places_every_finding_in_its_table_cell() {
         "{}",
         run.stderr
     );
+}
+
+/// A JSON export cut short, streamed: the records before the cut are assessed and the
+/// damage is reported (read whole, the file was one unreadable document).
+#[test]
+fn a_streamed_json_document_cut_short_keeps_what_came_before() {
+    let t = Tree::new();
+    let text = serde_json::to_string_pretty(&serde_json::json!({ "data": json_records() }))
+        .unwrap_or_default();
+    let cut = text.len() * 3 / 4;
+    t.file("cut.json", &text.as_bytes()[..cut]);
+    let run = run_in(
+        t.path(),
+        &[
+            "assess",
+            "--format",
+            "json",
+            "--stream-above",
+            "1",
+            "cut.json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("damaged JSON"), "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let rows = doc["tables"][0]["rows"].as_u64().unwrap_or(0);
+    assert!((100..200).contains(&rows), "{rows} rows: {}", run.stdout);
 }

@@ -18,6 +18,7 @@
 mod columnar;
 mod databases;
 mod json;
+mod json_stream;
 pub mod places;
 pub mod read;
 mod rows;

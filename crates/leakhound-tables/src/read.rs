@@ -33,6 +33,7 @@ pub fn read_path(
         return match sources::format_of(&name) {
             Some("sql") => stream::read_sql_file(path, &name, meter, &mut metered),
             Some("jsonl") => stream::read_jsonl_file(path, &name, meter, &mut metered),
+            Some("json") => stream::read_json_file(path, &name, meter, &mut metered),
             _ => stream::read_csv_file(path, &name, meter, &mut metered),
         };
     }

@@ -3,6 +3,7 @@
 //! parsed record by record, so memory does not grow with the file's size.
 
 use crate::json::{self, BadLines};
+use crate::json_stream;
 use crate::table::{Meter, Table, TableSink};
 use crate::{rows, sources};
 use leakhound_inputs::decode;
@@ -46,7 +47,7 @@ pub(crate) fn streamable(path: &Path, shown: &str, size: u64, above: u64) -> Opt
         };
     matches!(
         sources::format_of(&name),
-        Some("csv" | "tsv" | "sql" | "jsonl")
+        Some("csv" | "tsv" | "sql" | "jsonl" | "json")
     )
     .then_some(name)
 }
@@ -258,13 +259,31 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
             }
         }
     };
-    let mut sample = Vec::new();
-    while sample.len() < COLUMN_SAMPLE {
-        match next_record(&mut damage) {
-            Some(r) => sample.push(r),
-            None => break,
-        }
+    records_table(
+        shown,
+        "jsonl",
+        &mut std::iter::from_fn(|| next_record(&mut damage)),
+        sink,
+    );
+    if let Some(e) = damage {
+        sink.problem(problem(format!(
+            "damaged JSON Lines: {e} (the rest is not read)"
+        )));
     }
+    if let Some(message) = bad.message() {
+        sink.problem(problem(message));
+    }
+}
+
+/// Flattened JSON records as one table: the columns are the keys of the first
+/// [`COLUMN_SAMPLE`] records (keys that first appear later are not columns).
+fn records_table(
+    shown: &str,
+    format: &'static str,
+    records: &mut dyn Iterator<Item = Vec<(String, String)>>,
+    sink: &mut dyn TableSink,
+) {
+    let sample: Vec<Vec<(String, String)>> = records.take(COLUMN_SAMPLE).collect();
     let mut columns: Vec<String> = Vec::new();
     let mut index = std::collections::HashMap::new();
     for (k, _) in sample.iter().flatten() {
@@ -274,25 +293,68 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
         }
     }
     let width = columns.len();
-    let mut later = std::iter::from_fn(|| next_record(&mut damage));
     let mut rows = sample
         .into_iter()
-        .chain(&mut later)
+        .chain(records)
         .map(|cells| json::place(cells, &index, width));
     sink.table(Table {
         source: shown,
-        format: "jsonl",
+        format,
         columns,
         rows: &mut rows,
     });
-    drop(rows);
-    if let Some(e) = damage {
-        sink.problem(problem(format!(
-            "damaged JSON Lines: {e} (the rest is not read)"
-        )));
+}
+
+/// Read one JSON document (an array of records, or an object holding one) as a
+/// stream into `sink`: a first pass finds the records array as the whole-document
+/// reader would, a second cuts its elements out one by one (see
+/// [`crate::json_stream`]). Damage ends the table where it starts, and is reported.
+pub(crate) fn read_json_file(path: &Path, shown: &str, meter: &Meter, sink: &mut dyn TableSink) {
+    let problem = |message: String| Problem {
+        path: shown.to_string(),
+        message,
+        kind: ProblemKind::Unreadable,
+    };
+    // The first pass is not progress: it is counted on a meter of its own.
+    let first_pass = Meter::default();
+    let Some((reader, _)) = open_decoded(path, &first_pass, sink, &problem) else {
+        return;
+    };
+    let records = match json_stream::records_of(BufReader::with_capacity(1 << 20, reader)) {
+        Ok(r) => r,
+        Err(e) => return sink.problem(problem(format!("damaged JSON: {e}"))),
+    };
+    let Some((reader, _)) = open_decoded(path, meter, sink, &problem) else {
+        return;
+    };
+    let mut elements =
+        json_stream::Elements::new(BufReader::with_capacity(1 << 20, reader), records);
+    let mut damage: Option<String> = None;
+    {
+        let mut next = std::iter::from_fn(|| {
+            let text = match elements.next_record() {
+                Ok(t) => t?,
+                Err(e) => {
+                    damage = Some(e);
+                    return None;
+                }
+            };
+            match serde_json::from_slice::<serde_json::Value>(&text) {
+                Ok(v) => {
+                    let mut cells = Vec::new();
+                    json::flatten(&v, String::new(), &mut cells);
+                    Some(cells)
+                }
+                Err(e) => {
+                    damage = Some(e.to_string());
+                    None
+                }
+            }
+        });
+        records_table(shown, "json", &mut next, sink);
     }
-    if let Some(message) = bad.message() {
-        sink.problem(problem(message));
+    if let Some(e) = damage {
+        sink.problem(problem(format!("damaged JSON: {e} (the rest is not read)")));
     }
 }
 
