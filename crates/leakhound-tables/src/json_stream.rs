@@ -70,55 +70,77 @@ impl<R: BufRead> Bytes<R> {
     }
 
     /// Read one value, appending its text to `out` if given. Strings are followed to
-    /// their closing quote (escapes honoured), so brackets in text do not count.
+    /// their closing quote (escapes honoured), so brackets in text do not count. The
+    /// reader's buffer is scanned a slice at a time (a byte at a time cost a third more
+    /// than reading the document whole).
     fn value(&mut self, mut out: Option<&mut Vec<u8>>) -> Result<(), Damage> {
-        let mut depth = 0usize;
-        let mut in_string = false;
-        let mut escaped = false;
         let first = self
             .skip_space()?
             .ok_or_else(|| format!("the document ends early (byte {})", self.at))?;
         let scalar = !matches!(first, b'{' | b'[' | b'"');
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
         loop {
-            let Some(b) = self.peek()? else {
-                return if scalar && depth == 0 {
+            let buf = self.reader.fill_buf().map_err(|e| e.to_string())?;
+            if buf.is_empty() {
+                return if scalar {
                     Ok(())
                 } else {
                     Err(format!("the document ends early (byte {})", self.at))
                 };
-            };
-            if scalar && (b.is_ascii_whitespace() || matches!(b, b',' | b']' | b'}')) {
-                return Ok(());
             }
-            self.next()?;
+            // Where the value ends in this slice (exclusive), if it does.
+            let mut end = None;
+            let mut unbalanced = false;
+            for (i, &b) in buf.iter().enumerate() {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                if scalar && (b.is_ascii_whitespace() || matches!(b, b',' | b']' | b'}')) {
+                    end = Some(i);
+                    break;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        if depth == 0 {
+                            unbalanced = true;
+                            end = Some(i);
+                            break;
+                        }
+                        depth -= 1;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let n = end.unwrap_or(buf.len());
             if let Some(out) = out.as_deref_mut() {
-                out.push(b);
+                out.extend_from_slice(&buf[..n]);
             }
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if b == b'\\' {
-                    escaped = true;
-                } else if b == b'"' {
-                    in_string = false;
-                    if depth == 0 {
-                        return Ok(());
-                    }
-                }
-                continue;
+            self.reader.consume(n);
+            self.at += n as u64;
+            if unbalanced {
+                return Err(format!("unbalanced bracket at byte {}", self.at));
             }
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    depth = depth.checked_sub(1).ok_or_else(|| {
-                        format!("unbalanced `{}` at byte {}", char::from(b), self.at)
-                    })?;
-                    if depth == 0 {
-                        return Ok(());
-                    }
-                }
-                _ => {}
+            if end.is_some() {
+                return Ok(());
             }
         }
     }
