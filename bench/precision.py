@@ -34,7 +34,9 @@ def load_labels(path):
 
 def scan(binary, directory):
     out = subprocess.run(
-        [binary, "scan", "--format", "jsonl", "."],
+        # Labels are per value (fingerprint of rule and value): one finding per cell,
+        # not the table-level findings a column gives by default.
+        [binary, "scan", "--each-cell", "--format", "jsonl", "."],
         cwd=directory, capture_output=True, text=True, check=False,
     )
     if out.returncode not in (0, 1):
