@@ -30,7 +30,7 @@ pub struct AssessArgs {
     #[arg(long)]
     full: bool,
     /// Output format.
-    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "markdown"])]
     format: String,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
@@ -151,6 +151,8 @@ fn finish(a: &AssessArgs, assessment: Assessment) -> anyhow::Result<u8> {
         };
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
+    } else if a.format == "markdown" {
+        markdown(&mut out, &tables, &summary)?;
     } else {
         human(&mut out, &tables, &summary)?;
     }
@@ -192,11 +194,7 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
             .unwrap_or(6)
             .clamp(6, 40);
         for c in t.columns.iter().filter(|c| c.kind.is_some()) {
-            let kind = c
-                .kind
-                .and_then(|k| serde_json::to_value(k).ok())
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let kind = kind_name(c.kind);
             let pad = width.saturating_sub(c.name.chars().count());
             writeln!(
                 out,
@@ -211,7 +209,7 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
         for c in &t.shared_contacts {
             let why = match c.reason {
                 "placeholder" => "a placeholder",
-                "several_ids" => "on the rows of several resident IDs",
+                "several_ids" => "on the rows of several identity numbers",
                 _ => "seen with many other contacts",
             };
             writeln!(
@@ -237,6 +235,87 @@ fn human(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std:
         bounds(s.distinct_people, s.distinct_people_min, s.distinct_people_max),
         s.distinct_vehicles
     )
+}
+
+/// The kind's name as json gives it (`resident_id`).
+fn kind_name(kind: Option<leakhound_assess::Kind>) -> String {
+    kind.and_then(|k| serde_json::to_value(k).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Text in a markdown table cell: a pipe or a line break would end the cell.
+fn md_cell(s: &str) -> String {
+    crate::output::safe(s)
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// A report to paste into a ticket or a notification to the regulator: the people
+/// figure with its bounds first, then one row per table, then the shared contacts.
+fn markdown(out: &mut dyn Write, tables: &[TableReport], s: &SummaryRecord) -> std::io::Result<()> {
+    writeln!(out, "# leakhound assessment\n")?;
+    writeln!(
+        out,
+        "**{} distinct people** (at least {}, at most {}) and **{} distinct vehicles** in {} {}, {} rows. A person in several tables counts once; the method is in docs/assess.md, \"How people are counted\".\n",
+        s.distinct_people,
+        s.distinct_people_min,
+        s.distinct_people_max,
+        s.distinct_vehicles,
+        s.tables,
+        if s.tables == 1 { "table" } else { "tables" },
+        s.rows
+    )?;
+    writeln!(
+        out,
+        "| Table | Format | Rows | People (at least–at most) | Vehicles | Personal data columns |\n|---|---|---:|---:|---:|---|"
+    )?;
+    for t in tables {
+        let columns: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| c.kind.is_some())
+            .map(|c| format!("{} ({})", md_cell(&c.name), kind_name(c.kind)))
+            .collect();
+        writeln!(
+            out,
+            "| {} | {} | {} | {} ({}–{}) | {} | {} |",
+            md_cell(&t.source),
+            t.format,
+            t.rows,
+            t.distinct_people,
+            t.distinct_people_min,
+            t.distinct_people_max,
+            t.distinct_vehicles,
+            if columns.is_empty() {
+                "none".to_string()
+            } else {
+                columns.join(", ")
+            }
+        )?;
+    }
+    let shared: Vec<(&TableReport, &leakhound_assess::SharedContactReport)> = tables
+        .iter()
+        .flat_map(|t| t.shared_contacts.iter().map(move |c| (t, c)))
+        .collect();
+    if !shared.is_empty() {
+        writeln!(
+            out,
+            "\n## Shared contacts (joined to nobody)\n\n| Table | Column | Example | Rows | Why |\n|---|---|---|---:|---|"
+        )?;
+        for (t, c) in shared {
+            writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} |",
+                md_cell(&t.source),
+                md_cell(&c.column),
+                md_cell(&c.example).replace('`', "'"),
+                c.rows,
+                c.reason
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// ` (at least 90, at most 120)` when the data leaves room either side of the estimate.

@@ -58,6 +58,27 @@ fn a_dealer_phone_on_every_row_joins_nobody() {
     assert_eq!(shared.as_array().map(Vec::len), Some(1), "{shared}");
     assert_eq!(shared[0]["column"], "dealer_phone");
     assert_eq!(shared[0]["rows"], 2000);
+    // The markdown report, for a ticket or the regulator, says the same.
+    let md = run_in(t.path(), &["assess", "--format", "markdown", "sales.csv"]);
+    assert!(
+        md.stdout
+            .contains("**2000 distinct people** (at least 2000, at most 2000)"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("| sales.csv | csv | 2000 | 2000 (2000–2000) | 0 |"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout
+            .contains("| sales.csv | dealer_phone | `13*******78` | 2000 | several_ids |"),
+        "{}",
+        md.stdout
+    );
+    assert!(!md.stdout.contains("13612345678"), "{}", md.stdout);
     assert_eq!(shared[0]["reason"], "several_ids");
     assert!(
         !shared.to_string().contains("13612345678"),
