@@ -134,10 +134,16 @@ impl People {
     /// One row's identifiers: strong ones (hashes) and contacts.
     pub(crate) fn add_row(&mut self, strong: &[Strong], contacts: &[Seen<'_>]) {
         self.strong.extend(strong.iter().map(|s| s.1));
-        let mut row_ids: Vec<Strong> = strong.to_vec();
-        row_ids.sort_unstable();
-        row_ids.dedup();
-        let row = match row_ids.as_slice() {
+        // Most rows hold one strong identifier or none: no sorting, no allocation.
+        let row_ids: std::borrow::Cow<'_, [Strong]> = if strong.len() < 2 {
+            std::borrow::Cow::Borrowed(strong)
+        } else {
+            let mut ids = strong.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            std::borrow::Cow::Owned(ids)
+        };
+        let row = match row_ids.as_ref() {
             [] => RowStrong::None,
             [(_, only)] => RowStrong::One(self.root(*only)),
             // Two of one kind: two people on one row (owner and driver); their contacts
@@ -222,6 +228,10 @@ impl People {
 
     /// The person (root document) `h` belongs to.
     fn root(&mut self, h: u64) -> u64 {
+        // Most exports carry one kind of document: nothing was ever joined.
+        if self.same_person.is_empty() {
+            return h;
+        }
         let mut r = h;
         while let Some(&p) = self.same_person.get(&r) {
             if p == r {
