@@ -72,19 +72,32 @@ fn parse_age(s: &str) -> Option<jiff::SignedDuration> {
 pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
     let format = a.out.format()?;
     let mut store = a.store.require()?;
-    let scan =
-        match a.scan.as_deref() {
-            None => None,
-            Some("latest") => Some(
-                store
-                    .latest_scan()?
-                    .map(|s| s.id)
-                    .context("the datastore has no scans yet")?,
-            ),
-            Some(n) => Some(n.parse::<i64>().map_err(|_| {
+    let scan = match a.scan.as_deref() {
+        None => None,
+        Some("latest") => Some(
+            store
+                .latest_scan()?
+                .map(|s| s.id)
+                .context("the datastore has no scans yet")?,
+        ),
+        Some(n) => {
+            let id = n.parse::<i64>().map_err(|_| {
                 anyhow::anyhow!("--scan takes a scan number or `latest`, not `{n}`")
-            })?),
-        };
+            })?;
+            // "No findings" for a scan that never ran would read as a clean scan.
+            let scans = store.scans(usize::MAX).context("reading the datastore")?;
+            if !scans.iter().any(|s| s.id == id) {
+                anyhow::bail!(
+                    "the datastore has no scan {id} (its scans: {})",
+                    match (scans.last(), scans.first()) {
+                        (Some(first), Some(last)) => format!("{} to {}", first.id, last.id),
+                        _ => "none yet".to_string(),
+                    }
+                );
+            }
+            Some(id)
+        }
+    };
     let filter = Filter {
         statuses: a.status.clone(),
         categories: a.category.clone(),

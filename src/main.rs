@@ -59,6 +59,23 @@ pub(crate) mod exit {
     pub const ERROR: u8 = 2;
 }
 
+/// Did writing the output fail because its reader went away?
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    e.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io.kind() == BrokenPipe;
+        }
+        if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+            return json.io_error_kind() == Some(BrokenPipe);
+        }
+        if let Some(report) = cause.downcast_ref::<leakhound_reports::ReportError>() {
+            return report.is_closed_pipe();
+        }
+        false
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -72,6 +89,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // `leakhound scan . | head`: the reader had enough. A normal end, as for rg.
+        Err(e) if closed_pipe(&e) => ExitCode::from(exit::CLEAN),
         Err(e) => {
             eprintln!("leakhound: error: {}", output::safe(format!("{e:#}")));
             ExitCode::from(exit::ERROR)

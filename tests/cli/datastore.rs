@@ -236,6 +236,19 @@ fn report_filters_and_the_new_flag_follow_the_scans() {
     assert_eq!(by_rule(&all, "github-pat-classic")[0]["new"], false);
     assert_eq!(report(&t, &s.spec, &["--scan", "1"]).len(), 1);
     assert_eq!(report(&t, &s.spec, &["--scan", "latest"]).len(), 3);
+    // A scan that never ran is an error, not "No findings" (it read as a clean scan).
+    let missing = run_in(
+        t.path(),
+        &["report", "--datastore", &s.spec, "--scan", "99"],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.stdout);
+    assert!(
+        missing
+            .stderr
+            .contains("has no scan 99 (its scans: 1 to 2)"),
+        "{}",
+        missing.stderr
+    );
     assert_eq!(report(&t, &s.spec, &["--since", "1d"]).len(), 3);
     assert!(report(&t, &s.spec, &["--since", "2999-01-01"]).is_empty());
     // Stored values are masked; nothing to reveal.

@@ -230,3 +230,39 @@ fn rule_packs_can_be_picked() {
     let rules: Vec<&str> = found.iter().filter_map(|f| f["rule"].as_str()).collect();
     assert_eq!(rules, vec!["cn-resident-id"]);
 }
+
+/// `leakhound scan . | head -1`: the reader closing the pipe is a normal end, not
+/// `error: … Broken pipe` and exit 2 (issue: what a new user trips over, item 4).
+#[test]
+fn a_reader_that_stops_early_ends_the_scan_quietly() {
+    use std::io::BufRead;
+    let t = Tree::new();
+    let rows: String = (0..20_000)
+        .map(|i| format!("客户{i},{ID1},{MOBILE}\n"))
+        .collect();
+    t.file("big.csv", format!("name,id,mobile\n{rows}"));
+    for args in [
+        &["scan", "--each-cell", "--format", "jsonl", "big.csv"][..],
+        &["scan", "--each-cell", "--format", "csv", "big.csv"][..],
+        &["scan", "--each-cell", "--color", "never", "big.csv"][..],
+    ] {
+        let mut child = crate::tree::leakhound()
+            .args(args)
+            .current_dir(t.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start leakhound");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut first = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("a line");
+        // The reader goes away after one line, as `head -1` does.
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!first.is_empty(), "{args:?}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}

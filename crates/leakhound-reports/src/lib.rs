@@ -146,6 +146,22 @@ pub enum ReportError {
     Spool(#[from] SpoolError),
 }
 
+impl ReportError {
+    /// The report's reader went away (`leakhound scan | head`): a normal end, not an
+    /// error to print.
+    pub fn is_closed_pipe(&self) -> bool {
+        use std::io::ErrorKind::BrokenPipe;
+        match self {
+            ReportError::Io(e) => e.kind() == BrokenPipe,
+            ReportError::Json(e) => e.io_error_kind() == Some(BrokenPipe),
+            ReportError::Csv(e) => {
+                matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe)
+            }
+            ReportError::Spool(_) => false,
+        }
+    }
+}
+
 /// Every finding in report order, with the values found on its line (a shown line
 /// masks them all). In memory, one index covers every finding, in whatever order they
 /// are; spilled findings come back sorted, so a line's findings are neighbours and are
