@@ -109,16 +109,53 @@ pub fn shown(spec: &str) -> String {
     }
 }
 
-/// Who is deciding: `--by`, else the login name.
+/// Who is deciding: `--by`, else the login name (`$USER`, `$LOGNAME`, `%USERNAME%`),
+/// else the account of the process's user id: root in a container and CI jobs often
+/// have no `$USER`, and an audit trail of "unknown" helps nobody.
 pub fn who(by: Option<&str>) -> String {
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     by.map(str::to_string)
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("USERNAME").ok())
+        .or_else(|| set("USER"))
+        .or_else(|| set("LOGNAME"))
+        .or_else(|| set("USERNAME"))
+        .or_else(account_of_this_process)
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The account name of this process's real user id, from `/etc/passwd` (`uid N` when
+/// the id has no entry there).
+fn account_of_this_process() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    Some(account_in(&passwd, &uid).unwrap_or_else(|| format!("uid {uid}")))
+}
+
+/// The name `passwd` (the text of `/etc/passwd`) gives `uid`.
+fn account_in(passwd: &str, uid: &str) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_account_is_found_by_its_uid() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nci:x:1001:1001::/home/ci:/bin/sh\n";
+        assert_eq!(super::account_in(passwd, "1001").as_deref(), Some("ci"));
+        assert_eq!(super::account_in(passwd, "0").as_deref(), Some("root"));
+        assert_eq!(super::account_in(passwd, "7"), None);
+        assert_eq!(super::account_in("garbage", "0"), None);
+    }
+
     #[test]
     fn passwords_are_not_shown() {
         assert_eq!(

@@ -388,3 +388,37 @@ fn a_wrong_datastore_fails_before_scanning() {
         run.stderr
     );
 }
+
+/// Root in a container and CI jobs often have no `$USER`: the decision is still
+/// recorded under the account's name, not "unknown" (issue: new user, item 7).
+#[test]
+fn a_decision_without_user_variables_names_the_account() {
+    let t = Tree::new();
+    let s = sqlite(&t);
+    t.file("a.env", format!("GITHUB_TOKEN={GITHUB}\n"));
+    scan(&t, &s.spec, &[]);
+    let fp = report(&t, &s.spec, &[])[0]["fingerprint"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let out = crate::tree::leakhound()
+        .args(["triage", &fp, "--status", "revoked", "--datastore", &s.spec])
+        .current_dir(t.path())
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .output()
+        .expect("triage");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert!(!account.is_empty());
+    assert!(
+        stdout.contains(&format!("(by {account})")),
+        "{stdout} (account {account})"
+    );
+}
