@@ -646,3 +646,32 @@ fn a_history_scan_that_read_nothing_is_an_error() {
         run.stderr
     );
 }
+
+/// A history finding reported from the datastore names the git object that holds it,
+/// as `scan --history` does (it gave the scanner's internal content id, which `git
+/// cat-file` rejects; issue: new user, item 2).
+#[test]
+fn a_stored_history_finding_names_its_git_blob() {
+    let repo = Repo::new();
+    repo.write("app/.env", format!("GITHUB_TOKEN={}\n", values::GITHUB));
+    repo.commit("config");
+    let store = repo.path.join("../store.db").display().to_string();
+    let (found, run) = repo.scan(&["--history", "--datastore", &store]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let scanned = found[0]["git_blob"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let report = run_in(
+        &repo.path,
+        &["report", "--datastore", &store, "--format", "jsonl"],
+    );
+    let stored: Value =
+        serde_json::from_str(report.stdout.lines().next().unwrap_or("{}")).expect("a jsonl record");
+    assert_eq!(
+        stored["git_blob"].as_str(),
+        Some(scanned.as_str()),
+        "{stored}"
+    );
+    assert_eq!(repo.git(&["cat-file", "-t", &scanned]).trim(), "blob");
+}

@@ -330,7 +330,9 @@ impl<'a> Batch<'a> {
                     line: i64::try_from(f.location.line).unwrap_or(i64::MAX),
                     column: i64::try_from(f.location.column).unwrap_or(i64::MAX),
                     line_text: lines.shown_line(f, false).map(|l| text(&l).into_owned()),
-                    blob: &f.blob,
+                    // A git finding's place is its git object (`git cat-file -p` shows it);
+                    // the scanner's content id means nothing outside one run.
+                    blob: f.git.as_ref().map_or(&*f.blob, |g| g.blob.as_str()),
                     repository,
                     commit: f.git.as_ref().and_then(|g| g.commit.as_ref()),
                     removed: f.git.as_ref().and_then(|g| g.removed.as_deref()),
