@@ -675,3 +675,31 @@ fn a_stored_history_finding_names_its_git_blob() {
     );
     assert_eq!(repo.git(&["cat-file", "-t", &scanned]).trim(), "blob");
 }
+
+/// `--since-commit HEAD` with nothing new says so; it said "Scanned the index of 1
+/// repository", the `--staged` wording (issue: new user, item 5).
+#[test]
+fn nothing_new_since_a_commit_says_no_new_commits() {
+    let repo = Repo::new();
+    repo.write("README", "hello\n");
+    repo.commit("first");
+    let run = run_in(
+        &repo.path,
+        &["scan", "--history", "--since-commit", "HEAD", "."],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Scanned no new commits in 1 repository"),
+        "{}",
+        run.stdout
+    );
+    repo.write("README", "hello again\n");
+    repo.git(&["add", "README"]);
+    let staged = run_in(&repo.path, &["scan", "--staged", "."]);
+    assert!(
+        staged.stdout.contains("Scanned the index of 1 repository"),
+        "{}",
+        staged.stdout
+    );
+}

@@ -170,10 +170,13 @@ pub(crate) fn write(
         }
         return Ok(());
     }
-    let what = if s.repositories > 0 && s.commits > 0 {
+    let what = if s.staged {
+        format!("the index of {repositories}")
+    } else if s.repositories > 0 && s.commits > 0 {
         format!("{} commits in {repositories}", s.commits)
     } else if s.repositories > 0 {
-        format!("the index of {repositories}")
+        // `--since-commit HEAD` with nothing new.
+        format!("no new commits in {repositories}")
     } else {
         format!("{} files", s.files)
     };

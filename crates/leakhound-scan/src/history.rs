@@ -246,7 +246,9 @@ impl Scanner {
         // Merged per value, so bounded by distinct values rather than places: kept in
         // memory, and sorted here.
         leakhound_findings::sort_for_report(&mut findings);
-        Ok(self.finish(Findings::from(findings), problems, started))
+        let (findings, mut summary) = self.finish(Findings::from(findings), problems, started);
+        summary.staged = options.staged;
+        Ok((findings, summary))
     }
 
     fn scan_repository(

@@ -97,6 +97,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Rules that were enabled.
     pub rules: usize,
+    /// What was staged for the next commit was scanned (`--staged`), not history.
+    pub staged: bool,
 }
 
 impl Summary {
@@ -122,6 +124,7 @@ impl Summary {
             problems,
             elapsed,
             rules,
+            staged: false,
         };
         summary.recount(tally);
         summary
