@@ -2,7 +2,7 @@
 //! the same fields and the same one-line description, examples masked unless
 //! revealing.
 
-use leakhound_findings::Finding;
+use leakhound_findings::{Finding, TableCell};
 use serde::Serialize;
 
 /// A table-level finding's column, as JSON and SARIF carry it.
@@ -31,17 +31,22 @@ pub(crate) fn shown(f: &Finding, reveal: bool) -> Option<ShownColumn> {
     })
 }
 
+/// `table customers, ` when the file holds several tables (a dump, a database, a
+/// workbook): the one the cell is in. Empty for a file that is one table.
+pub(crate) fn table_named(f: &Finding, cell: &TableCell) -> String {
+    cell.name
+        .strip_prefix(f.location.path.as_str())
+        .and_then(|t| t.strip_prefix('!'))
+        .map(|t| format!("table {t}, "))
+        .unwrap_or_default()
+}
+
 /// `column 手机号: 3 cells, 2 distinct, rows 1-3; e.g. 139*****678, 139*****679`
 /// (with `table T, ` first for a file that holds several tables).
 pub(crate) fn describe(f: &Finding, reveal: bool) -> Option<String> {
     let v = f.column_values.as_deref()?;
     let cell = f.cell.as_deref()?;
-    let table = cell
-        .name
-        .strip_prefix(f.location.path.as_str())
-        .and_then(|t| t.strip_prefix('!'))
-        .map(|t| format!("table {t}, "))
-        .unwrap_or_default();
+    let table = table_named(f, cell);
     let cells = f.count.unwrap_or(0);
     Some(format!(
         "{table}column {}: {} {}, {} distinct, rows {}-{}; e.g. {}",

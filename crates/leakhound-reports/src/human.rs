@@ -90,13 +90,7 @@ pub(crate) fn write(
                 let line = format!("              {column}");
                 writeln!(buf, "{}", paint(o, "2", &for_terminal(&line)))?;
             } else if let Some(c) = &f.cell {
-                // A dump or database holds several tables: name the one the row is in.
-                let table = c
-                    .name
-                    .strip_prefix(f.location.path.as_str())
-                    .and_then(|t| t.strip_prefix('!'))
-                    .map(|t| format!("table {t}, "))
-                    .unwrap_or_default();
+                let table = crate::column::table_named(f, c);
                 let line = format!("              {table}row {}, column {}", c.row, c.column);
                 writeln!(buf, "{}", paint(o, "2", &for_terminal(&line)))?;
             }
