@@ -562,6 +562,49 @@ fn a_live_postgres_database_gives_the_same_answer_and_samples() {
         .map(|r| r.get(0))
         .unwrap_or(0);
     assert_eq!(n, 2);
+    traced_from(&t, &store.spec, 150);
+}
+
+/// Issue 21: `trace index` and `trace match` read a live database's small tables (it
+/// failed with "connection closed" on tables under 10,000 rows: the reader polled a
+/// finished result again). The database is indexed, then matched against itself.
+fn traced_from(t: &Tree, url: &str, people: u64) {
+    let key = run_in(t.path(), &["trace", "key", "--out", "trace.key"]);
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    let index = run_in(
+        t.path(),
+        &[
+            "trace",
+            "index",
+            "--key-file",
+            "trace.key",
+            "--out",
+            "db.idx",
+            url,
+        ],
+    );
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(index.stderr.contains("from 2 tables"), "{}", index.stderr);
+    let matched = run_in(
+        t.path(),
+        &[
+            "trace",
+            "match",
+            "--key-file",
+            "trace.key",
+            "--format",
+            "json",
+            "db.idx",
+            url,
+        ],
+    );
+    assert_eq!(matched.code, 0, "{}", matched.stderr);
+    let doc: Value = serde_json::from_str(&matched.stdout).expect("json");
+    assert_eq!(doc["verdict"], "genuine", "{doc:#}");
+    assert!(
+        doc["matched_records"].as_u64().is_some_and(|n| n >= people),
+        "{doc:#}"
+    );
 }
 
 /// A scratch MariaDB/MySQL database, dropped afterwards.
@@ -654,6 +697,7 @@ fn a_live_mariadb_database_gives_the_same_answer_and_samples() {
     let run = run_in(t.path(), &["assess", "--format", "json", "--full", &maria]);
     let full: Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(full["tables"][0]["rows"], 200);
+    traced_from(&t, &db.url, 150);
 }
 
 #[test]
@@ -1005,4 +1049,39 @@ fn a_streamed_json_document_cut_short_keeps_what_came_before() {
     let doc: Value = serde_json::from_str(&run.stdout).expect("json");
     let rows = doc["tables"][0]["rows"].as_u64().unwrap_or(0);
     assert!((100..200).contains(&rows), "{rows} rows: {}", run.stdout);
+}
+
+/// Issue 21: a database that refuses says so once, in the server's words: not
+/// `db error: db error: FATAL…`, not the MySQL driver's Debug form, twice.
+#[test]
+fn a_refusing_database_is_one_clear_error() {
+    let t = Tree::new();
+    if std::env::var_os("LEAKHOUND_SKIP_POSTGRES").is_none() {
+        let admin = std::env::var("LEAKHOUND_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let url = format!("{base}/leakhound_no_such_database");
+        let run = run_in(t.path(), &["assess", &url]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        let said = "database \"leakhound_no_such_database\" does not exist";
+        assert_eq!(run.stderr.matches(said).count(), 1, "{}", run.stderr);
+        assert!(!run.stderr.contains("db error"), "{}", run.stderr);
+    }
+    if std::env::var_os("LEAKHOUND_SKIP_MYSQL").is_none() {
+        let admin = std::env::var("LEAKHOUND_TEST_MYSQL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+        // The admin URL's host and database, with a user the server does not know.
+        let host = admin.trim_start_matches("mysql://");
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let url = format!("mysql://leakhound_nobody:wrong@{host}");
+        let run = run_in(t.path(), &["assess", &url]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert_eq!(
+            run.stderr.matches("Access denied").count(),
+            1,
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("MySqlError"), "{}", run.stderr);
+    }
 }

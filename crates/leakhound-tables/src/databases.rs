@@ -309,18 +309,57 @@ fn recover(
 
 use leakhound_inputs::deadline::{within, CONNECT_TIMEOUT, READ_TIMEOUT};
 
-/// Why a live database could not be read.
+/// Why a live database could not be read, in the server's own words: each cause once
+/// (the drivers' errors repeat their cause in their message and again as its source).
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
     /// PostgreSQL refused or could not be reached.
     #[error("PostgreSQL: {0}")]
-    Postgres(#[from] postgres::Error),
+    Postgres(String),
     /// MySQL or MariaDB refused or could not be reached.
     #[error("MySQL: {0}")]
-    Mysql(#[from] mysql::Error),
+    Mysql(String),
     /// The server did not answer in time.
     #[error("the database server did not answer within {0} s (set connect_timeout=N in the URL to wait longer)")]
     Timeout(u64),
+}
+
+impl From<postgres::Error> for DatabaseError {
+    fn from(e: postgres::Error) -> Self {
+        // "db error: FATAL: …" says "db error" for nothing; the server's severity,
+        // message and hint are what a user acts on.
+        let words = match e.as_db_error() {
+            Some(db) => {
+                let mut w = format!("{}: {}", db.severity(), db.message());
+                if let Some(detail) = db.detail() {
+                    w.push_str(&format!(" ({detail})"));
+                }
+                if let Some(hint) = db.hint() {
+                    w.push_str(&format!("; hint: {hint}"));
+                }
+                w
+            }
+            None => e.to_string(),
+        };
+        DatabaseError::Postgres(words)
+    }
+}
+
+impl From<mysql::Error> for DatabaseError {
+    fn from(e: mysql::Error) -> Self {
+        // The driver's Display of a server error is its Debug form
+        // (`MySqlError { ERROR 1045 … }`); the server's code and message read better.
+        let words = match &e {
+            mysql::Error::MySqlError(server) => {
+                format!(
+                    "ERROR {} ({}): {}",
+                    server.code, server.state, server.message
+                )
+            }
+            other => other.to_string(),
+        };
+        DatabaseError::Mysql(words)
+    }
 }
 
 /// A read-only-to-be client, given up on after the URL's `connect_timeout` (10 s when it
@@ -396,7 +435,10 @@ pub(crate) fn postgres_tables(
                 failed = Some(e);
                 None
             }
-        });
+        })
+        // A finished result must not be polled again (the PostgreSQL client then reports
+        // "connection closed"), and readers do ask again: trace takes a sample, then the rest.
+        .fuse();
         sink.table(Table {
             source: &format!("{schema}.{table}"),
             format: "postgres",
@@ -479,7 +521,10 @@ pub(crate) fn mysql_tables(
                 failed = Some(e);
                 None
             }
-        });
+        })
+        // A finished result must not be polled again (the PostgreSQL client then reports
+        // "connection closed"), and readers do ask again: trace takes a sample, then the rest.
+        .fuse();
         sink.table(Table {
             source: &format!("{schema}.{table}"),
             format: "mysql",
