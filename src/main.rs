@@ -76,6 +76,23 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// An error and its causes, each said once: libraries often repeat their cause in their
+/// own message and again as its source, which `{:#}` would print twice.
+fn described(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(text.as_str()) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -92,7 +109,7 @@ fn main() -> ExitCode {
         // `leakhound scan . | head`: the reader had enough. A normal end, as for rg.
         Err(e) if closed_pipe(&e) => ExitCode::from(exit::CLEAN),
         Err(e) => {
-            eprintln!("leakhound: error: {}", output::safe(format!("{e:#}")));
+            eprintln!("leakhound: error: {}", output::safe(described(&e)));
             ExitCode::from(exit::ERROR)
         }
     }

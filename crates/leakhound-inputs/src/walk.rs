@@ -107,15 +107,26 @@ where
                     }
                 }
                 Err(err) => {
-                    let path = match &err {
-                        ignore::Error::WithPath { path, .. } => path.display().to_string(),
-                        _ => String::from("?"),
-                    };
-                    visit(Entry::Error(path, err.to_string()));
+                    let (path, message) = path_and_cause(&err);
+                    visit(Entry::Error(path, message));
                 }
             }
             WalkState::Continue
         })
     });
     Ok(())
+}
+
+/// The path a walk error is about and its cause without the path (the warning names
+/// the path once, not as `/x: /x: No such file…`).
+fn path_and_cause(err: &ignore::Error) -> (String, String) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            (path.display().to_string(), path_and_cause(err).1)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            path_and_cause(err)
+        }
+        other => (String::from("?"), other.to_string()),
+    }
 }
