@@ -44,6 +44,21 @@ pub fn load_rules(packs: &[Category], files: &[PathBuf]) -> anyhow::Result<RuleS
     Ok(set)
 }
 
+/// Every path named on the command line (`-` is standard input) must exist: a typo in a CI job's path must fail
+/// the job (exit 2), not pass it with a warning. Files and folders met while walking
+/// that cannot be read stay warnings; only what the user named is checked here.
+pub fn named_paths_exist(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for p in paths {
+        if crate::table_sources::is_database_url(p) || p.as_os_str() == "-" {
+            continue;
+        }
+        if let Err(e) = std::fs::symlink_metadata(p) {
+            anyhow::bail!("cannot read {}: {e}", crate::output::safe(p.display()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

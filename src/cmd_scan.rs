@@ -174,6 +174,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
     } else {
         a.paths.clone()
     };
+    crate::args::named_paths_exist(&paths)?;
     if !(a.history || a.staged) {
         for p in &paths {
             if let Some(leakhound_scan::Special::Device) = leakhound_scan::special_file(p) {

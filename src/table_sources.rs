@@ -89,6 +89,7 @@ pub fn read_all(
     meter: &Meter,
     sink: &mut dyn TableSink,
 ) -> anyhow::Result<()> {
+    crate::args::named_paths_exist(sources)?;
     let paths: Vec<PathBuf> = sources
         .iter()
         .filter(|p| !is_database_url(p))

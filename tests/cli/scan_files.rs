@@ -160,6 +160,24 @@ fn exit_codes() {
     let missing = run_in(t.path(), &["scan", "no-such-dir"]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert!(missing.stderr.contains("no-such-dir"));
+    // Issue 21: a missing path next to a readable one still fails the run, quiet or
+    // not, and the error names the path once.
+    for quiet in [&[][..], &["-q"][..]] {
+        let mut args = vec!["scan"];
+        args.extend_from_slice(quiet);
+        args.extend_from_slice(&["no-such-dir", "clean.txt"]);
+        let run = run_in(t.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.matches("no-such-dir").count(),
+            1,
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("No such file"), "{}", run.stderr);
+    }
+    let assess = run_in(t.path(), &["assess", "clean.txt", "no-such-dir"]);
+    assert_eq!(assess.code, 2, "{}", assess.stderr);
     assert_eq!(run_in(t.path(), &["scan", "--format", "xml", "."]).code, 2);
     assert_eq!(
         run_in(t.path(), &["scan", "--rules", "secretz", "."]).code,
