@@ -151,6 +151,27 @@ fn hostile_archives_are_reported_and_skipped_not_fatal() {
     assert_eq!(paths_of(&found), vec!["evil.zip!fine.csv", "ok.env"]);
 }
 
+/// Issue 21: a zip cut short in transfer has no central directory, but its first
+/// members are intact: they are scanned as members, not as the archive's raw bytes.
+#[test]
+fn a_truncated_zip_gives_up_its_intact_members() {
+    let env = format!("GITHUB_TOKEN={GITHUB}\n");
+    let filler: Vec<u8> = (0..50_000u32).flat_map(|i| i.to_le_bytes()).collect();
+    let mut cut = zip_of(&[("app/.env", env.as_bytes()), ("data.bin", &filler)]);
+    cut.truncate(cut.len() / 2);
+    let t = Tree::new();
+    t.file("cut.zip", cut);
+    let (found, run) = scan_jsonl(t.path(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(paths_of(&found), vec!["cut.zip!app/.env"]);
+    assert!(
+        run.stderr.contains("1 member(s) recovered")
+            || run.stderr.contains("2 member(s) recovered"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn limits_are_options() {
     let mut nested = zip_of(&[("deep.csv", rows().as_bytes())]);

@@ -225,11 +225,22 @@ impl Expander<'_> {
         let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
             Ok(a) => a,
             Err(e) => {
-                self.visitor.problem(Problem::unreadable(
-                    path,
-                    format!("corrupt zip archive ({e}); scanning its raw bytes instead"),
-                ));
-                self.visitor.leaf(path, bytes);
+                let recovered = self.zip_local_headers(path, bytes, depth);
+                if recovered == 0 {
+                    self.visitor.problem(Problem::unreadable(
+                        path,
+                        format!("corrupt zip archive ({e}); scanning its raw bytes instead"),
+                    ));
+                    self.visitor.leaf(path, bytes);
+                } else {
+                    self.visitor.problem(Problem::unreadable(
+                        path,
+                        format!(
+                            "corrupt zip archive ({e}); {recovered} member(s) recovered from \
+                             their local headers, anything after the damage is lost"
+                        ),
+                    ));
+                }
                 return;
             }
         };
@@ -274,6 +285,41 @@ impl Expander<'_> {
             drop(file);
             self.visit(&member, &data, depth + 1);
         }
+    }
+
+    /// A zip without its central directory (cut short in transfer, carved from a
+    /// disk): its members are walked from the front by their local headers, as far as
+    /// they are intact. Returns how many were recovered; a member cut short keeps what
+    /// decompressed before the cut.
+    fn zip_local_headers(&mut self, path: &str, bytes: &[u8], depth: usize) -> usize {
+        let mut cursor = Cursor::new(bytes);
+        let mut recovered = 0;
+        loop {
+            let mut file = match zip::read::read_zipfile_from_stream(&mut cursor) {
+                Ok(Some(f)) => f,
+                Ok(None) | Err(_) => break,
+            };
+            if file.is_dir() {
+                continue;
+            }
+            let name = clean_member_name(&String::from_utf8_lossy(file.name_raw()));
+            let member = format!("{path}{LAYER_SEPARATOR}{name}");
+            if file.encrypted() {
+                self.visitor.problem(Problem::skipped(
+                    &member,
+                    "encrypted zip member; not scanned",
+                ));
+                continue;
+            }
+            let compressed = file.compressed_size();
+            let Some(data) = self.read_bounded(&member, &mut file, compressed, "zip member") else {
+                continue;
+            };
+            drop(file);
+            recovered += 1;
+            self.visit(&member, &data, depth + 1);
+        }
+        recovered
     }
 
     fn tar(&mut self, path: &str, bytes: &[u8], depth: usize) {
@@ -413,6 +459,40 @@ mod tests {
         let mut c = Collect::default();
         expand(path, bytes, &limits, &mut c);
         c
+    }
+
+    /// Issue 21: a zip cut short loses its central directory; the intact members
+    /// are still there and must be read, not the archive's compressed bytes.
+    #[test]
+    fn truncated_zip_recovers_its_intact_members() {
+        let first = b"password=hunter2hunter2\n".repeat(50);
+        let second: Vec<u8> = (0..20_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let whole = zip_of(&[("a/config.txt", &first), ("b/data.bin", &second)]);
+        // Without the central directory: both members come back whole.
+        let directory = whole
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("a central directory");
+        let c = run("cut.zip", &whole[..directory], Limits::default());
+        assert_eq!(c.leaves.len(), 2, "{:?}", c.problems);
+        assert_eq!(
+            c.leaves[0],
+            ("cut.zip!a/config.txt".to_string(), first.clone())
+        );
+        assert_eq!(c.leaves[1].1, second);
+        assert!(c.problems[0].message.contains("2 member(s) recovered"));
+        // Cut inside the second member: the first is whole, the second is what
+        // decompressed before the cut, and both problems are said.
+        let c = run("cut.zip", &whole[..directory - 100], Limits::default());
+        assert_eq!(c.leaves[0], ("cut.zip!a/config.txt".to_string(), first));
+        assert!(c.leaves.len() == 2 && c.leaves[1].1.len() < second.len());
+        assert!(c.problems.iter().any(|p| p.message.contains("truncated")));
+        // Nothing recoverable: the raw bytes are scanned, as before.
+        let c = run("cut.zip", &whole[..20], Limits::default());
+        assert_eq!(
+            c.leaves,
+            vec![("cut.zip".to_string(), whole[..20].to_vec())]
+        );
     }
 
     #[test]
