@@ -1,7 +1,7 @@
 //! `leakhound report`: what a datastore holds, in any output format.
 
 use crate::args::parse_pack;
-use crate::datastore::DatastoreArg;
+use crate::datastore::ExistingDatastore;
 use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
@@ -13,7 +13,7 @@ use leakhound_store::Filter;
 #[derive(Args)]
 pub struct ReportArgs {
     #[command(flatten)]
-    store: DatastoreArg,
+    store: ExistingDatastore,
     #[command(flatten)]
     out: output::OutputArgs,
     /// Only findings with these statuses: open, false-positive, confirmed, revoked, accepted.
@@ -71,7 +71,7 @@ fn parse_age(s: &str) -> Option<jiff::SignedDuration> {
 
 pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
     let format = a.out.format()?;
-    let mut store = a.store.require()?;
+    let mut store = a.store.open()?;
     let scan = match a.scan.as_deref() {
         None => None,
         Some("latest") => Some(

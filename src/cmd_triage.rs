@@ -1,6 +1,6 @@
 //! `leakhound triage`.
 
-use crate::datastore::{who, DatastoreArg};
+use crate::datastore::{who, ExistingDatastore};
 use crate::exit;
 use anyhow::Context;
 use clap::Args;
@@ -20,7 +20,7 @@ pub struct TriageArgs {
     #[arg(long)]
     by: Option<String>,
     #[command(flatten)]
-    store: DatastoreArg,
+    store: ExistingDatastore,
 }
 
 fn parse_status(s: &str) -> Result<Status, String> {
@@ -28,7 +28,7 @@ fn parse_status(s: &str) -> Result<Status, String> {
 }
 
 pub fn run(a: TriageArgs) -> anyhow::Result<u8> {
-    let mut store = a.store.require()?;
+    let mut store = a.store.open()?;
     let by = who(a.by.as_deref());
     let done = store
         .triage(&a.fingerprint, a.status, a.comment.as_deref(), &by)

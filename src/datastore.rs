@@ -5,12 +5,59 @@ use clap::Args;
 use leakhound_findings::{Finding, Severity, Status};
 use leakhound_store::{ScanRecord, Store};
 
+/// Where a recording command (`scan`, `assess`, `host`) keeps what it found. The
+/// variable's value is never shown in help: it may be a URL with a password.
 #[derive(Args, Clone, Debug, Default)]
 pub struct DatastoreArg {
     /// Datastore: an SQLite file (created if missing) or a postgres:// URL. Without it
     /// (or LEAKHOUND_DATASTORE), nothing is recorded.
-    #[arg(long, value_name = "PATH|URL", env = "LEAKHOUND_DATASTORE")]
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "LEAKHOUND_DATASTORE",
+        hide_env_values = true
+    )]
     pub datastore: Option<String>,
+}
+
+/// The datastore a reading command (`report`, `triage`) works on: it must exist,
+/// since an empty new one would answer "no findings" to a mistyped path.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ExistingDatastore {
+    /// The datastore that `scan --datastore` recorded into: an SQLite file or a
+    /// postgres:// URL (or LEAKHOUND_DATASTORE). Required.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "LEAKHOUND_DATASTORE",
+        hide_env_values = true
+    )]
+    pub datastore: Option<String>,
+}
+
+impl ExistingDatastore {
+    /// Open the datastore, which must have been named and, for an SQLite file, exist.
+    pub fn open(&self) -> anyhow::Result<Store> {
+        let Some(spec) = &self.datastore else {
+            anyhow::bail!(
+                "no datastore: pass --datastore PATH|URL (the one `scan --datastore` recorded into) or set LEAKHOUND_DATASTORE"
+            );
+        };
+        let file = spec.strip_prefix("sqlite://").unwrap_or(spec);
+        if !file.contains("://") && !std::path::Path::new(file).exists() {
+            anyhow::bail!(
+                "no datastore at {}: record into it first (`leakhound scan --datastore {} PATH`)",
+                crate::output::safe(spec),
+                crate::output::safe(spec)
+            );
+        }
+        Store::open(spec).with_context(|| format!("opening datastore {}", shown(spec)))
+    }
+
+    /// The datastore as messages may show it.
+    pub fn shown(&self) -> String {
+        self.datastore.as_deref().map(shown).unwrap_or_default()
+    }
 }
 
 impl DatastoreArg {
@@ -22,13 +69,6 @@ impl DatastoreArg {
                 .with_context(|| format!("opening datastore {}", shown(spec)))
                 .map(Some),
         }
-    }
-
-    /// Open the datastore, which this command needs.
-    pub fn require(&self) -> anyhow::Result<Store> {
-        self.open()?.ok_or_else(|| {
-            anyhow::anyhow!("no datastore: pass --datastore PATH|URL or set LEAKHOUND_DATASTORE")
-        })
     }
 
     /// The datastore as messages may show it.

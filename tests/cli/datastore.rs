@@ -422,3 +422,43 @@ fn a_decision_without_user_variables_names_the_account() {
         "{stdout} (account {account})"
     );
 }
+
+/// Issue 21: `report` and `triage` read a datastore that `scan` recorded; a mistyped
+/// SQLite path is an error, not a new empty store answering "No findings". Their help
+/// says so, and never shows the datastore variable's value (it may hold a password).
+#[test]
+fn reading_commands_refuse_a_datastore_that_does_not_exist() {
+    let t = Tree::new();
+    for args in [
+        &["report", "--datastore", "typo.db"][..],
+        &[
+            "triage",
+            "--datastore",
+            "typo.db",
+            "0123abcd",
+            "--status",
+            "revoked",
+        ][..],
+    ] {
+        let run = run_in(t.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("no datastore at typo.db"),
+            "{}",
+            run.stderr
+        );
+        assert!(!t.join("typo.db").exists());
+    }
+    for command in ["report", "triage"] {
+        let help = crate::tree::leakhound()
+            .args([command, "--help"])
+            .env("LEAKHOUND_DATASTORE", "postgres://u:hunter2@db/x")
+            .output()
+            .expect("help");
+        let help = String::from_utf8_lossy(&help.stdout);
+        assert!(!help.contains("created if missing"), "{help}");
+        assert!(!help.contains("hunter2"), "{help}");
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("[env: LEAKHOUND_DATASTORE]"), "{help}");
+    }
+}
