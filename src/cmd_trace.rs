@@ -54,8 +54,9 @@ pub struct IndexArgs {
     /// Column holding the record's date (created, registered…), for date ranges.
     #[arg(long, value_name = "COLUMN")]
     date_col: Option<String>,
-    /// Customer data: files, folders (CSV, TSV, JSON, JSON Lines, SQL dumps, SQLite;
-    /// archives opened) or postgres:// URLs.
+    /// Customer data: files or folders (CSV, TSV, JSON, JSON Lines, SQL dumps, SQLite,
+    /// XLSX/ODS, Parquet; archives and compressed files opened), or live databases:
+    /// postgres://user@host/db, mysql://user@host/db (or mariadb://), every row read.
     #[arg(required = true, value_name = "SOURCE")]
     sources: Vec<PathBuf>,
     #[command(flatten)]
@@ -70,7 +71,8 @@ pub struct MatchArgs {
     /// The index made by `trace index`.
     #[arg(value_name = "INDEX")]
     index: PathBuf,
-    /// The suspect dump: files, folders or postgres:// URLs.
+    /// The suspect dump: files or folders (the formats `trace index` reads) or
+    /// postgres://, mysql:// or mariadb:// URLs.
     #[arg(required = true, value_name = "DUMP")]
     dumps: Vec<PathBuf>,
     /// Write the ids of the matched records, one per line, to FILE (for notifying
