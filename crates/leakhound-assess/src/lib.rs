@@ -14,15 +14,17 @@
 //! 64-bit hashes of their normalised identifiers.
 #![deny(missing_docs)]
 
+mod ids;
 mod kinds;
 mod people;
 
 pub use kinds::{check, date_of, header_suggests, is_placeholder, recognise, Column, Kind};
 
+use ids::IdSet;
 use leakhound_inputs::{Limits, Problem};
 use leakhound_tables::{DatabaseError, Meter, Table, TableSink};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// One column's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,7 +93,7 @@ pub const MAX_SHARED_REPORTED: usize = 10;
 #[derive(Debug, Default)]
 pub struct Totals {
     people: people::People,
-    vehicles: HashSet<u64>,
+    vehicles: IdSet,
     tables: u64,
     rows: u64,
 }
@@ -178,7 +180,7 @@ impl TableSink for Assessment {
     fn table(&mut self, t: Table<'_>) {
         let mut b = TableBuilder::new(t.source, t.format, t.columns);
         for row in t.rows {
-            b.push(row, &mut self.totals);
+            b.push(row);
         }
         self.tables.push(b.finish(&mut self.totals));
     }
@@ -277,7 +279,8 @@ pub struct TableBuilder {
     valid: Vec<u64>,
     rows: u64,
     people: people::People,
-    distinct: HashMap<Kind, HashSet<u64>>,
+    /// Distinct values per kind, indexed by `Kind as usize`.
+    distinct: Vec<IdSet>,
 }
 
 impl TableBuilder {
@@ -295,7 +298,7 @@ impl TableBuilder {
             valid: vec![0; width],
             rows: 0,
             people: people::People::reporting_shared(),
-            distinct: HashMap::new(),
+            distinct: vec![IdSet::default(); Kind::ALL.len()],
         }
     }
 
@@ -305,19 +308,19 @@ impl TableBuilder {
     }
 
     /// One row (cells beyond the columns are ignored, missing ones are empty).
-    pub fn push(&mut self, row: Vec<String>, totals: &mut Totals) {
+    pub fn push(&mut self, row: Vec<String>) {
         if self.kinds.is_none() {
             self.sample.push(row);
             if self.sample.len() >= SAMPLE_ROWS {
-                self.decide(totals);
+                self.decide();
             }
             return;
         }
-        self.count(&row, totals);
+        self.count(&row);
     }
 
     /// Decide each column's kind from the sample, then count the sample.
-    fn decide(&mut self, totals: &mut Totals) {
+    fn decide(&mut self) {
         self.kinds = Some(
             classify(&self.names, &self.context, &self.sample)
                 .into_iter()
@@ -325,12 +328,12 @@ impl TableBuilder {
                 .collect(),
         );
         for row in std::mem::take(&mut self.sample) {
-            self.count(&row, totals);
+            self.count(&row);
         }
     }
 
     /// Count one row against the decided kinds: validity, people, vehicles.
-    fn count(&mut self, row: &[String], totals: &mut Totals) {
+    fn count(&mut self, row: &[String]) {
         let Some(kinds) = &self.kinds else {
             return;
         };
@@ -352,14 +355,13 @@ impl TableBuilder {
                 };
                 any = true;
                 let h = identity_hash(kind, &normal);
-                self.distinct.entry(kind).or_default().insert(h);
-                if kind == Kind::Vin {
-                    totals.vehicles.insert(h);
-                }
+                // People keep the sets of strong and contact kinds; one set each.
                 if Kind::STRONG.contains(&kind) {
                     strong.push((kind, h));
                 } else if Kind::CONTACTS.contains(&kind) {
                     contacts.push((h, i, kind, normal));
+                } else if let Some(set) = self.distinct.get_mut(kind as usize) {
+                    set.insert(h);
                 }
             }
             if any {
@@ -371,18 +373,18 @@ impl TableBuilder {
             .map(|(hash, column, kind, value)| people::Seen {
                 hash: *hash,
                 column: *column,
+                kind: *kind,
                 value,
                 placeholder: kinds::is_placeholder(*kind, value),
             })
             .collect();
         self.people.add_row(&strong, &seen);
-        totals.people.add_row(&strong, &seen);
     }
 
     /// The table's report.
     pub fn finish(mut self, totals: &mut Totals) -> TableReport {
         if self.kinds.is_none() {
-            self.decide(totals);
+            self.decide();
         }
         let kinds = self.kinds.unwrap_or_default();
         let people = self.people.estimate();
@@ -419,11 +421,31 @@ impl TableBuilder {
             .collect();
         totals.tables += 1;
         totals.rows += self.rows;
-        let distinct: BTreeMap<Kind, u64> = self
-            .distinct
-            .into_iter()
-            .map(|(k, v)| (k, v.len() as u64))
-            .collect();
+        let mut distinct: BTreeMap<Kind, u64> = BTreeMap::new();
+        for kind in Kind::STRONG.iter().chain(Kind::CONTACTS) {
+            if let Some(n) = self.people.distinct(*kind).filter(|n| *n > 0) {
+                distinct.insert(*kind, n);
+            }
+        }
+        // The all-tables figures take this table's sets over (moved when they are the
+        // first), rather than every row being counted twice.
+        totals.people.merge(self.people);
+        for (i, set) in self.distinct.into_iter().enumerate() {
+            let Some(&kind) = Kind::ALL.iter().find(|k| **k as usize == i) else {
+                continue;
+            };
+            if set.is_empty() {
+                continue;
+            }
+            distinct.insert(kind, set.len() as u64);
+            if kind == Kind::Vin {
+                if totals.vehicles.is_empty() {
+                    totals.vehicles = set;
+                } else {
+                    totals.vehicles.extend(set);
+                }
+            }
+        }
         TableReport {
             source: self.source,
             format: self.format,

@@ -26,8 +26,8 @@
 //!
 //! Memory grows with distinct identifiers (hashes, never values), not with rows.
 
+use crate::ids::{IdMap, IdSet};
 use crate::Kind;
-use std::collections::{HashMap, HashSet};
 
 /// A strong identifier as seen on a row: its kind and the hash of its normal form.
 pub(crate) type Strong = (Kind, u64);
@@ -43,6 +43,8 @@ pub(crate) struct Seen<'a> {
     pub hash: u64,
     /// The column it is in (for the shared-contact report).
     pub column: usize,
+    /// `mobile` or `email`: the contact map doubles as their distinct-value count.
+    pub kind: Kind,
     /// Its normalised value, masked if it is reported.
     pub value: &'a str,
     /// A placeholder value (`13800000000`): shared from the start.
@@ -69,19 +71,83 @@ enum Tie {
     Many,
 }
 
-#[derive(Debug, Default)]
-struct Contact {
-    rows: u32,
-    tie: Tie,
-    /// Other contacts seen with it on rows without a strong identifier, up to
-    /// [`MAX_PARTNERS`]; `None` once there were more (shared).
-    partners: Option<Vec<u64>>,
-    placeholder: bool,
+impl Tie {
+    /// What a contact tied so in one table is tied to when the tables are put together.
+    fn and(self, other: Tie) -> Tie {
+        match (self, other) {
+            (Tie::None, t) | (t, Tie::None) => t,
+            (Tie::One(a), Tie::One(b)) if a == b => Tie::One(a),
+            _ => Tie::Many,
+        }
+    }
 }
 
+/// One contact value, in 16 bytes (there are millions): the tie as one word (0 none,
+/// `u64::MAX` many, else the person's root hash; a real hash equal to a sentinel is a
+/// 1-in-2^63 event and would move one contact between tied and shared), rows, flags.
+/// Its partners, which only contacts on rows without a strong identifier have, are
+/// kept aside in [`People::partners`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Contact {
+    tie: u64,
+    rows: u32,
+    flags: u8,
+    /// `Kind as u8`.
+    kind: u8,
+}
+
+const PLACEHOLDER: u8 = 1;
+/// More than [`MAX_PARTNERS`] other contacts seen with it.
+const CROWDED: u8 = 2;
+const TIE_MANY: u64 = u64::MAX;
+
 impl Contact {
+    fn tie(&self) -> Tie {
+        match self.tie {
+            0 => Tie::None,
+            TIE_MANY => Tie::Many,
+            root => Tie::One(root),
+        }
+    }
+
+    fn set_tie(&mut self, tie: Tie) {
+        self.tie = match tie {
+            Tie::None => 0,
+            Tie::Many => TIE_MANY,
+            Tie::One(root) => root,
+        };
+    }
+
     fn shared(&self) -> bool {
-        self.placeholder || self.tie == Tie::Many || self.partners.is_none()
+        self.flags & (PLACEHOLDER | CROWDED) != 0 || self.tie == TIE_MANY
+    }
+}
+
+/// Other contacts a contact was seen with on rows without a strong identifier.
+#[derive(Debug, Default, Clone, Copy)]
+struct Partners {
+    ids: [u64; MAX_PARTNERS],
+    len: u8,
+}
+
+impl Partners {
+    fn as_slice(&self) -> &[u64] {
+        &self.ids[..usize::from(self.len)]
+    }
+
+    /// Add `other`; false when that makes more than [`MAX_PARTNERS`].
+    fn add(&mut self, other: u64) -> bool {
+        if self.as_slice().contains(&other) {
+            return true;
+        }
+        match self.ids.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = other;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -104,18 +170,25 @@ pub(crate) struct Estimate {
 /// Distinct people among the identifiers added, row by row.
 #[derive(Debug, Default)]
 pub(crate) struct People {
-    strong: HashSet<u64>,
+    /// Distinct strong identifiers, one set per kind of [`Kind::STRONG`] (the table's
+    /// distinct counts of those kinds are read from here, not kept twice).
+    strong: [IdSet; 4],
     /// Documents of one person (different kinds on one row): parent links of a
     /// union-find over strong hashes, only for those ever joined.
-    same_person: HashMap<u64, u64>,
+    same_person: IdMap<u64>,
     /// The documents of each joined person (by its root), to refuse a join that would
     /// give one person two documents of a kind.
-    documents: HashMap<u64, Vec<Strong>>,
+    documents: IdMap<Vec<Strong>>,
     /// Joins made: each turns two people into one.
     joined: u64,
-    contacts: HashMap<u64, Contact>,
+    /// The joins made, in order, so another table's people can be merged in.
+    joins: Vec<(Strong, Strong)>,
+    contacts: IdMap<Contact>,
+    /// Partners of contacts seen on rows without a strong identifier, until they have
+    /// too many (then the contact is shared and its partners dropped).
+    partners: IdMap<Partners>,
     /// Distinct contact sets of rows without a strong identifier.
-    contact_rows: HashSet<u64>,
+    contact_rows: IdSet,
     /// Contacts that became shared, in that order, with where they were first seen so;
     /// kept only when `report_shared` is set (a table's, not the totals').
     shared: Vec<SharedContact>,
@@ -133,7 +206,11 @@ impl People {
 
     /// One row's identifiers: strong ones (hashes) and contacts.
     pub(crate) fn add_row(&mut self, strong: &[Strong], contacts: &[Seen<'_>]) {
-        self.strong.extend(strong.iter().map(|s| s.1));
+        for (kind, hash) in strong {
+            if let Some(set) = strong_slot(*kind).and_then(|i| self.strong.get_mut(i)) {
+                set.insert(*hash);
+            }
+        }
         // Most rows hold one strong identifier or none: no sorting, no allocation.
         let row_ids: std::borrow::Cow<'_, [Strong]> = if strong.len() < 2 {
             std::borrow::Cow::Borrowed(strong)
@@ -170,34 +247,31 @@ impl People {
                 .insert(xxhash_rust::xxh3::xxh3_64(&bytes_of(&key)));
         }
         for c in contacts {
-            let was_shared = self.contacts.get(&c.hash).is_some_and(Contact::shared);
-            let entry = self.contacts.entry(c.hash).or_insert_with(|| Contact {
-                partners: Some(Vec::new()),
-                ..Contact::default()
-            });
+            let entry = self.contacts.entry(c.hash).or_default();
+            let was_shared = entry.rows > 0 && entry.shared();
             entry.rows = entry.rows.saturating_add(1);
-            entry.placeholder |= c.placeholder;
+            entry.kind = c.kind as u8;
+            if c.placeholder {
+                entry.flags |= PLACEHOLDER;
+            }
             match row {
-                RowStrong::Several => entry.tie = Tie::Many,
+                RowStrong::Several => entry.set_tie(Tie::Many),
                 RowStrong::One(s) => {
-                    entry.tie = match entry.tie {
-                        Tie::None => Tie::One(s),
-                        Tie::One(t) if t == s => Tie::One(t),
-                        _ => Tie::Many,
+                    let tie = entry.tie().and(Tie::One(s));
+                    entry.set_tie(tie);
+                }
+                RowStrong::None if entry.flags & CROWDED == 0 => {
+                    let partners = self.partners.entry(c.hash).or_default();
+                    let fits = contacts
+                        .iter()
+                        .filter(|o| o.hash != c.hash)
+                        .all(|o| partners.add(o.hash));
+                    if !fits {
+                        entry.flags |= CROWDED;
+                        self.partners.remove(&c.hash);
                     }
                 }
-                RowStrong::None => {
-                    if let Some(partners) = entry.partners.as_mut() {
-                        for other in contacts.iter().filter(|o| o.hash != c.hash) {
-                            if !partners.contains(&other.hash) {
-                                partners.push(other.hash);
-                            }
-                        }
-                        if partners.len() > MAX_PARTNERS {
-                            entry.partners = None;
-                        }
-                    }
-                }
+                RowStrong::None => {}
             }
             if self.report_shared && !was_shared && entry.shared() {
                 self.shared.push(SharedContact {
@@ -209,15 +283,84 @@ impl People {
         }
     }
 
+    /// Distinct values of a strong or contact kind seen (`None` for other kinds).
+    pub(crate) fn distinct(&self, kind: Kind) -> Option<u64> {
+        if let Some(i) = strong_slot(kind) {
+            return self.strong.get(i).map(|s| s.len() as u64);
+        }
+        Kind::CONTACTS.contains(&kind).then(|| {
+            let k = kind as u8;
+            self.contacts.values().filter(|c| c.kind == k).count() as u64
+        })
+    }
+
+    /// Put another table's people into these, as if its rows had been added here:
+    /// how `assess` keeps its all-tables figure without holding every identifier twice.
+    pub(crate) fn merge(&mut self, other: People) {
+        if self.strong.iter().all(IdSet::is_empty)
+            && self.contacts.is_empty()
+            && self.contact_rows.is_empty()
+        {
+            *self = People {
+                report_shared: self.report_shared,
+                shared: Vec::new(),
+                ..other
+            };
+            return;
+        }
+        for (ours, theirs) in self.strong.iter_mut().zip(other.strong) {
+            if ours.is_empty() {
+                *ours = theirs;
+            } else {
+                ours.extend(theirs);
+            }
+        }
+        for (a, b) in &other.joins {
+            self.join(*a, *b);
+        }
+        for (hash, theirs) in other.contacts {
+            let tie = match theirs.tie() {
+                Tie::One(root) => Tie::One(self.root(root)),
+                t => t,
+            };
+            let ours = self.contacts.entry(hash).or_default();
+            ours.rows = ours.rows.saturating_add(theirs.rows);
+            ours.flags |= theirs.flags;
+            ours.kind = theirs.kind;
+            let tie = ours.tie().and(tie);
+            ours.set_tie(tie);
+            if ours.flags & CROWDED != 0 {
+                self.partners.remove(&hash);
+            }
+        }
+        for (hash, theirs) in other.partners {
+            let crowded = self
+                .contacts
+                .get(&hash)
+                .is_some_and(|c| c.flags & CROWDED != 0);
+            if crowded {
+                continue;
+            }
+            let ours = self.partners.entry(hash).or_default();
+            if !theirs.as_slice().iter().all(|&p| ours.add(p)) {
+                self.partners.remove(&hash);
+                if let Some(c) = self.contacts.get_mut(&hash) {
+                    c.flags |= CROWDED;
+                }
+            }
+        }
+        self.contact_rows.extend(other.contact_rows.iter().copied());
+    }
+
     /// Shared contacts, each with the rows it is on and why it is shared:
     /// `placeholder`, `several_ids` (seen with two or more strong identifiers) or
     /// `many_contacts` (seen with more than [`MAX_PARTNERS`] other contacts).
     pub(crate) fn shared(&self) -> impl Iterator<Item = (&SharedContact, u32, &'static str)> {
         self.shared.iter().filter_map(|s| {
             let c = self.contacts.get(&s.hash)?;
-            let why = if c.placeholder {
+            let why = if c.flags & PLACEHOLDER != 0 {
                 "placeholder"
-            } else if c.tie == Tie::Many {
+            } else if c.tie() == Tie::Many {
                 "several_ids"
             } else {
                 "many_contacts"
@@ -272,6 +415,7 @@ impl People {
         self.same_person.insert(ra, ra);
         self.same_person.insert(rb, ra);
         self.joined += 1;
+        self.joins.push((a, b));
         true
     }
 
@@ -287,7 +431,7 @@ impl People {
     pub(crate) fn estimate(&self) -> Estimate {
         // Contacts not shared, joined with the partners they were seen with; a group
         // that no strong identifier claims is one more person.
-        let index: HashMap<u64, u32> = self
+        let index: IdMap<u32> = self
             .contacts
             .iter()
             .filter(|(_, c)| !c.shared())
@@ -297,23 +441,29 @@ impl People {
         let mut parent: Vec<u32> = (0..index.len() as u32).collect();
         let mut claimed = vec![false; index.len()];
         for (h, &i) in &index {
-            let Some(c) = self.contacts.get(h) else {
+            if let Some(c) = self.contacts.get(h) {
+                claimed[i as usize] = matches!(c.tie(), Tie::One(_));
+            }
+        }
+        for (h, partners) in &self.partners {
+            let Some(&i) = index.get(h) else {
                 continue;
             };
-            claimed[i as usize] = matches!(c.tie, Tie::One(_));
-            for p in c.partners.iter().flatten() {
+            for p in partners.as_slice() {
                 if let Some(&j) = index.get(p) {
                     union(&mut parent, i, j);
                 }
             }
         }
-        let mut groups: HashMap<u32, bool> = HashMap::new();
+        // Per group root: 1 = a group, 2 = claimed by a strong identifier.
+        let mut groups = vec![0u8; parent.len()];
         for i in 0..parent.len() as u32 {
-            let root = find(&mut parent, i);
-            *groups.entry(root).or_insert(false) |= claimed[i as usize];
+            let root = find(&mut parent, i) as usize;
+            groups[root] |= 1 | if claimed[i as usize] { 2 } else { 0 };
         }
-        let unclaimed = groups.values().filter(|c| !**c).count() as u64;
-        let strong = (self.strong.len() as u64).saturating_sub(self.joined);
+        let unclaimed = groups.iter().filter(|g| **g == 1).count() as u64;
+        let strong = self.strong.iter().map(|s| s.len() as u64).sum::<u64>();
+        let strong = strong.saturating_sub(self.joined);
         let any = strong > 0 || !self.contacts.is_empty();
         let min = strong.max(u64::from(any));
         let max = strong + self.contact_rows.len() as u64;
@@ -327,6 +477,11 @@ impl People {
 
 fn bytes_of(key: &[u64]) -> Vec<u8> {
     key.iter().flat_map(|k| k.to_le_bytes()).collect()
+}
+
+/// Where a strong kind's set is in [`People::strong`].
+fn strong_slot(kind: Kind) -> Option<usize> {
+    Kind::STRONG.iter().position(|k| *k == kind)
 }
 
 fn find(parent: &mut [u32], mut n: u32) -> u32 {
@@ -353,6 +508,7 @@ mod tests {
         Seen {
             hash,
             column: 0,
+            kind: Kind::Mobile,
             value: "13912345678",
             placeholder: false,
         }
@@ -450,5 +606,66 @@ mod tests {
         // Passport 100 with another resident ID: not A's ID, so not one person.
         p.add_row(&[id(2), passport(100)], &[]);
         assert_eq!(p.estimate(), is(3, 3, 3));
+    }
+
+    /// People of `rows` added to one table, or split between two tables merged.
+    fn split(rows: &[(Vec<Strong>, Vec<u64>)], at: usize) -> (Estimate, Estimate) {
+        let add = |p: &mut People, rows: &[(Vec<Strong>, Vec<u64>)]| {
+            for (strong, contacts) in rows {
+                let seen: Vec<Seen<'_>> = contacts.iter().map(|&h| c(h)).collect();
+                p.add_row(strong, &seen);
+            }
+        };
+        let mut whole = People::default();
+        add(&mut whole, rows);
+        let (first, second) = rows.split_at(at.min(rows.len()));
+        let mut totals = People::default();
+        let mut a = People::reporting_shared();
+        add(&mut a, first);
+        totals.merge(a);
+        let mut b = People::reporting_shared();
+        add(&mut b, second);
+        totals.merge(b);
+        (whole.estimate(), totals.estimate())
+    }
+
+    #[test]
+    fn merged_tables_count_as_one() {
+        let id = |h| (Kind::ResidentId, h);
+        let passport = |h| (Kind::Passport, h);
+        // A person's ID with a phone in one table, the phone alone in the other; a
+        // passport joined to the ID in the second table; a dealer phone in both.
+        let rows = vec![
+            (vec![id(1)], vec![10, 99]),
+            (vec![id(2)], vec![11, 99]),
+            (vec![], vec![10]),
+            (vec![id(1), passport(100)], vec![99]),
+            (vec![passport(100)], vec![12]),
+            (vec![], vec![13, 14]),
+            (vec![], vec![14, 15]),
+        ];
+        for at in 0..=rows.len() {
+            let (whole, merged) = split(&rows, at);
+            assert_eq!(whole, merged, "split at {at}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Merging tables gives the figure of one table holding all their rows.
+        #[test]
+        fn merging_is_adding_the_rows(
+            rows in proptest::collection::vec(
+                (proptest::collection::vec(0u64..30, 0..3), proptest::collection::vec(100u64..140, 0..4)),
+                0..60,
+            ),
+            at in 0usize..60,
+        ) {
+            let rows: Vec<(Vec<Strong>, Vec<u64>)> = rows
+                .into_iter()
+                .map(|(s, c)| (s.into_iter().map(|h| (Kind::ResidentId, h + 1)).collect(), c))
+                .collect();
+            let (whole, merged) = split(&rows, at);
+            proptest::prop_assert_eq!(whole, merged);
+        }
     }
 }
