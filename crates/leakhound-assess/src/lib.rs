@@ -179,9 +179,7 @@ impl Assessment {
 impl TableSink for Assessment {
     fn table(&mut self, t: Table<'_>) {
         let mut b = TableBuilder::new(t.source, t.format, t.columns);
-        for row in t.rows {
-            b.push(row);
-        }
+        b.consume(t.rows);
         self.tables.push(b.finish(&mut self.totals));
     }
     fn problem(&mut self, problem: Problem) {
@@ -265,82 +263,79 @@ pub fn classify(
 /// however long the table.
 pub const SAMPLE_ROWS: usize = 10_000;
 
+/// Rows checked per batch handed to the counting thread.
+const BATCH_ROWS: usize = 2_048;
+
 /// A table assessed row by row: the first [`SAMPLE_ROWS`] rows are kept to decide the
 /// columns' kinds, then replayed; later rows are counted as they come.
+///
+/// The work is split in two so a long table uses both cores: the [`Checker`] (cells
+/// against their column's kind, validators, hashes: no shared state) runs on the
+/// thread that reads the rows, and the [`Counter`] (the distinct-value sets and the
+/// people, where the time goes in cache misses) on another, fed in batches.
 pub struct TableBuilder {
     source: String,
     format: &'static str,
     names: Vec<String>,
-    context: Vec<Column>,
     sample: Vec<Vec<String>>,
+    checker: Checker,
+    counter: Counter,
+}
+
+/// Checks cells against their column's kind: validity counts, and each identifier's
+/// kind and hash for the [`Counter`].
+struct Checker {
+    context: Vec<Column>,
     /// Decided after the sample: (kind, column name agrees).
     kinds: Option<Vec<Option<(Kind, bool)>>>,
     non_empty: Vec<u64>,
     valid: Vec<u64>,
     rows: u64,
+}
+
+/// Counts distinct values and people from checked rows.
+struct Counter {
     people: people::People,
-    /// Distinct values per kind, indexed by `Kind as usize`.
+    /// Distinct values of kinds people do not keep, indexed by `Kind as usize`.
     distinct: Vec<IdSet>,
 }
 
-impl TableBuilder {
-    /// A table named `source` with these columns.
-    pub fn new(source: &str, format: &'static str, names: Vec<String>) -> TableBuilder {
-        let width = names.len();
-        TableBuilder {
-            source: source.to_string(),
-            format,
-            context: names.iter().map(|n| Column::new(n)).collect(),
-            names,
-            sample: Vec::new(),
-            kinds: None,
-            non_empty: vec![0; width],
-            valid: vec![0; width],
-            rows: 0,
-            people: people::People::reporting_shared(),
-            distinct: vec![IdSet::default(); Kind::ALL.len()],
-        }
-    }
+/// A contact identifier as checked, for the counter.
+struct CheckedContact {
+    hash: u64,
+    column: usize,
+    kind: Kind,
+    value: String,
+    placeholder: bool,
+}
 
-    /// Rows taken so far (sampled or counted).
-    pub fn rows_seen(&self) -> u64 {
-        self.rows + self.sample.len() as u64
-    }
+/// Checked rows: their identifiers in flat lists, each row's end in `ends`.
+#[derive(Default)]
+struct Batch {
+    /// Per row: where its strong, contact and other identifiers end.
+    ends: Vec<(u32, u32, u32)>,
+    strong: Vec<people::Strong>,
+    contacts: Vec<CheckedContact>,
+    others: Vec<(Kind, u64)>,
+}
 
-    /// One row (cells beyond the columns are ignored, missing ones are empty).
-    pub fn push(&mut self, row: Vec<String>) {
-        if self.kinds.is_none() {
-            self.sample.push(row);
-            if self.sample.len() >= SAMPLE_ROWS {
-                self.decide();
-            }
-            return;
-        }
-        self.count(&row);
+impl Batch {
+    fn clear(&mut self) {
+        self.ends.clear();
+        self.strong.clear();
+        self.contacts.clear();
+        self.others.clear();
     }
+}
 
-    /// Decide each column's kind from the sample, then count the sample.
-    fn decide(&mut self) {
-        self.kinds = Some(
-            classify(&self.names, &self.context, &self.sample)
-                .into_iter()
-                .map(|c| c.map(|c| (c.kind, c.named)))
-                .collect(),
-        );
-        for row in std::mem::take(&mut self.sample) {
-            self.count(&row);
-        }
-    }
-
-    /// Count one row against the decided kinds: validity, people, vehicles.
-    fn count(&mut self, row: &[String]) {
+impl Checker {
+    /// Check one row into `batch`.
+    fn check(&mut self, row: &[String], batch: &mut Batch) {
         let Some(kinds) = &self.kinds else {
             return;
         };
         self.rows += 1;
-        let mut strong: Vec<people::Strong> = Vec::new();
-        let mut contacts: Vec<(u64, usize, Kind, String)> = Vec::new();
-        for (i, cell) in row.iter().enumerate().take(self.names.len()) {
+        for (i, cell) in row.iter().enumerate().take(self.context.len()) {
             if cell.trim().is_empty() {
                 continue;
             }
@@ -354,42 +349,184 @@ impl TableBuilder {
                     continue;
                 };
                 any = true;
-                let h = identity_hash(kind, &normal);
+                let hash = identity_hash(kind, &normal);
                 // People keep the sets of strong and contact kinds; one set each.
                 if Kind::STRONG.contains(&kind) {
-                    strong.push((kind, h));
+                    batch.strong.push((kind, hash));
                 } else if Kind::CONTACTS.contains(&kind) {
-                    contacts.push((h, i, kind, normal));
-                } else if let Some(set) = self.distinct.get_mut(kind as usize) {
-                    set.insert(h);
+                    batch.contacts.push(CheckedContact {
+                        hash,
+                        column: i,
+                        kind,
+                        placeholder: kinds::is_placeholder(kind, &normal),
+                        value: normal,
+                    });
+                } else {
+                    batch.others.push((kind, hash));
                 }
             }
             if any {
                 self.valid[i] += 1;
             }
         }
-        let seen: Vec<people::Seen<'_>> = contacts
-            .iter()
-            .map(|(hash, column, kind, value)| people::Seen {
-                hash: *hash,
-                column: *column,
-                kind: *kind,
-                value,
-                placeholder: kinds::is_placeholder(*kind, value),
-            })
-            .collect();
-        self.people.add_row(&strong, &seen);
+        batch.ends.push((
+            batch.strong.len() as u32,
+            batch.contacts.len() as u32,
+            batch.others.len() as u32,
+        ));
+    }
+}
+
+impl Counter {
+    /// Count a batch of checked rows.
+    fn count(&mut self, batch: &Batch) {
+        let mut seen: Vec<people::Seen<'_>> = Vec::new();
+        let (mut s0, mut c0, mut o0) = (0usize, 0usize, 0usize);
+        for &(s1, c1, o1) in &batch.ends {
+            let (s1, c1, o1) = (s1 as usize, c1 as usize, o1 as usize);
+            for (kind, hash) in batch.others.get(o0..o1).unwrap_or_default() {
+                if let Some(set) = self.distinct.get_mut(*kind as usize) {
+                    set.insert(*hash);
+                }
+            }
+            seen.clear();
+            seen.extend(
+                batch
+                    .contacts
+                    .get(c0..c1)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| people::Seen {
+                        hash: c.hash,
+                        column: c.column,
+                        kind: c.kind,
+                        value: &c.value,
+                        placeholder: c.placeholder,
+                    }),
+            );
+            self.people
+                .add_row(batch.strong.get(s0..s1).unwrap_or_default(), &seen);
+            (s0, c0, o0) = (s1, c1, o1);
+        }
+    }
+}
+
+impl TableBuilder {
+    /// A table named `source` with these columns.
+    pub fn new(source: &str, format: &'static str, names: Vec<String>) -> TableBuilder {
+        let width = names.len();
+        TableBuilder {
+            source: source.to_string(),
+            format,
+            checker: Checker {
+                context: names.iter().map(|n| Column::new(n)).collect(),
+                kinds: None,
+                non_empty: vec![0; width],
+                valid: vec![0; width],
+                rows: 0,
+            },
+            counter: Counter {
+                people: people::People::reporting_shared(),
+                distinct: vec![IdSet::default(); Kind::ALL.len()],
+            },
+            names,
+            sample: Vec::new(),
+        }
+    }
+
+    /// Rows taken so far (sampled or counted).
+    pub fn rows_seen(&self) -> u64 {
+        self.checker.rows + self.sample.len() as u64
+    }
+
+    /// Every row of a table (cells beyond the columns are ignored, missing ones are
+    /// empty). Past the sample, rows are checked on this thread and counted on
+    /// another.
+    pub fn consume(&mut self, rows: &mut dyn Iterator<Item = Vec<String>>) {
+        if self.checker.kinds.is_none() {
+            while self.sample.len() < SAMPLE_ROWS {
+                let Some(row) = rows.next() else {
+                    // Ended within the sample; a finished reader is not asked again.
+                    self.decide();
+                    return;
+                };
+                self.sample.push(row);
+            }
+            self.decide();
+        }
+        let Some(first) = rows.next() else {
+            return;
+        };
+        let (checker, counter) = (&mut self.checker, &mut self.counter);
+        std::thread::scope(|scope| {
+            let (full, to_count) = std::sync::mpsc::sync_channel::<Batch>(4);
+            let (empty, to_reuse) = std::sync::mpsc::channel::<Batch>();
+            let counting = scope.spawn(move || {
+                for mut batch in to_count {
+                    counter.count(&batch);
+                    batch.clear();
+                    // The reader may have finished and gone: nothing to reuse then.
+                    let _ = empty.send(batch);
+                }
+            });
+            let mut batch = Batch::default();
+            for row in std::iter::once(first).chain(rows) {
+                checker.check(&row, &mut batch);
+                if batch.ends.len() >= BATCH_ROWS {
+                    let next = to_reuse.try_recv().unwrap_or_default();
+                    if full.send(std::mem::replace(&mut batch, next)).is_err() {
+                        break;
+                    }
+                }
+            }
+            if !batch.ends.is_empty() {
+                let _ = full.send(batch);
+            }
+            drop(full);
+            if let Err(panic) = counting.join() {
+                std::panic::resume_unwind(panic);
+            }
+        });
+    }
+
+    /// Decide each column's kind from the sample, then count the sample.
+    fn decide(&mut self) {
+        self.checker.kinds = Some(
+            classify(&self.names, &self.checker.context, &self.sample)
+                .into_iter()
+                .map(|c| c.map(|c| (c.kind, c.named)))
+                .collect(),
+        );
+        let mut batch = Batch::default();
+        for row in std::mem::take(&mut self.sample) {
+            self.checker.check(&row, &mut batch);
+            if batch.ends.len() >= BATCH_ROWS {
+                self.counter.count(&batch);
+                batch.clear();
+            }
+        }
+        self.counter.count(&batch);
     }
 
     /// The table's report.
     pub fn finish(mut self, totals: &mut Totals) -> TableReport {
-        if self.kinds.is_none() {
+        if self.checker.kinds.is_none() {
             self.decide();
         }
-        let kinds = self.kinds.unwrap_or_default();
-        let people = self.people.estimate();
-        let mut shared_contacts: Vec<SharedContactReport> = self
-            .people
+        let Checker {
+            kinds,
+            non_empty,
+            valid,
+            rows,
+            ..
+        } = self.checker;
+        let Counter {
+            people: table_people,
+            distinct: sets,
+        } = self.counter;
+        let kinds = kinds.unwrap_or_default();
+        let people = table_people.estimate();
+        let mut shared_contacts: Vec<SharedContactReport> = table_people
             .shared()
             .filter_map(|(s, rows, reason)| {
                 Some(SharedContactReport {
@@ -409,28 +546,28 @@ impl TableBuilder {
             .enumerate()
             .map(|(i, name)| {
                 let verdict = kinds.get(i).copied().flatten();
-                let ratio = self.valid[i] as f64 / self.non_empty[i].max(1) as f64;
+                let ratio = valid[i] as f64 / non_empty[i].max(1) as f64;
                 ColumnReport {
                     name: name.clone(),
                     kind: verdict.map(|v| v.0),
                     valid_ratio: verdict.map_or(0.0, |_| (ratio * 1000.0).round() / 1000.0),
-                    non_empty: self.non_empty[i],
+                    non_empty: non_empty[i],
                     confidence: verdict.map(|v| if v.1 { "high" } else { "medium" }),
                 }
             })
             .collect();
         totals.tables += 1;
-        totals.rows += self.rows;
+        totals.rows += rows;
         let mut distinct: BTreeMap<Kind, u64> = BTreeMap::new();
         for kind in Kind::STRONG.iter().chain(Kind::CONTACTS) {
-            if let Some(n) = self.people.distinct(*kind).filter(|n| *n > 0) {
+            if let Some(n) = table_people.distinct(*kind).filter(|n| *n > 0) {
                 distinct.insert(*kind, n);
             }
         }
         // The all-tables figures take this table's sets over (moved when they are the
         // first), rather than every row being counted twice.
-        totals.people.merge(self.people);
-        for (i, set) in self.distinct.into_iter().enumerate() {
+        totals.people.merge(table_people);
+        for (i, set) in sets.into_iter().enumerate() {
             let Some(&kind) = Kind::ALL.iter().find(|k| **k as usize == i) else {
                 continue;
             };
@@ -449,7 +586,7 @@ impl TableBuilder {
         TableReport {
             source: self.source,
             format: self.format,
-            rows: self.rows,
+            rows,
             distinct_people: people.best,
             distinct_people_min: people.min,
             distinct_people_max: people.max,

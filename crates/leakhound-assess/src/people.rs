@@ -431,6 +431,27 @@ impl People {
     pub(crate) fn estimate(&self) -> Estimate {
         // Contacts not shared, joined with the partners they were seen with; a group
         // that no strong identifier claims is one more person.
+        let strong = self.strong.iter().map(|s| s.len() as u64).sum::<u64>();
+        let strong = strong.saturating_sub(self.joined);
+        let any = strong > 0 || !self.contacts.is_empty();
+        let min = strong.max(u64::from(any));
+        let max = strong + self.contact_rows.len() as u64;
+        let estimate = |unclaimed: u64| Estimate {
+            best: (strong + unclaimed).clamp(min, max.max(min)),
+            min,
+            max: max.max(min),
+        };
+        // No contact was seen with another on a row without a strong identifier (the
+        // usual export, an ID on every row): each unshared, untied contact is its own
+        // group, and no index over millions of contacts is needed.
+        if self.partners.values().all(|p| p.len == 0) {
+            let unclaimed = self
+                .contacts
+                .values()
+                .filter(|c| !c.shared() && c.tie() == Tie::None)
+                .count() as u64;
+            return estimate(unclaimed);
+        }
         let index: IdMap<u32> = self
             .contacts
             .iter()
@@ -462,16 +483,7 @@ impl People {
             groups[root] |= 1 | if claimed[i as usize] { 2 } else { 0 };
         }
         let unclaimed = groups.iter().filter(|g| **g == 1).count() as u64;
-        let strong = self.strong.iter().map(|s| s.len() as u64).sum::<u64>();
-        let strong = strong.saturating_sub(self.joined);
-        let any = strong > 0 || !self.contacts.is_empty();
-        let min = strong.max(u64::from(any));
-        let max = strong + self.contact_rows.len() as u64;
-        Estimate {
-            best: (strong + unclaimed).clamp(min, max.max(min)),
-            min,
-            max: max.max(min),
-        }
+        estimate(unclaimed)
     }
 }
 
