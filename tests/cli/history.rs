@@ -703,3 +703,41 @@ fn nothing_new_since_a_commit_says_no_new_commits() {
         staged.stdout
     );
 }
+
+/// The hook definition and the GitHub action shipped in this repository run commands
+/// that must keep working: the hook's `entry` blocks a commit that adds a secret and
+/// lets a clean one through; the action's default `args` write a SARIF report.
+#[test]
+fn shipped_hook_and_action_commands_work() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let line = |file: &str, key: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(root.join(file)).expect("shipped file");
+        let value = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .unwrap_or_else(|| panic!("{file} has no {key}"));
+        value.split_whitespace().map(String::from).collect()
+    };
+    let entry = line(".pre-commit-hooks.yaml", "entry:");
+    assert_eq!(entry.first().map(String::as_str), Some("leakhound"));
+    let hook: Vec<&str> = entry[1..].iter().map(String::as_str).collect();
+    let repo = Repo::new();
+    repo.write("README.md", "hello\n");
+    repo.commit("first");
+    repo.write("app.env", format!("GITHUB_TOKEN={}\n", values::GITHUB));
+    repo.git(&["add", "app.env"]);
+    assert_eq!(run_in(&repo.path, &hook).code, 1, "a staged secret blocks");
+    repo.git(&["rm", "-q", "--cached", "app.env"]);
+    assert_eq!(run_in(&repo.path, &hook).code, 0, "nothing staged passes");
+    let args = line("action.yml", "default:");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    repo.git(&["add", "app.env"]);
+    repo.commit("oops");
+    let run = run_in(&repo.path, &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let sarif: Value = serde_json::from_slice(
+        &std::fs::read(repo.path.join("leakhound.sarif")).expect("the action's report"),
+    )
+    .expect("sarif");
+    assert_eq!(sarif["version"], "2.1.0");
+}
