@@ -88,6 +88,16 @@ pub struct ScanArgs {
     /// With --history: only what is new since REV (for CI on pushes).
     #[arg(long, value_name = "REV", requires = "history", help_heading = "Git")]
     since_commit: Option<String>,
+    /// With --history and --datastore: read only the commits added since this
+    /// datastore's last history scan of each repository (nightly rescans). Every
+    /// history scan into a datastore remembers where it stopped.
+    #[arg(
+        long,
+        requires = "history",
+        conflicts_with = "since_commit",
+        help_heading = "Git"
+    )]
+    incremental: bool,
     /// Scan what is staged for the next commit (for pre-commit hooks).
     #[arg(long, conflicts_with = "history", help_heading = "Git")]
     staged: bool,
@@ -198,6 +208,20 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             eprintln!("leakhound: {what}: {}", crate::output::safe(p));
         }
     };
+    let mut seen_tips = std::collections::HashMap::new();
+    if a.incremental {
+        let Some(store) = store.as_mut() else {
+            anyhow::bail!("--incremental needs --datastore: it reads where the last history scan recorded there stopped");
+        };
+        for key in leakhound_scan::repository_keys(&paths) {
+            let tips = store
+                .history_tips(&key)
+                .with_context(|| format!("reading {}", a.store.shown()))?;
+            if !tips.is_empty() {
+                seen_tips.insert(key, tips);
+            }
+        }
+    }
     let (mut findings, mut summary) = {
         let _progress = Progress::scan(scanner.counters(), !a.quiet);
         if a.history || a.staged {
@@ -208,8 +232,10 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
                     all_objects: a.all_objects,
                     threads: a.threads,
                     max_blob_size: a.max_file_size,
+                    seen_tips: Vec::new(),
                 },
                 staged: a.staged,
+                seen_tips,
             };
             scanner
                 .scan_history(&paths, &options, &on_problem)
@@ -264,8 +290,18 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         let mut all = findings
             .into_vec()
             .context("reading the scan's findings back")?;
-        crate::datastore::record(store, &record, &mut all, &a.store.shown(), a.quiet)?;
+        let scan_id =
+            crate::datastore::record(store, &record, &mut all, &a.store.shown(), a.quiet)?;
         findings = Findings::from(all);
+        // Where this history scan stopped, for the next --incremental one. A
+        // --since-commit scan did not read what it left out, so it is not remembered.
+        if a.since_commit.is_none() {
+            for (repository, tips) in &summary.tips {
+                store
+                    .record_history_tips(repository, scan_id, tips)
+                    .with_context(|| format!("recording in {}", a.store.shown()))?;
+            }
+        }
     }
     if let Some(b) = &baseline {
         findings = summary

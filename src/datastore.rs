@@ -78,14 +78,14 @@ impl DatastoreArg {
 }
 
 /// Record a run's findings (`scan` or `host`) and give each its standing decision;
-/// warn when a value marked revoked turns up in a new place.
+/// warn when a value marked revoked turns up in a new place. Returns the scan's id.
 pub fn record(
     store: &mut Store,
     run: &ScanRecord,
     findings: &mut [Finding],
     shown: &str,
     quiet: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<i64> {
     let recorded = store
         .record(run, findings)
         .with_context(|| format!("recording the {} run in {shown}", run.kind))?;
@@ -118,7 +118,7 @@ pub fn record(
             );
         }
     }
-    Ok(())
+    Ok(recorded.scan_id)
 }
 
 /// Whether a finding fails the run (exit 1): at or above `fail_on` (`--fail-on`), and

@@ -741,3 +741,69 @@ fn shipped_hook_and_action_commands_work() {
     .expect("sarif");
     assert_eq!(sarif["version"], "2.1.0");
 }
+
+/// Issue 23: a history scan into a datastore remembers where it stopped, and
+/// `--incremental` reads only the blobs of commits added since (on every branch), on
+/// SQLite and PostgreSQL; what it finds joins what the first scan found.
+#[test]
+fn incremental_rescans_read_only_what_was_added() {
+    crate::datastore::on_both(|_, store| {
+        let summary = |run: &Run| -> (u64, u64) {
+            let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+            (
+                doc["summary"]["blobs"].as_u64().unwrap_or(u64::MAX),
+                // Left out of the summary when zero.
+                doc["summary"]["commits"].as_u64().unwrap_or(0),
+            )
+        };
+        let repo = Repo::new();
+        repo.write("a.txt", "alpha\n");
+        repo.write("b.txt", "beta\n");
+        repo.write("old.env", format!("GITHUB_TOKEN={}\n", values::GITHUB));
+        repo.commit("first");
+        let scan = |extra: &[&str]| {
+            let mut args = vec![
+                "scan",
+                "--history",
+                "--format",
+                "json",
+                "--datastore",
+                store,
+            ];
+            args.extend_from_slice(extra);
+            args.push(".");
+            let run = run_in(&repo.path, &args);
+            assert!(run.code <= 1, "{}", run.stderr);
+            run
+        };
+        assert_eq!(summary(&scan(&[])), (3, 1));
+        // Two new blobs on main (one file changed, one added), one on a new branch.
+        repo.write("a.txt", "alpha 2\n");
+        repo.write("new.env", format!("AWS_ACCESS_KEY_ID={}\n", values::AWS_ID));
+        repo.commit("second");
+        repo.git(&["checkout", "-q", "-b", "side"]);
+        repo.write("side.txt", "side\n");
+        repo.commit("third");
+        let second = scan(&["--incremental"]);
+        assert_eq!(summary(&second), (3, 2), "{}", second.stdout);
+        assert!(
+            second.stdout.contains("aws-access-key-id"),
+            "{}",
+            second.stdout
+        );
+        assert!(!second.stdout.contains("github-pat"), "{}", second.stdout);
+        // Nothing new: nothing read.
+        assert_eq!(summary(&scan(&["--incremental"])), (0, 0));
+        // The store holds both scans' findings.
+        let report = run_in(
+            &repo.path,
+            &["report", "--datastore", store, "--format", "json"],
+        );
+        assert!(
+            report.stdout.contains("github-pat") && report.stdout.contains("aws-access-key-id")
+        );
+        // Without --datastore there is nothing to read where to start from.
+        let alone = run_in(&repo.path, &["scan", "--history", "--incremental", "."]);
+        assert_eq!(alone.code, 2, "{}", alone.stderr);
+    });
+}

@@ -229,10 +229,10 @@ fn topological(nodes: Vec<Node>, index: &HashMap<ObjectId, usize>) -> Vec<Node> 
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Every commit reachable from `tip`, for `--since-commit`.
-pub(crate) fn ancestors(repo: &gix::Repository, tip: ObjectId) -> HashSet<ObjectId> {
+/// Every commit reachable from `tips`, for `--since-commit` and incremental rescans.
+pub(crate) fn ancestors(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<ObjectId> {
     let mut seen = HashSet::new();
-    let mut stack = vec![tip];
+    let mut stack = tips.to_vec();
     let mut buf = Vec::new();
     while let Some(id) = stack.pop() {
         if !seen.insert(id) {

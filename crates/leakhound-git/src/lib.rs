@@ -177,6 +177,8 @@ pub struct History<'r> {
     repo: &'r Repository,
     /// Commit ids in topological order (index = [`CommitIndex`]).
     commits: Vec<ObjectId>,
+    /// The commits refs pointed at when the walk started.
+    walked_from: Vec<ObjectId>,
     /// Branch tips (local and remote-tracking branches, and `HEAD`), newest first.
     branch_tips: Vec<ObjectId>,
     /// Counts for the summary.
@@ -199,6 +201,12 @@ pub struct CommitMeta {
 }
 
 impl History<'_> {
+    /// The commits the walk started from (hex ids), for a later rescan's
+    /// [`HistoryOptions::seen_tips`]: everything they reach has been read.
+    pub fn tips(&self) -> Vec<String> {
+        self.walked_from.iter().map(|id| id.to_string()).collect()
+    }
+
     /// Who made commit `index`, and when. `None` if it cannot be read (it was read
     /// during the walk, so only a concurrently damaged repository gets here).
     pub fn commit(&self, index: CommitIndex) -> Option<CommitMeta> {

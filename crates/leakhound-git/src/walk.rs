@@ -21,6 +21,10 @@ pub struct HistoryOptions {
     /// Only what is new since this revision: its ancestors are not walked and the blobs
     /// of its tree count as already seen.
     pub since: Option<String>,
+    /// Commit ids (hex) an earlier scan walked from (see [`History::tips`]): treated
+    /// like `since`, so a rescan reads only commits added after them. Ids no longer in
+    /// the repository (a force-push, a gc) are ignored.
+    pub seen_tips: Vec<String>,
     /// Also objects no ref reaches: commits of deleted branches, and trees and blobs
     /// in no commit.
     pub all_objects: bool,
@@ -71,12 +75,25 @@ impl Repository {
         let tips = graph::tips(self, &repo, &options.branches, visitor)?;
         let mut seen = Seen::default();
         let mut hidden = std::collections::HashSet::new();
+        let mut bases = Vec::new();
         if let Some(rev) = &options.since {
-            let base = graph::resolve(self, &repo, rev)?;
-            hidden = graph::ancestors(&repo, base);
-            // What the base's tree holds is not new: mark it seen without emitting.
-            if let Ok(commit) = repo.objects.find_commit(&base, &mut Vec::new()) {
-                seen.mark_tree(&repo, commit.tree());
+            bases.push(graph::resolve(self, &repo, rev)?);
+        }
+        let mut buf = Vec::new();
+        for tip in &options.seen_tips {
+            if let Ok(id) = ObjectId::from_hex(tip.as_bytes()) {
+                if repo.objects.find_commit(&id, &mut buf).is_ok() {
+                    bases.push(id);
+                }
+            }
+        }
+        if !bases.is_empty() {
+            hidden = graph::ancestors(&repo, &bases);
+            // What the bases' trees hold is not new: mark it seen without emitting.
+            for base in &bases {
+                if let Ok(commit) = repo.objects.find_commit(base, &mut buf) {
+                    seen.mark_tree(&repo, commit.tree());
+                }
             }
         }
         let none = std::collections::HashSet::new();
@@ -154,6 +171,7 @@ impl Repository {
         Ok(History {
             repo: self,
             commits,
+            walked_from: tips.commits,
             branch_tips: tips.branches,
             stats,
             local: std::cell::OnceCell::new(),

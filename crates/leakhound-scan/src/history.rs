@@ -29,6 +29,32 @@ pub struct HistoryScanOptions {
     pub git: HistoryOptions,
     /// Scan the index against `HEAD` instead of the history (pre-commit).
     pub staged: bool,
+    /// Per repository ([`repository_key`]), the commits an earlier scan walked from:
+    /// only commits added since are read (incremental rescans).
+    pub seen_tips: HashMap<String, Vec<String>>,
+}
+
+/// The keys ([`repository_key`]) of the repositories at or under `roots`, as
+/// [`Scanner::scan_history`] will find them: to look up what earlier scans walked.
+pub fn repository_keys(roots: &[PathBuf]) -> Vec<String> {
+    roots
+        .iter()
+        .filter(|root| root.is_dir())
+        .flat_map(|root| leakhound_git::find_repositories(root))
+        .map(|path| repository_key(&path))
+        .collect()
+}
+
+/// A repository's key and the commits its walk started from.
+type Walked = (String, Vec<String>);
+
+/// How a repository is named across scans, for incremental rescans: its canonical
+/// path (the path as given if it cannot be resolved).
+pub fn repository_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Lines remembered per repository (~20 bytes each): 8M lines, ~160 MB at most.
@@ -215,6 +241,7 @@ impl Scanner {
             show: on_problem,
         };
         let mut findings = Vec::new();
+        let mut tips = Vec::new();
         for root in roots {
             let repositories = match std::fs::metadata(root) {
                 Ok(m) if m.is_dir() => leakhound_git::find_repositories(root),
@@ -239,7 +266,9 @@ impl Scanner {
                     Ok(rel) => format!("{}/", rel.display()),
                     Err(_) => format!("{}/", path.display()),
                 };
-                findings.extend(self.scan_repository(&path, prefix, options, &problems)?);
+                let (found, walked) = self.scan_repository(&path, prefix, options, &problems)?;
+                findings.extend(found);
+                tips.extend(walked);
             }
         }
         let problems = problems.list.into_inner().unwrap_or_default();
@@ -248,6 +277,7 @@ impl Scanner {
         leakhound_findings::sort_for_report(&mut findings);
         let (findings, mut summary) = self.finish(Findings::from(findings), problems, started);
         summary.staged = options.staged;
+        summary.tips = tips;
         Ok((findings, summary))
     }
 
@@ -257,7 +287,7 @@ impl Scanner {
         prefix: String,
         options: &HistoryScanOptions,
         problems: &Problems<'_>,
-    ) -> Result<Vec<Finding>, ScanError> {
+    ) -> Result<(Vec<Finding>, Option<Walked>), ScanError> {
         let repo = match Repository::open(path, path.display().to_string()) {
             Ok(repo) => repo,
             Err(e) => {
@@ -266,9 +296,10 @@ impl Scanner {
                     &path.display().to_string(),
                     e.to_string(),
                 ));
-                return Ok(Vec::new());
+                return Ok((Vec::new(), None));
             }
         };
+        let key = repository_key(path);
         self.counters.add_repository();
         let sink = Sink {
             scanner: self,
@@ -284,6 +315,9 @@ impl Scanner {
         if git.threads == 0 {
             git.threads = self.options.walk.threads;
         }
+        if let Some(seen) = options.seen_tips.get(&key) {
+            git.seen_tips.extend(seen.iter().cloned());
+        }
         let history = if options.staged {
             repo.walk_staged(&sink)?;
             None
@@ -296,7 +330,11 @@ impl Scanner {
             .unwrap_or_default()
             .into_values()
             .collect();
-        Ok(describe(&repo, history.as_ref(), &sink.prefix, merged))
+        let walked = history.as_ref().map(|h| (key, h.tips()));
+        Ok((
+            describe(&repo, history.as_ref(), &sink.prefix, merged),
+            walked,
+        ))
     }
 }
 

@@ -26,7 +26,7 @@ mod streamed;
 mod summary;
 mod table_files;
 
-pub use history::HistoryScanOptions;
+pub use history::{repository_key, repository_keys, HistoryScanOptions};
 pub use leakhound_git::HistoryOptions;
 pub use leakhound_spool::{Findings, SpoolError};
 pub use pipeline::{special_file, ScanError, ScanOptions, Special};

@@ -99,6 +99,9 @@ pub struct Summary {
     pub rules: usize,
     /// What was staged for the next commit was scanned (`--staged`), not history.
     pub staged: bool,
+    /// History scans: per repository ([`crate::repository_key`]), the commits the walk
+    /// started from, for the datastore to remember for `--incremental` rescans.
+    pub tips: Vec<(String, Vec<String>)>,
 }
 
 impl Summary {
@@ -125,6 +128,7 @@ impl Summary {
             elapsed,
             rules,
             staged: false,
+            tips: Vec::new(),
         };
         summary.recount(tally);
         summary

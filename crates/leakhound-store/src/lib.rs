@@ -195,6 +195,29 @@ impl Store {
         }
     }
 
+    /// The commits the last history scan of `repository` walked from (empty if it
+    /// was never scanned into this store).
+    pub fn history_tips(&mut self, repository: &str) -> Result<Vec<String>, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.history_tips(repository),
+            Backend::Postgres(p) => p.history_tips(repository),
+        }
+    }
+
+    /// Remember the commits scan `scan_id` walked from in `repository`, in place of
+    /// those of its earlier scans.
+    pub fn record_history_tips(
+        &mut self,
+        repository: &str,
+        scan_id: i64,
+        tips: &[String],
+    ) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.record_history_tips(repository, scan_id, tips),
+            Backend::Postgres(p) => p.record_history_tips(repository, scan_id, tips),
+        }
+    }
+
     /// The schema version of the open store.
     pub fn schema_version(&mut self) -> Result<i64, StoreError> {
         match &mut self.backend {

@@ -197,6 +197,40 @@ impl Postgres {
         Ok(())
     }
 
+    pub(crate) fn history_tips(&mut self, repository: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .client
+            .query(
+                "SELECT tip FROM history_tips WHERE repository = $1 ORDER BY tip",
+                &[&repository],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    pub(crate) fn record_history_tips(
+        &mut self,
+        repository: &str,
+        scan_id: i64,
+        tips: &[String],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        tx.execute(
+            "DELETE FROM history_tips WHERE repository = $1",
+            &[&repository],
+        )?;
+        let insert = tx.prepare(
+            "INSERT INTO history_tips (repository, tip, scan_id) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )?;
+        for tip in tips {
+            tx.execute(&insert, &[&repository, tip, &scan_id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub(crate) fn assessments(&mut self) -> Result<Vec<AssessmentRow>, StoreError> {
         Ok(self
             .client

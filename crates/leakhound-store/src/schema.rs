@@ -116,6 +116,14 @@ const MIGRATIONS: &[&str] = &[
     // 3: table-level findings (one column's values for one rule): the table, column,
     // rows, cell and distinct counts, masked examples and value keys, as JSON.
     "ALTER TABLE locations ADD COLUMN column_values TEXT;",
+    // 4: the commits a history scan walked from, per repository, so `scan --history
+    // --incremental` reads only commits added since (nightly estate runs).
+    "CREATE TABLE history_tips (
+        repository TEXT NOT NULL,
+        tip TEXT NOT NULL,
+        scan_id {int} NOT NULL,
+        PRIMARY KEY (repository, tip)
+    );",
 ];
 
 /// The newest schema version this binary knows.

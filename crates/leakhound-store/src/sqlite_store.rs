@@ -451,6 +451,47 @@ impl Sqlite {
         tx.commit().map_err(&err)
     }
 
+    pub(crate) fn history_tips(&mut self, repository: &str) -> Result<Vec<String>, StoreError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT tip FROM history_tips WHERE repository = ?1 ORDER BY tip")
+            .map_err(&err)?;
+        let found = stmt
+            .query_map(params![repository], |r| r.get(0))
+            .map_err(&err)?;
+        found.collect::<Result<Vec<String>, _>>().map_err(&err)
+    }
+
+    pub(crate) fn record_history_tips(
+        &mut self,
+        repository: &str,
+        scan_id: i64,
+        tips: &[String],
+    ) -> Result<(), StoreError> {
+        let err = err_for(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        tx.execute(
+            "DELETE FROM history_tips WHERE repository = ?1",
+            params![repository],
+        )
+        .map_err(&err)?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT OR IGNORE INTO history_tips (repository, tip, scan_id) \
+                     VALUES (?1, ?2, ?3)",
+                )
+                .map_err(&err)?;
+            for tip in tips {
+                insert
+                    .execute(params![repository, tip, scan_id])
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)
+    }
+
     pub(crate) fn assessments(&mut self) -> Result<Vec<AssessmentRow>, StoreError> {
         let err = self.err();
         let mut stmt = self.conn.prepare(rows::LATEST_ASSESSMENTS).map_err(&err)?;

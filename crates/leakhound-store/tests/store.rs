@@ -562,15 +562,36 @@ fn a_store_from_before_assessments_is_migrated_and_keeps_its_findings() {
         let c = rusqlite::Connection::open(&s.spec).expect("sqlite");
         c.execute_batch(
             "DROP TABLE assessments; ALTER TABLE locations DROP COLUMN column_values; \
-             DELETE FROM leakhound_schema WHERE version > 1;",
+             DROP TABLE history_tips; DELETE FROM leakhound_schema WHERE version > 1;",
         )
         .expect("downgrade");
     }
     let mut store = Store::open(&s.spec).expect("reopen migrates");
-    assert_eq!(store.schema_version().expect("version"), 3);
+    assert_eq!(store.schema_version().expect("version"), 4);
     assert_eq!(count(&mut store), (1, 1));
     store
         .record_assessments(&[assessed("a.csv", 1, 1)])
         .expect("the new table works");
     assert_eq!(store.assessments().expect("read").len(), 1);
+}
+
+#[test]
+fn history_tips_replace_those_of_the_repository_s_last_scan() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        assert!(store.history_tips("/r/a").expect("read").is_empty());
+        let tips = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        store
+            .record_history_tips("/r/a", 1, &tips(&["bb", "aa", "aa"]))
+            .expect("record");
+        store
+            .record_history_tips("/r/b", 1, &tips(&["cc"]))
+            .expect("record");
+        assert_eq!(store.history_tips("/r/a").expect("read"), ["aa", "bb"]);
+        store
+            .record_history_tips("/r/a", 2, &tips(&["dd"]))
+            .expect("record");
+        assert_eq!(store.history_tips("/r/a").expect("read"), ["dd"]);
+        assert_eq!(store.history_tips("/r/b").expect("read"), ["cc"]);
+    });
 }
