@@ -245,7 +245,7 @@ impl Expander<'_> {
             }
         };
         for i in 0..archive.len() {
-            let mut file = match archive.by_index(i) {
+            let file = match archive.by_index(i) {
                 Ok(f) => f,
                 Err(e) => {
                     self.visitor.problem(Problem::unreadable(
@@ -255,36 +255,45 @@ impl Expander<'_> {
                     continue;
                 }
             };
-            if file.is_dir() {
-                continue;
+            if let Some((member, data)) = self.zip_member(path, file) {
+                self.visit(&member, &data, depth + 1);
             }
-            let name = clean_member_name(&String::from_utf8_lossy(file.name_raw()));
-            let member = format!("{path}{LAYER_SEPARATOR}{name}");
-            if file.encrypted() {
-                self.visitor.problem(Problem::skipped(
-                    &member,
-                    "encrypted zip member; not scanned",
-                ));
-                continue;
-            }
-            let declared = file.size();
-            let compressed = file.compressed_size();
-            if declared > RATIO_FLOOR && declared / compressed.max(1) > self.limits.max_ratio {
-                self.visitor.problem(Problem::skipped(
-                    &member,
-                    format!(
-                        "declares a {}x expansion (possible zip bomb); skipped (--max-ratio)",
-                        declared / compressed.max(1)
-                    ),
-                ));
-                continue;
-            }
-            let Some(data) = self.read_bounded(&member, &mut file, compressed, "zip member") else {
-                continue;
-            };
-            drop(file);
-            self.visit(&member, &data, depth + 1);
         }
+    }
+
+    /// One zip member's display path and bytes; `None` for folders and members that
+    /// are encrypted, declare a bomb's expansion or expand past the budget (reported).
+    fn zip_member<R: Read>(
+        &mut self,
+        path: &str,
+        mut file: zip::read::ZipFile<'_, R>,
+    ) -> Option<(String, Vec<u8>)> {
+        if file.is_dir() {
+            return None;
+        }
+        let name = clean_member_name(&String::from_utf8_lossy(file.name_raw()));
+        let member = format!("{path}{LAYER_SEPARATOR}{name}");
+        if file.encrypted() {
+            self.visitor.problem(Problem::skipped(
+                &member,
+                "encrypted zip member; not scanned",
+            ));
+            return None;
+        }
+        let declared = file.size();
+        let compressed = file.compressed_size();
+        if declared > RATIO_FLOOR && declared / compressed.max(1) > self.limits.max_ratio {
+            self.visitor.problem(Problem::skipped(
+                &member,
+                format!(
+                    "declares a {}x expansion (possible zip bomb); skipped (--max-ratio)",
+                    declared / compressed.max(1)
+                ),
+            ));
+            return None;
+        }
+        let data = self.read_bounded(&member, &mut file, compressed, "zip member")?;
+        Some((member, data))
     }
 
     /// A zip without its central directory (cut short in transfer, carved from a
@@ -295,29 +304,14 @@ impl Expander<'_> {
         let mut cursor = Cursor::new(bytes);
         let mut recovered = 0;
         loop {
-            let mut file = match zip::read::read_zipfile_from_stream(&mut cursor) {
+            let file = match zip::read::read_zipfile_from_stream(&mut cursor) {
                 Ok(Some(f)) => f,
                 Ok(None) | Err(_) => break,
             };
-            if file.is_dir() {
-                continue;
+            if let Some((member, data)) = self.zip_member(path, file) {
+                recovered += 1;
+                self.visit(&member, &data, depth + 1);
             }
-            let name = clean_member_name(&String::from_utf8_lossy(file.name_raw()));
-            let member = format!("{path}{LAYER_SEPARATOR}{name}");
-            if file.encrypted() {
-                self.visitor.problem(Problem::skipped(
-                    &member,
-                    "encrypted zip member; not scanned",
-                ));
-                continue;
-            }
-            let compressed = file.compressed_size();
-            let Some(data) = self.read_bounded(&member, &mut file, compressed, "zip member") else {
-                continue;
-            };
-            drop(file);
-            recovered += 1;
-            self.visit(&member, &data, depth + 1);
         }
         recovered
     }
