@@ -300,12 +300,14 @@ struct Counter {
     distinct: Vec<IdSet>,
 }
 
-/// A contact identifier as checked, for the counter.
+/// A contact identifier as checked, for the counter. Its value is a range of the
+/// batch's `text`: one buffer per batch rather than a string per value allocated on
+/// one thread and freed on the other (the allocator's cross-thread frees showed up).
 struct CheckedContact {
     hash: u64,
     column: usize,
     kind: Kind,
-    value: String,
+    value: std::ops::Range<usize>,
     placeholder: bool,
 }
 
@@ -316,6 +318,8 @@ struct Batch {
     ends: Vec<(u32, u32, u32)>,
     strong: Vec<people::Strong>,
     contacts: Vec<CheckedContact>,
+    /// The contacts' normalised values, one after another.
+    text: String,
     others: Vec<(Kind, u64)>,
 }
 
@@ -324,6 +328,7 @@ impl Batch {
         self.ends.clear();
         self.strong.clear();
         self.contacts.clear();
+        self.text.clear();
         self.others.clear();
     }
 }
@@ -354,12 +359,14 @@ impl Checker {
                 if Kind::STRONG.contains(&kind) {
                     batch.strong.push((kind, hash));
                 } else if Kind::CONTACTS.contains(&kind) {
+                    let start = batch.text.len();
+                    batch.text.push_str(&normal);
                     batch.contacts.push(CheckedContact {
                         hash,
                         column: i,
                         kind,
                         placeholder: kinds::is_placeholder(kind, &normal),
-                        value: normal,
+                        value: start..batch.text.len(),
                     });
                 } else {
                     batch.others.push((kind, hash));
@@ -400,7 +407,7 @@ impl Counter {
                         hash: c.hash,
                         column: c.column,
                         kind: c.kind,
-                        value: &c.value,
+                        value: batch.text.get(c.value.clone()).unwrap_or_default(),
                         placeholder: c.placeholder,
                     }),
             );
