@@ -442,3 +442,78 @@ fn a_damaged_index_is_refused() {
         assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
     }
 }
+
+/// Hong Kong and Taiwan identity numbers and passports are fingerprinted too: a dump
+/// keyed only by them is traced to the records that hold them.
+#[test]
+fn hong_kong_taiwan_ids_and_passports_are_traced() {
+    let t = Tree::new();
+    let hk = ["A123450(4)", "A123451(2)", "A123452(0)", "A123453(9)"];
+    let tw = ["A123456707", "A123456716", "A123456725", "A123456734"];
+    let passports = ["E12345671", "E12345672", "E12345673", "E12345674"];
+    let mut ours = String::from("customer_id,hk_id,tw_id,passport\n");
+    for i in 0..4 {
+        ours.push_str(&format!("c{i},{},{},{}\n", hk[i], tw[i], passports[i]));
+    }
+    t.file("customers.csv", ours);
+    // The dump: one column each, other names, two of the four people.
+    t.file(
+        "dump.csv",
+        format!(
+            "香港身份证,台湾身份证,护照号码\n{},,\n,{},\n,,{}\n",
+            hk[1], tw[2], passports[2]
+        ),
+    );
+    assert_eq!(run_in(t.path(), &["trace", "key", "--out", "k"]).code, 0);
+    let index = run_in(
+        t.path(),
+        &[
+            "trace",
+            "index",
+            "--key-file",
+            "k",
+            "--out",
+            "idx",
+            "--id-col",
+            "customer_id",
+            "customers.csv",
+        ],
+    );
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    assert!(
+        index.stderr.contains("indexed 4 records"),
+        "{}",
+        index.stderr
+    );
+    let matched = run_in(
+        t.path(),
+        &[
+            "trace",
+            "match",
+            "--key-file",
+            "k",
+            "--format",
+            "json",
+            "--list-matches",
+            "ids.txt",
+            "idx",
+            "dump.csv",
+        ],
+    );
+    assert_eq!(matched.code, 0, "{}", matched.stderr);
+    let doc: Value = serde_json::from_str(&matched.stdout).expect("json");
+    assert_eq!(doc["matched_rows"], 3, "{doc:#}");
+    for kind in ["hk_id", "tw_id", "passport"] {
+        assert!(
+            doc["matched_by"][kind].as_u64().is_some_and(|n| n >= 1),
+            "{kind}: {doc:#}"
+        );
+    }
+    let mut ids: Vec<String> = std::fs::read_to_string(t.join("ids.txt"))
+        .expect("ids")
+        .lines()
+        .map(String::from)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["c1", "c2"]);
+}

@@ -37,6 +37,12 @@ pub enum IdKind {
     ResidentIdMaskedShort = 9,
     /// A mobile number's first three and last four digits.
     MobileMasked = 10,
+    /// Hong Kong identity card number, as `assess` normalises it.
+    HkId = 11,
+    /// Taiwan national identification number, upper-cased.
+    TwId = 12,
+    /// Passport number (in a column named for passports), upper-cased.
+    Passport = 13,
 }
 
 impl IdKind {
@@ -52,6 +58,9 @@ impl IdKind {
             IdKind::NameBirth => "name_birth_date",
             IdKind::ResidentIdMasked | IdKind::ResidentIdMaskedShort => "resident_id_masked",
             IdKind::MobileMasked => "mobile_masked",
+            IdKind::HkId => "hk_id",
+            IdKind::TwId => "tw_id",
+            IdKind::Passport => "passport",
         }
     }
 
@@ -98,7 +107,10 @@ impl Plan {
                     | Kind::Email
                     | Kind::Vin
                     | Kind::Plate
-                    | Kind::BankCard => Some(k.kind),
+                    | Kind::BankCard
+                    | Kind::HkId
+                    | Kind::TwId
+                    | Kind::Passport => Some(k.kind),
                     _ => None,
                 })
             })
@@ -304,6 +316,9 @@ fn full_kind(kind: Kind) -> Option<IdKind> {
         Kind::Vin => IdKind::Vin,
         Kind::Plate => IdKind::Plate,
         Kind::BankCard => IdKind::BankCard,
+        Kind::HkId => IdKind::HkId,
+        Kind::TwId => IdKind::TwId,
+        Kind::Passport => IdKind::Passport,
         _ => return None,
     })
 }
