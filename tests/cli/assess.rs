@@ -569,21 +569,7 @@ fn a_live_postgres_database_gives_the_same_answer_and_samples() {
 /// failed with "connection closed" on tables under 10,000 rows: the reader polled a
 /// finished result again). The database is indexed, then matched against itself.
 fn traced_from(t: &Tree, url: &str, people: u64) {
-    let key = run_in(t.path(), &["trace", "key", "--out", "trace.key"]);
-    assert_eq!(key.code, 0, "{}", key.stderr);
-    let index = run_in(
-        t.path(),
-        &[
-            "trace",
-            "index",
-            "--key-file",
-            "trace.key",
-            "--out",
-            "db.idx",
-            url,
-        ],
-    );
-    assert_eq!(index.code, 0, "{}", index.stderr);
+    let index = crate::trace::key_and_index(t.path(), &[], &[url]);
     assert!(index.stderr.contains("from 2 tables"), "{}", index.stderr);
     let matched = run_in(
         t.path(),
@@ -591,10 +577,10 @@ fn traced_from(t: &Tree, url: &str, people: u64) {
             "trace",
             "match",
             "--key-file",
-            "trace.key",
+            "k",
             "--format",
             "json",
-            "db.idx",
+            "idx",
             url,
         ],
     );

@@ -421,23 +421,8 @@ fn a_stray_quote_does_not_cut_a_table_short() {
         }
     }
     // trace indexes every record.
-    let key = run_in(t.path(), &["trace", "key", "--out", "k"]);
-    assert_eq!(key.code, 0, "{}", key.stderr);
-    let index = run_in(
-        t.path(),
-        &[
-            "trace",
-            "index",
-            "--key-file",
-            "k",
-            "--out",
-            "idx",
-            "--id-col",
-            "customer_id",
-            "people.csv",
-        ],
-    );
-    assert_eq!(index.code, 0, "{}", index.stderr);
+    let index =
+        crate::trace::key_and_index(t.path(), &["--id-col", "customer_id"], &["people.csv"]);
     assert!(
         index.stderr.contains("indexed 200 records"),
         "{}",

@@ -3,7 +3,7 @@
 //! canaries of two recipients in one dump name both; the index holds no raw value; a
 //! wrong key is refused.
 
-use crate::tree::{run_in, Tree};
+use crate::tree::{run_in, Run, Tree};
 use leakhound_trace::{canary, Canary, Key};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -84,6 +84,19 @@ fn reformatted(people: &[Canary], masked: usize) -> String {
     s
 }
 
+/// Make the key `k` in `dir` and index `sources` into `idx` with `extra` options;
+/// both must succeed. Returns the index run (its stderr says what was indexed).
+pub(crate) fn key_and_index(dir: &std::path::Path, extra: &[&str], sources: &[&str]) -> Run {
+    let key = run_in(dir, &["trace", "key", "--out", "k"]);
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    let mut args = vec!["trace", "index", "--key-file", "k", "--out", "idx"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(sources);
+    let index = run_in(dir, &args);
+    assert_eq!(index.code, 0, "{}", index.stderr);
+    index
+}
+
 struct Traced {
     tree: Tree,
 }
@@ -92,25 +105,11 @@ impl Traced {
     fn new() -> Traced {
         let tree = Tree::new();
         tree.file("customers.csv", customers_csv());
-        let key = run_in(tree.path(), &["trace", "key", "--out", "k"]);
-        assert_eq!(key.code, 0, "{}", key.stderr);
-        let index = run_in(
+        let index = key_and_index(
             tree.path(),
-            &[
-                "trace",
-                "index",
-                "--key-file",
-                "k",
-                "--out",
-                "idx",
-                "--id-col",
-                "customer_id",
-                "--date-col",
-                "created_at",
-                "customers.csv",
-            ],
+            &["--id-col", "customer_id", "--date-col", "created_at"],
+            &["customers.csv"],
         );
-        assert_eq!(index.code, 0, "{}", index.stderr);
         assert!(
             index.stderr.contains("indexed 400 records"),
             "{}",
@@ -464,22 +463,7 @@ fn hong_kong_taiwan_ids_and_passports_are_traced() {
             hk[1], tw[2], passports[2]
         ),
     );
-    assert_eq!(run_in(t.path(), &["trace", "key", "--out", "k"]).code, 0);
-    let index = run_in(
-        t.path(),
-        &[
-            "trace",
-            "index",
-            "--key-file",
-            "k",
-            "--out",
-            "idx",
-            "--id-col",
-            "customer_id",
-            "customers.csv",
-        ],
-    );
-    assert_eq!(index.code, 0, "{}", index.stderr);
+    let index = key_and_index(t.path(), &["--id-col", "customer_id"], &["customers.csv"]);
     assert!(
         index.stderr.contains("indexed 4 records"),
         "{}",
