@@ -100,7 +100,7 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
 }
 
 /// What the datastore keeps of a table: counts and the sensitive columns' verdicts.
-fn stored(t: &TableReport) -> AssessmentRow {
+pub(crate) fn stored(t: &TableReport) -> AssessmentRow {
     let columns: Vec<&leakhound_assess::ColumnReport> =
         t.columns.iter().filter(|c| c.kind.is_some()).collect();
     AssessmentRow {

@@ -95,6 +95,7 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
             blobs: report.processes as u64,
             bytes: 0,
             problems: report.problems.len() as u64,
+            run: None,
         };
         crate::datastore::record(store, &run, &mut report.findings, &a.store.shown(), a.quiet)?;
     }
@@ -115,6 +116,7 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
             summary.elapsed.as_secs_f64()
         )),
         assessments: Vec::new(),
+        run: None,
     };
     let failing = report
         .findings

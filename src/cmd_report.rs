@@ -29,6 +29,11 @@ pub struct ReportArgs {
     /// Only what one scan saw: its number, or `latest`.
     #[arg(long, value_name = "N|latest")]
     scan: Option<String>,
+    /// One estate run (`leakhound run`), every shard put together: its id, or
+    /// `latest`. Adds the run's shards, targets and estate-wide people; "new" means
+    /// not seen in the run before it.
+    #[arg(long, value_name = "ID|latest", conflicts_with = "scan")]
+    run: Option<String>,
 }
 
 fn parse_status(s: &str) -> Result<Status, String> {
@@ -98,14 +103,57 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
             Some(id)
         }
     };
+    let run = match a.run.as_deref() {
+        None => None,
+        Some(asked) => {
+            let runs = store.runs(1_000).context("reading the datastore")?;
+            let id = if asked == "latest" {
+                runs.first()
+                    .cloned()
+                    .context("the datastore has no runs yet (`leakhound run` records them)")?
+            } else {
+                asked.to_string()
+            };
+            match store.run_overview(&id).context("reading the datastore")? {
+                Some(overview) => Some(overview),
+                // An empty report for a mistyped run would read as a clean estate.
+                None => anyhow::bail!(
+                    "the datastore has no run {} (its newest runs: {})",
+                    crate::output::safe(&id),
+                    if runs.is_empty() {
+                        "none yet".to_string()
+                    } else {
+                        runs.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                    }
+                ),
+            }
+        }
+    };
     let filter = Filter {
         statuses: a.status.clone(),
         categories: a.category.clone(),
         since: a.since.clone(),
         scan,
+        run: run.as_ref().map(|r| r.id.clone()),
     };
-    let findings = store.findings(&filter).context("reading the datastore")?;
+    let mut findings = store.findings(&filter).context("reading the datastore")?;
+    if let Some(r) = &run {
+        // New in this run: not seen anywhere in the run before it.
+        let new = store
+            .run_new_fingerprints(&r.id)
+            .context("reading the datastore")?;
+        for f in &mut findings {
+            if let Some(t) = f.triage.as_deref_mut() {
+                t.new = new.contains(&f.fingerprint);
+            }
+        }
+    }
     let summary = Summary::of_findings(&findings);
+    let assessments = match &run {
+        Some(r) => store.run_assessments(&r.id),
+        None => store.assessments(),
+    }
+    .context("reading assessments from the datastore")?;
     let options = ReportOptions {
         reveal: false,
         color: a.out.colour(),
@@ -113,12 +161,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
         no_summary: false,
         datastore: Some(a.store.shown()),
         scope: None,
-        assessments: store
-            .assessments()
-            .context("reading assessments from the datastore")?
-            .into_iter()
-            .map(assessed)
-            .collect(),
+        assessments: assessments.into_iter().map(assessed).collect(),
+        run,
     };
     a.out.write(format, &findings.into(), &summary, &options)?;
     Ok(exit::CLEAN)

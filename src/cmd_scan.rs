@@ -285,6 +285,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             blobs: summary.blobs,
             bytes: summary.bytes,
             problems: summary.problems.len() as u64,
+            run: None,
         };
         // One transaction takes the whole run: spilled findings come back to memory.
         let mut all = findings
@@ -316,6 +317,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         datastore: None,
         scope: None,
         assessments: Vec::new(),
+        run: None,
     };
     a.out.write(format, &findings, &summary, &options)?;
     if summary.nothing_readable() {

@@ -6,6 +6,7 @@ mod cmd_assess;
 mod cmd_host;
 mod cmd_report;
 mod cmd_rules;
+mod cmd_run;
 mod cmd_scan;
 mod cmd_trace;
 mod cmd_triage;
@@ -40,6 +41,10 @@ enum Command {
     /// Check this machine (or a mounted image) for crypto-mining: processes,
     /// connections, start-up files.
     Host(cmd_host::HostArgs),
+    /// One shard of an estate run: the targets of an inventory (git repositories,
+    /// folders, databases), split across processes or Kubernetes pods, recorded into
+    /// one datastore for `report --run`.
+    Run(Box<cmd_run::RunArgs>),
     /// Record a decision about a finding in the datastore (false positive, revoked…).
     Triage(cmd_triage::TriageArgs),
     /// Report the findings of a datastore: human, json, jsonl, sarif, csv, html, markdown.
@@ -99,6 +104,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => cmd_scan::run(*a),
         Command::Assess(a) => cmd_assess::run(a),
         Command::Host(a) => cmd_host::run(a),
+        Command::Run(a) => cmd_run::run(*a),
         Command::Trace(c) => cmd_trace::run(c),
         Command::Triage(a) => cmd_triage::run(a),
         Command::Report(a) => cmd_report::run(a),

@@ -594,21 +594,26 @@ fn traced_from(t: &Tree, url: &str, people: u64) {
 }
 
 /// A scratch MariaDB/MySQL database, dropped afterwards.
-struct MysqlScratch {
+pub(crate) struct MysqlScratch {
     admin: String,
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl MysqlScratch {
-    fn new() -> Option<MysqlScratch> {
+    pub(crate) fn new() -> Option<MysqlScratch> {
         use mysql::prelude::Queryable;
         if std::env::var_os("LEAKHOUND_SKIP_MYSQL").is_some() {
             return None;
         }
         let admin = std::env::var("LEAKHOUND_TEST_MYSQL")
             .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
-        let name = format!("leakhound_assess{}", std::process::id());
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "leakhound_assess{}_{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let mut c = mysql::Conn::new(mysql::Opts::from_url(&admin).expect("mysql url"))
             .unwrap_or_else(|e| {
                 panic!("MariaDB/MySQL at {admin} does not answer ({e}); start it or set LEAKHOUND_SKIP_MYSQL=1")

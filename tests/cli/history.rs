@@ -54,7 +54,7 @@ impl Repo {
 }
 
 /// Run git in `dir` at `seconds` past 2020-09-13 12:26:40 UTC, so object ids repeat.
-fn git_in(dir: &Path, args: &[&str], seconds: u64) -> String {
+pub(crate) fn git_in(dir: &Path, args: &[&str], seconds: u64) -> String {
     let date = format!("{} +0800", 1_600_000_000 + seconds);
     let out = Command::new("git")
         .current_dir(dir)

@@ -7,6 +7,7 @@ mod columns;
 mod datastore;
 mod decoys;
 mod encodings;
+mod estate;
 mod formats;
 mod history;
 mod host;

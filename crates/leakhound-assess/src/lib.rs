@@ -68,6 +68,9 @@ pub struct TableReport {
     pub distinct: BTreeMap<Kind, u64>,
     /// Every column, in order.
     pub columns: Vec<ColumnReport>,
+    /// Its identifiers as keyed hashes (only when the totals carry a key).
+    #[serde(skip)]
+    pub identities: Vec<Identity>,
 }
 
 /// A contact value that joins nobody, as reported (masked).
@@ -85,20 +88,62 @@ pub struct SharedContactReport {
     pub example: String,
 }
 
+/// One distinct identifier of a table as a keyed hash, with how the table tied it to
+/// others: what an estate run stores so that people can be counted across tables read
+/// by different processes. Only made when the totals carry a key ([`Totals::keyed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// What it is.
+    pub kind: Kind,
+    /// Its keyed hash.
+    pub fp: u64,
+    /// Strong kinds: the person (smallest hash of the documents the table showed
+    /// together, as signed numbers). Contacts: 0 tied to nobody, `u64::MAX` to several
+    /// people, else the person. VINs: 0.
+    pub tie: u64,
+    /// Contacts: the smallest hash of the contacts seen together on rows without a
+    /// strong identifier (its own hash when alone). Others: 0.
+    pub group: u64,
+    /// Contacts: shared (placeholder, several people's, crowded).
+    pub shared: bool,
+}
+
+/// Hashes identifiers under the user's secret key: (kind, normalised value) to 64 bits.
+pub type KeyedHash = std::sync::Arc<dyn Fn(Kind, &str) -> u64 + Send + Sync>;
+
 /// Shared contacts listed per table.
 pub const MAX_SHARED_REPORTED: usize = 10;
 
 /// People and vehicles across every table assessed, so a person in two exports is
 /// counted once.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Totals {
     people: people::People,
     vehicles: IdSet,
     tables: u64,
     rows: u64,
+    keyed: Option<KeyedHash>,
 }
 
+impl std::fmt::Debug for KeyedHashShown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "keyed" } else { "unkeyed" })
+    }
+}
+
+/// How a key shows in debug output: whether there is one, nothing more.
+struct KeyedHashShown<'a>(&'a Option<KeyedHash>);
+
 impl Totals {
+    /// Totals whose tables hash identifiers with `hash` (a keyed HMAC) and report
+    /// them as [`TableReport::identities`], for an estate run's store.
+    pub fn keyed(hash: KeyedHash) -> Totals {
+        Totals {
+            keyed: Some(hash),
+            ..Totals::default()
+        }
+    }
+
     /// Distinct people across all tables: (best estimate, at least, at most). Worked
     /// out afresh from every identifier on each call.
     pub fn people(&self) -> (u64, u64, u64) {
@@ -176,9 +221,22 @@ impl Assessment {
     }
 }
 
+impl std::fmt::Debug for Totals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Totals")
+            .field("people", &self.people)
+            .field("vehicles", &self.vehicles.len())
+            .field("tables", &self.tables)
+            .field("rows", &self.rows)
+            .field("keyed", &KeyedHashShown(&self.keyed))
+            .finish()
+    }
+}
+
 impl TableSink for Assessment {
     fn table(&mut self, t: Table<'_>) {
         let mut b = TableBuilder::new(t.source, t.format, t.columns);
+        b.checker.keyed = self.totals.keyed.clone();
         b.consume(t.rows);
         self.tables.push(b.finish(&mut self.totals));
     }
@@ -285,6 +343,7 @@ pub struct TableBuilder {
 /// Checks cells against their column's kind: validity counts, and each identifier's
 /// kind and hash for the [`Counter`].
 struct Checker {
+    keyed: Option<KeyedHash>,
     context: Vec<Column>,
     /// Decided after the sample: (kind, column name agrees).
     kinds: Option<Vec<Option<(Kind, bool)>>>,
@@ -354,7 +413,10 @@ impl Checker {
                     continue;
                 };
                 any = true;
-                let hash = identity_hash(kind, &normal);
+                let hash = match &self.keyed {
+                    Some(keyed) => keyed(kind, &normal),
+                    None => identity_hash(kind, &normal),
+                };
                 // People keep the sets of strong and contact kinds; one set each.
                 if Kind::STRONG.contains(&kind) {
                     batch.strong.push((kind, hash));
@@ -426,6 +488,7 @@ impl TableBuilder {
             source: source.to_string(),
             format,
             checker: Checker {
+                keyed: None,
                 context: names.iter().map(|n| Column::new(n)).collect(),
                 kinds: None,
                 non_empty: vec![0; width],
@@ -525,6 +588,7 @@ impl TableBuilder {
             non_empty,
             valid,
             rows,
+            keyed,
             ..
         } = self.checker;
         let Counter {
@@ -571,6 +635,11 @@ impl TableBuilder {
                 distinct.insert(*kind, n);
             }
         }
+        let mut identities = if keyed.is_some() {
+            table_people.identities()
+        } else {
+            Vec::new()
+        };
         // The all-tables figures take this table's sets over (moved when they are the
         // first), rather than every row being counted twice.
         totals.people.merge(table_people);
@@ -583,6 +652,15 @@ impl TableBuilder {
             }
             distinct.insert(kind, set.len() as u64);
             if kind == Kind::Vin {
+                if keyed.is_some() {
+                    identities.extend(set.iter().map(|&fp| Identity {
+                        kind,
+                        fp,
+                        tie: 0,
+                        group: 0,
+                        shared: false,
+                    }));
+                }
                 if totals.vehicles.is_empty() {
                     totals.vehicles = set;
                 } else {
@@ -601,6 +679,7 @@ impl TableBuilder {
             distinct_vehicles: distinct.get(&Kind::Vin).copied().unwrap_or(0),
             distinct,
             columns,
+            identities,
         }
     }
 }

@@ -419,6 +419,97 @@ impl People {
         true
     }
 
+    /// Every distinct identifier with how these rows tied it to the others, for an
+    /// estate-wide figure merged across processes (see `leakhound_store`'s runs). A
+    /// person is named by the smallest (as a signed number, as SQL compares) hash of
+    /// its documents; a contact group by the smallest hash of its contacts.
+    pub(crate) fn identities(&self) -> Vec<crate::Identity> {
+        let smallest = |hashes: &mut dyn Iterator<Item = u64>| -> Option<u64> {
+            hashes.min_by_key(|h| *h as i64)
+        };
+        let person = |h: u64| -> u64 {
+            let root = self.root_of(h);
+            match self.documents.get(&root) {
+                Some(docs) => smallest(&mut docs.iter().map(|(_, d)| *d)).unwrap_or(root),
+                None => root,
+            }
+        };
+        let mut out = Vec::new();
+        for (slot, set) in self.strong.iter().enumerate() {
+            let Some(&kind) = Kind::STRONG.get(slot) else {
+                continue;
+            };
+            out.extend(set.iter().map(|&fp| crate::Identity {
+                kind,
+                fp,
+                tie: person(fp),
+                group: 0,
+                shared: false,
+            }));
+        }
+        // Contact groups: unshared contacts joined through the partners they were seen
+        // with, as `estimate` joins them.
+        let mut group: IdMap<u64> = IdMap::default();
+        if self.partners.values().any(|p| p.len > 0) {
+            let index: IdMap<u32> = self
+                .contacts
+                .iter()
+                .filter(|(_, c)| !c.shared())
+                .enumerate()
+                .map(|(i, (h, _))| (*h, i as u32))
+                .collect();
+            let mut parent: Vec<u32> = (0..index.len() as u32).collect();
+            for (h, partners) in &self.partners {
+                let Some(&i) = index.get(h) else {
+                    continue;
+                };
+                for p in partners.as_slice() {
+                    if let Some(&j) = index.get(p) {
+                        union(&mut parent, i, j);
+                    }
+                }
+            }
+            let mut least: Vec<Option<u64>> = vec![None; parent.len()];
+            for (&h, &i) in &index {
+                let root = find(&mut parent, i) as usize;
+                least[root] = smallest(&mut least[root].into_iter().chain([h]));
+            }
+            for (&h, &i) in &index {
+                let root = find(&mut parent, i) as usize;
+                group.insert(h, least[root].unwrap_or(h));
+            }
+        }
+        for (&fp, c) in &self.contacts {
+            let Some(&kind) = Kind::CONTACTS.iter().find(|k| **k as u8 == c.kind) else {
+                continue;
+            };
+            out.push(crate::Identity {
+                kind,
+                fp,
+                tie: match c.tie() {
+                    Tie::None => 0,
+                    Tie::Many => TIE_MANY,
+                    Tie::One(root) => person(root),
+                },
+                group: group.get(&fp).copied().unwrap_or(fp),
+                shared: c.shared(),
+            });
+        }
+        out
+    }
+
+    /// The person (root document) `h` belongs to, without shortening paths.
+    fn root_of(&self, h: u64) -> u64 {
+        let mut r = h;
+        while let Some(&p) = self.same_person.get(&r) {
+            if p == r {
+                break;
+            }
+            r = p;
+        }
+        r
+    }
+
     /// The documents of the person rooted at `root` (just `doc` if never joined).
     fn documents_of(&self, root: u64, doc: Strong) -> Vec<Strong> {
         self.documents
@@ -547,6 +638,28 @@ mod tests {
 
     fn is(best: u64, min: u64, max: u64) -> Estimate {
         Estimate { best, min, max }
+    }
+
+    #[test]
+    fn identities_carry_the_ties_and_groups_the_estimate_used() {
+        let mut p = People::reporting_shared();
+        // Resident ID 7 and passport 3 on one row with phone 50: one person, named by
+        // the smaller hash (3); phones 60 and 61 together without an ID: one group.
+        p.add_row(&[(Kind::ResidentId, 7), (Kind::Passport, 3)], &[c(50)]);
+        p.add_row(&[], &[c(61), c(60)]);
+        p.add_row(&[(Kind::ResidentId, 9)], &[c(70)]);
+        p.add_row(&[(Kind::ResidentId, 8)], &[c(70)]);
+        let ids = p.identities();
+        let of = |fp: u64| ids.iter().find(|i| i.fp == fp).copied().unwrap();
+        assert_eq!(of(7).tie, 3);
+        assert_eq!(of(3).tie, 3);
+        assert_eq!(of(9).tie, 9);
+        assert_eq!((of(50).tie, of(50).shared), (3, false));
+        assert_eq!((of(60).group, of(61).group), (60, 60));
+        assert_eq!((of(60).tie, of(61).tie), (0, 0));
+        // Seen with two people: shared, tied to many.
+        assert!(of(70).shared && of(70).tie == TIE_MANY);
+        assert_eq!(ids.len(), 8);
     }
 
     #[test]

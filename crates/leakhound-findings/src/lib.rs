@@ -16,6 +16,7 @@ mod column_context;
 mod kinds;
 mod mask;
 mod place_kind;
+pub mod run;
 mod terminal;
 
 pub use column_context::column_names_a_thing;

@@ -28,6 +28,10 @@ struct Page<'a> {
     exposure: Vec<Exposure>,
     findings: Vec<Record<'a>>,
     assessments: &'a [crate::AssessedTable],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a leakhound_findings::run::RunOverview>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    people: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -78,6 +82,11 @@ pub(crate) fn write(
             .map(|f| Record::new(f, &lines, o.reveal))
             .collect(),
         assessments: &o.assessments,
+        run: o.run.as_ref(),
+        people: o
+            .run
+            .as_ref()
+            .map(|r| crate::estate_people_sentence(&r.people)),
     };
     let json = script_safe(&serde_json::to_string(&page)?);
     let template = with_script_hash(TEMPLATE);

@@ -153,6 +153,10 @@ pub(crate) fn write(
                 by_cat.join(", ")
             )?;
         }
+        if let Some(run) = &o.run {
+            writeln!(out)?;
+            run_section(out, run)?;
+        }
         return Ok(());
     }
     if let Some(scope) = &o.scope {
@@ -252,6 +256,64 @@ fn git_line(g: &GitOrigin) -> String {
         None if g.reach == Reach::Ref => format!("{origin}; still on a branch or tag"),
         None => format!("{origin}{reach}"),
     }
+}
+
+/// An estate run: its shards, each target's outcome, and the estate-wide people.
+fn run_section(
+    out: &mut dyn Write,
+    run: &leakhound_findings::run::RunOverview,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Run {}: {} shard{}, started {}{}.",
+        for_terminal(&run.id),
+        run.shards,
+        if run.shards == 1 { "" } else { "s" },
+        run.started_at,
+        match &run.previous {
+            Some(p) => format!("; new means not seen in run {}", for_terminal(p)),
+            None => "; no earlier run, so everything is new".to_string(),
+        }
+    )?;
+    for shard in 0..run.shards {
+        let state = run.shard_states.iter().find(|s| s.shard == shard);
+        let line = match state {
+            None => "never started".to_string(),
+            Some(s) => format!(
+                "{} ({} attempt{})",
+                crate::run_status(&s.status),
+                s.attempts,
+                if s.attempts == 1 { "" } else { "s" }
+            ),
+        };
+        writeln!(out, "  shard {shard}: {line}")?;
+    }
+    for t in &run.targets {
+        let mut line = format!("  {} ({}, shard {}): {}", t.name, t.kind, t.shard, t.status);
+        if t.status == "done" {
+            line.push_str(&format!(
+                ", {} findings ({} new)",
+                t.findings, t.new_findings
+            ));
+            if t.tables > 0 {
+                line.push_str(&format!(", {} tables", t.tables));
+            }
+        }
+        if !t.problems.is_empty() {
+            let first = t.problems.first().map(String::as_str).unwrap_or_default();
+            line.push_str(&format!(
+                "; {}{}",
+                first,
+                if t.problems.len() > 1 {
+                    format!(" (and {} more problems)", t.problems.len() - 1)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        writeln!(out, "{}", for_terminal(&line))?;
+    }
+    writeln!(out, "{}", crate::estate_people_sentence(&run.people))
 }
 
 #[cfg(test)]

@@ -185,6 +185,8 @@ struct Document<'a> {
     version: &'a str,
     findings: Records<'a>,
     summary: SummaryRecord<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a leakhound_findings::run::RunOverview>,
 }
 
 /// The findings array, each record made as it is written: collecting them first took
@@ -235,6 +237,7 @@ pub(crate) fn write_document(
             reveal: o.reveal,
         },
         summary: SummaryRecord::new(s),
+        run: o.run.as_ref(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")?;

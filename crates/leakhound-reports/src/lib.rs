@@ -93,6 +93,9 @@ pub struct ReportOptions {
     /// Tables `leakhound assess` recorded in the datastore (`leakhound report`): the
     /// HTML report shows them in a section of their own.
     pub assessments: Vec<AssessedTable>,
+    /// An estate run put together from its shards (`leakhound report --run`): shards,
+    /// targets and estate-wide people, shown before the findings.
+    pub run: Option<leakhound_findings::run::RunOverview>,
 }
 
 /// A table as `leakhound assess` recorded it: counts and its personal-data columns.
@@ -237,4 +240,33 @@ pub fn write_report(
     }
     out.flush()?;
     Ok(())
+}
+
+/// A shard's status as reports say it: a shard killed mid-run never says it stopped.
+pub(crate) fn run_status(status: &str) -> &str {
+    match status {
+        "running" => "running, or died (re-run it: it replaces its own results)",
+        other => other,
+    }
+}
+
+/// The estate-wide people figure in one sentence, bounds included.
+pub(crate) fn estate_people_sentence(p: &leakhound_findings::run::EstatePeople) -> String {
+    if p.identities == 0 {
+        return "Estate-wide people: not counted (no table with personal data, or the run had no --key).".to_string();
+    }
+    let bounds = if p.distinct_people_min == p.distinct_people
+        && p.distinct_people_max == p.distinct_people
+    {
+        String::new()
+    } else {
+        format!(
+            " (at least {}, at most {})",
+            p.distinct_people_min, p.distinct_people_max
+        )
+    };
+    format!(
+        "Estate-wide: {} distinct people{bounds} and {} distinct vehicles across every table of the run (a person in several systems counts once; from {} keyed identifiers).",
+        p.distinct_people, p.distinct_vehicles, p.identities
+    )
 }

@@ -28,6 +28,9 @@ pub(crate) fn write(
             s.elapsed.as_secs_f64()
         )?,
     }
+    if let Some(run) = &o.run {
+        run_section(out, run)?;
+    }
     writeln!(out, "**{} findings**\n", s.findings)?;
     writeln!(out, "| Category | Findings |\n|---|---:|")?;
     for (c, n) in &s.by_category {
@@ -117,4 +120,52 @@ fn cell(s: &str) -> String {
 /// Text inside a code span in a table cell: backticks would end the span.
 fn code(s: &str) -> String {
     cell(s).replace('`', "'")
+}
+
+/// An estate run: the people figure first (what a notification needs), then shards
+/// and targets.
+fn run_section(out: &mut dyn Write, run: &leakhound_findings::run::RunOverview) -> io::Result<()> {
+    writeln!(out, "## Run `{}`\n", cell(&run.id).replace('`', "'"))?;
+    writeln!(out, "{}\n", crate::estate_people_sentence(&run.people))?;
+    writeln!(
+        out,
+        "{} shards, started {}{}.\n",
+        run.shards,
+        run.started_at,
+        match &run.previous {
+            Some(p) => format!("; new = not seen in run `{}`", cell(p).replace('`', "'")),
+            None => String::new(),
+        }
+    )?;
+    writeln!(out, "| Shard | Status | Attempts |\n|---:|---|---:|")?;
+    for shard in 0..run.shards {
+        match run.shard_states.iter().find(|s| s.shard == shard) {
+            Some(s) => writeln!(
+                out,
+                "| {shard} | {} | {} |",
+                crate::run_status(&s.status),
+                s.attempts
+            )?,
+            None => writeln!(out, "| {shard} | never started | 0 |")?,
+        }
+    }
+    writeln!(
+        out,
+        "\n| Target | Kind | Shard | Status | Findings | New | Tables | Problems |\n|---|---|---:|---|---:|---:|---:|---|"
+    )?;
+    for t in &run.targets {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&t.name),
+            t.kind,
+            t.shard,
+            t.status,
+            t.findings,
+            t.new_findings,
+            t.tables,
+            cell(&t.problems.join("; "))
+        )?;
+    }
+    writeln!(out)
 }

@@ -19,12 +19,18 @@
 
 mod postgres_store;
 mod rows;
+mod runs;
 mod schema;
 mod sqlite_store;
 
 pub use rows::{AssessmentRow, Filter, Reappeared, Recorded, ScanRecord, ScanRow, TriageOutcome};
+pub use runs::{
+    EstatePeople, Identity, IdentityClass, PlannedTarget, RunOverview, RunPlan, RunTarget,
+    ShardState, TargetOutcome, TargetState,
+};
 
 use leakhound_findings::{Finding, Status};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Why the datastore could not do what was asked.
@@ -180,11 +186,103 @@ impl Store {
 
     /// Record the tables of one `leakhound assess` run (one transaction).
     pub fn record_assessments(&mut self, tables: &[AssessmentRow]) -> Result<(), StoreError> {
+        self.record_run_assessments(tables, None, &[])
+    }
+
+    /// Record the tables of one target of an estate run with their keyed identities,
+    /// in place of what an earlier attempt recorded for that target (one transaction).
+    pub fn record_run_assessments(
+        &mut self,
+        tables: &[AssessmentRow],
+        run: Option<&RunTarget>,
+        identities: &[Identity],
+    ) -> Result<(), StoreError> {
         let at = rows::now();
         match &mut self.backend {
-            Backend::Sqlite(s) => s.record_assessments(tables, &at),
-            Backend::Postgres(p) => p.record_assessments(tables, &at),
+            Backend::Sqlite(s) => s.record_assessments(tables, run, identities, &at),
+            Backend::Postgres(p) => p.record_assessments(tables, run, identities, &at),
         }
+    }
+
+    fn in_transaction<T>(
+        &mut self,
+        mut f: impl FnMut(&mut dyn runs::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.in_transaction(f),
+            Backend::Postgres(p) => p.in_transaction(&mut f),
+        }
+    }
+
+    /// Start shard `shard` of a run: the first shard of a run records `plan`; every
+    /// shard gets back the plan the run was started with (compare its `inventory`).
+    pub fn start_run(&mut self, plan: &RunPlan, shard: u32) -> Result<RunPlan, StoreError> {
+        let now = rows::now();
+        self.in_transaction(|tx| runs::start(tx, plan, shard, &now))
+    }
+
+    /// What each target cost (milliseconds) the last time a run did it.
+    pub fn target_costs(&mut self) -> Result<HashMap<String, u64>, StoreError> {
+        self.in_transaction(runs::costs)
+    }
+
+    /// Record how one target of a run went.
+    pub fn finish_target(&mut self, outcome: &TargetOutcome) -> Result<(), StoreError> {
+        let now = rows::now();
+        self.in_transaction(|tx| runs::finish_target(tx, outcome, &now))
+    }
+
+    /// Record that a shard finished its targets (or gave up: `failed`).
+    pub fn finish_shard(&mut self, run: &str, shard: u32, failed: bool) -> Result<(), StoreError> {
+        let now = rows::now();
+        self.in_transaction(|tx| runs::finish_shard(tx, run, shard, failed, &now))
+    }
+
+    /// Ids of the runs recorded, newest first.
+    pub fn runs(&mut self, limit: u64) -> Result<Vec<String>, StoreError> {
+        self.in_transaction(|tx| runs::list(tx, limit))
+    }
+
+    /// A run put together from every shard, or `None` if there is no such run.
+    pub fn run_overview(&mut self, id: &str) -> Result<Option<RunOverview>, StoreError> {
+        self.in_transaction(|tx| runs::overview(tx, id))
+    }
+
+    /// Fingerprints run `id` saw that the run before it did not.
+    pub fn run_new_fingerprints(&mut self, id: &str) -> Result<HashSet<String>, StoreError> {
+        self.in_transaction(|tx| runs::new_fingerprints(tx, id))
+    }
+
+    /// The tables assessed in run `id`.
+    pub fn run_assessments(&mut self, run: &str) -> Result<Vec<AssessmentRow>, StoreError> {
+        let rows = self.in_transaction(|tx| {
+            tx.query(
+                "SELECT at, source, format, rows, distinct_people, distinct_vehicles, detail \
+                 FROM assessments WHERE run_id = ? ORDER BY source, id",
+                &[rows::Param::Text(run.to_string())],
+            )
+        })?;
+        let text = |v: &rows::Value| match v {
+            rows::Value::Text(s) => s.clone(),
+            _ => String::new(),
+        };
+        let int = |v: &rows::Value| match v {
+            rows::Value::Int(n) => u64::try_from(*n).unwrap_or(0),
+            _ => 0,
+        };
+        Ok(rows
+            .iter()
+            .filter(|r| r.len() == 7)
+            .map(|r| AssessmentRow {
+                at: text(&r[0]),
+                source: text(&r[1]),
+                format: text(&r[2]),
+                rows: int(&r[3]),
+                distinct_people: int(&r[4]),
+                distinct_vehicles: int(&r[5]),
+                detail: text(&r[6]),
+            })
+            .collect())
     }
 
     /// The newest assessment of each table ever assessed into this store.

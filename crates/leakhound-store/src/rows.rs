@@ -31,6 +31,9 @@ pub struct ScanRecord {
     pub bytes: u64,
     /// Files that could not be read or were skipped.
     pub problems: u64,
+    /// The estate run and target this scan is part of (`leakhound run`): recording it
+    /// replaces what an earlier attempt recorded for that target in that run.
+    pub run: Option<crate::RunTarget>,
 }
 
 impl ScanRecord {
@@ -144,6 +147,8 @@ pub struct Filter {
     pub since: Option<String>,
     /// Only locations seen by this scan.
     pub scan: Option<i64>,
+    /// Only locations seen by the scans of this estate run (every shard).
+    pub run: Option<String>,
 }
 
 /// A query parameter: the two types our SQL binds.
@@ -151,6 +156,8 @@ pub struct Filter {
 pub(crate) enum Param {
     Text(String),
     Int(i64),
+    /// A text column's value or NULL.
+    MaybeText(Option<String>),
 }
 
 /// Now, RFC 3339 UTC with milliseconds (sorts as text).
@@ -395,6 +402,15 @@ pub(crate) fn select_findings(filter: &Filter) -> (String, Vec<Param>) {
         wheres.push("s.scan_id = ?".to_string());
         params.push(Param::Int(scan));
     }
+    if let Some(run) = &filter.run {
+        // A place two targets of the run share is one row, not two.
+        wheres.push(
+            "l.id IN (SELECT s2.location_id FROM sightings s2 JOIN scans sc2 \
+             ON sc2.id = s2.scan_id WHERE sc2.run_id = ?)"
+                .to_string(),
+        );
+        params.push(Param::Text(run.clone()));
+    }
     if !filter.statuses.is_empty() {
         let marks = vec!["?"; filter.statuses.len()].join(", ");
         wheres.push(format!("f.status IN ({marks})"));
@@ -551,10 +567,12 @@ mod tests {
             categories: vec![Category::Secret],
             since: Some("2026-01-01T00:00:00.000Z".into()),
             scan: Some(7),
+            run: Some("nightly".into()),
         });
-        assert_eq!(sql.matches('?').count(), 5);
+        assert_eq!(sql.matches('?').count(), 6);
         assert!(matches!(params[0], Param::Int(7)));
-        assert!(matches!(&params[3], Param::Text(c) if c == "secret"));
+        assert!(matches!(&params[1], Param::Text(r) if r == "nightly"));
+        assert!(matches!(&params[4], Param::Text(c) if c == "secret"));
         assert!(sql.contains("f.first_seen >= ?"));
     }
 

@@ -124,6 +124,55 @@ const MIGRATIONS: &[&str] = &[
         scan_id {int} NOT NULL,
         PRIMARY KEY (repository, tip)
     );",
+    // 5: estate runs (`leakhound run`): a run's plan (which shard takes which target),
+    // its shards and targets, the scans and assessments recorded for each target, and
+    // every assessed table's identifiers as keyed fingerprints for estate-wide people.
+    "ALTER TABLE scans ADD COLUMN run_id TEXT;
+    ALTER TABLE scans ADD COLUMN target TEXT;
+    CREATE INDEX scans_run ON scans (run_id, target);
+    ALTER TABLE assessments ADD COLUMN run_id TEXT;
+    ALTER TABLE assessments ADD COLUMN target TEXT;
+    CREATE INDEX assessments_run ON assessments (run_id, target);
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        shards {int} NOT NULL,
+        inventory TEXT NOT NULL,
+        plan TEXT NOT NULL
+    );
+    CREATE TABLE run_shards (
+        run_id TEXT NOT NULL,
+        shard {int} NOT NULL,
+        status TEXT NOT NULL,
+        attempts {int} NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        PRIMARY KEY (run_id, shard)
+    );
+    CREATE TABLE run_targets (
+        run_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        shard {int} NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        problems TEXT NOT NULL,
+        millis {int} NOT NULL,
+        bytes {int} NOT NULL,
+        finished_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, target)
+    );
+    CREATE TABLE run_identities (
+        run_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        class {int} NOT NULL,
+        kind {int} NOT NULL,
+        fp {int} NOT NULL,
+        tie {int} NOT NULL,
+        grp {int} NOT NULL,
+        shared {int} NOT NULL
+    );
+    CREATE INDEX run_identities_target ON run_identities (run_id, target);
+    CREATE INDEX run_identities_fp ON run_identities (run_id, class, fp);",
 ];
 
 /// The newest schema version this binary knows.

@@ -1,6 +1,7 @@
 //! SQLite: the default store, one file next to the user, nothing to run.
 
 use crate::rows::{self, Batch, Param, Row, Value};
+use crate::runs::{self, Identity, RunTarget, Sql};
 use crate::schema;
 use crate::{AssessmentRow, Reappeared, Recorded, ScanRecord, ScanRow, StoreError, TriageOutcome};
 use leakhound_findings::{Finding, Status, Triage};
@@ -149,10 +150,13 @@ impl Sqlite {
             .map_err(&err)?;
         let now = rows::now();
         let started = scan.started_or(&now);
+        if let Some(rt) = &scan.run {
+            runs::forget_scans(&mut Lite(&tx, &self.path), rt)?;
+        }
         tx.execute(
             "INSERT INTO scans (started_at, finished_at, tool_version, kind, targets, packs, \
-             rules, files, blobs, bytes, problems) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             rules, files, blobs, bytes, problems, run_id, target) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 started,
                 now,
@@ -165,6 +169,8 @@ impl Sqlite {
                 as_i64(scan.blobs),
                 as_i64(scan.bytes),
                 as_i64(scan.problems),
+                scan.run.as_ref().map(|r| &r.run),
+                scan.run.as_ref().map(|r| &r.target),
             ],
         )
         .map_err(&err)?;
@@ -398,6 +404,7 @@ impl Sqlite {
             .map(|p| match p {
                 Param::Text(s) => s as &dyn rusqlite::ToSql,
                 Param::Int(n) => n as &dyn rusqlite::ToSql,
+                Param::MaybeText(s) => s as &dyn rusqlite::ToSql,
             })
             .collect();
         let width = stmt.column_count();
@@ -423,15 +430,26 @@ impl Sqlite {
     pub(crate) fn record_assessments(
         &mut self,
         tables: &[AssessmentRow],
+        run: Option<&RunTarget>,
+        identities: &[Identity],
         at: &str,
     ) -> Result<(), StoreError> {
         let err = err_for(&self.path);
-        let tx = self.conn.transaction().map_err(&err)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        if let Some(rt) = run {
+            let mut lite = Lite(&tx, &self.path);
+            runs::forget_assessments(&mut lite, rt)?;
+            lite.insert_identities(rt, identities)?;
+        }
         {
             let mut insert = tx
                 .prepare(
                     "INSERT INTO assessments (at, source, format, rows, distinct_people, \
-                     distinct_vehicles, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     distinct_vehicles, detail, run_id, target) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(&err)?;
             for t in tables {
@@ -443,12 +461,29 @@ impl Sqlite {
                         as_i64(t.rows),
                         as_i64(t.distinct_people),
                         as_i64(t.distinct_vehicles),
-                        t.detail
+                        t.detail,
+                        run.map(|r| &r.run),
+                        run.map(|r| &r.target),
                     ])
                     .map_err(&err)?;
             }
         }
         tx.commit().map_err(&err)
+    }
+
+    /// Run `f` in one write transaction.
+    pub(crate) fn in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let err = err_for(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let out = f(&mut Lite(&tx, &self.path))?;
+        tx.commit().map_err(&err)?;
+        Ok(out)
     }
 
     pub(crate) fn history_tips(&mut self, repository: &str) -> Result<Vec<String>, StoreError> {
@@ -536,6 +571,82 @@ impl Sqlite {
             })
             .map_err(&err)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+    }
+}
+
+/// An open SQLite transaction as the run code uses it.
+pub(crate) struct Lite<'a>(&'a Connection, &'a str);
+
+fn bound(params: &[Param]) -> Vec<&dyn rusqlite::ToSql> {
+    params
+        .iter()
+        .map(|p| match p {
+            Param::Text(s) => s as &dyn rusqlite::ToSql,
+            Param::Int(n) => n as &dyn rusqlite::ToSql,
+            Param::MaybeText(s) => s as &dyn rusqlite::ToSql,
+        })
+        .collect()
+}
+
+impl Sql for Lite<'_> {
+    fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
+        let err = err_for(self.1);
+        let n = self
+            .0
+            .prepare_cached(sql)
+            .map_err(&err)?
+            .execute(bound(params).as_slice())
+            .map_err(&err)?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Vec<Value>>, StoreError> {
+        let err = err_for(self.1);
+        let mut stmt = self.0.prepare_cached(sql).map_err(&err)?;
+        let width = stmt.column_count();
+        let mut rows = stmt.query(bound(params).as_slice()).map_err(&err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&err)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(match r.get_ref(i).map_err(&err)? {
+                    rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
+                    rusqlite::types::ValueRef::Real(x) => Value::Int(x as i64),
+                    rusqlite::types::ValueRef::Text(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
+                    _ => Value::Null,
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
+    fn insert_identities(&mut self, run: &RunTarget, rows: &[Identity]) -> Result<(), StoreError> {
+        let err = err_for(self.1);
+        let mut insert = self
+            .0
+            .prepare_cached(
+                "INSERT INTO run_identities (run_id, target, class, kind, fp, tie, grp, shared) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .map_err(&err)?;
+        for i in rows {
+            insert
+                .execute(params![
+                    run.run,
+                    run.target,
+                    i.class as i64,
+                    i64::from(i.kind),
+                    i.fp as i64,
+                    i.tie as i64,
+                    i.group as i64,
+                    i64::from(i.shared),
+                ])
+                .map_err(&err)?;
+        }
+        Ok(())
     }
 }
 

@@ -595,3 +595,163 @@ fn history_tips_replace_those_of_the_repository_s_last_scan() {
         assert_eq!(store.history_tips("/r/b").expect("read"), ["cc"]);
     });
 }
+
+mod runs {
+    use super::*;
+    use leakhound_store::{
+        Identity, IdentityClass, PlannedTarget, RunPlan, RunTarget, TargetOutcome,
+    };
+
+    fn plan(id: &str, shards: u32) -> RunPlan {
+        RunPlan {
+            id: id.into(),
+            shards,
+            inventory: "digest".into(),
+            targets: ["a", "b", "c", "d"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| PlannedTarget {
+                    name: (*n).into(),
+                    kind: "database".into(),
+                    shard: i as u32 % shards,
+                    weight: 1,
+                })
+                .collect(),
+        }
+    }
+
+    fn strong(fp: u64, person: u64) -> Identity {
+        Identity {
+            class: IdentityClass::Strong,
+            kind: 0,
+            fp,
+            tie: person,
+            group: 0,
+            shared: false,
+        }
+    }
+
+    fn contact(fp: u64, tie: u64, group: u64, shared: bool) -> Identity {
+        Identity {
+            class: IdentityClass::Contact,
+            kind: 1,
+            fp,
+            tie,
+            group,
+            shared,
+        }
+    }
+
+    fn target(run: &str, name: &str) -> RunTarget {
+        RunTarget {
+            run: run.into(),
+            target: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_first_shard_writes_the_plan_and_the_others_read_it() {
+        both(|spec| {
+            let mut store = Store::open(spec).unwrap();
+            let first = store.start_run(&plan("r", 2), 0).unwrap();
+            assert_eq!(first, plan("r", 2));
+            // A later shard with another idea of the plan gets the stored one.
+            let mut other = plan("r", 2);
+            other.targets[0].shard = 1;
+            other.inventory = "changed".into();
+            let stored = Store::open(spec).unwrap().start_run(&other, 1).unwrap();
+            assert_eq!(stored, plan("r", 2));
+            let o = store.run_overview("r").unwrap().unwrap();
+            assert_eq!(o.shard_states.len(), 2);
+            assert!(o.targets.iter().all(|t| t.status == "not run"));
+            assert!(store.run_overview("nope").unwrap().is_none());
+        });
+    }
+
+    #[test]
+    fn people_are_counted_once_across_tables_and_re_recording_replaces() {
+        both(|spec| {
+            let mut store = Store::open(spec).unwrap();
+            store.start_run(&plan("r", 1), 0).unwrap();
+            // a: person 10 (resident ID 10 and passport 11 on one row), phone 100 theirs.
+            // b: passport 11 alone (the same person), phone 100 alone (theirs), person 20.
+            // c: phones 200 and 201 on one row without an ID (one more person), a
+            //    placeholder 300 (shared: nobody), phone 202 alone (one more).
+            // d: phone 100 tied to person 20 here: now shared (two people's).
+            let tables: [(&str, Vec<Identity>); 3] = [
+                (
+                    "a",
+                    vec![strong(10, 10), strong(11, 10), contact(100, 10, 100, false)],
+                ),
+                (
+                    "b",
+                    vec![strong(11, 11), contact(100, 0, 100, false), strong(20, 20)],
+                ),
+                (
+                    "c",
+                    vec![
+                        contact(200, 0, 200, false),
+                        contact(201, 0, 200, false),
+                        contact(300, 0, 300, true),
+                        contact(202, 0, 202, false),
+                    ],
+                ),
+            ];
+            for (name, ids) in &tables {
+                store
+                    .record_run_assessments(&[], Some(&target("r", name)), ids)
+                    .unwrap();
+            }
+            let people = |store: &mut Store| store.run_overview("r").unwrap().unwrap().people;
+            let p = people(&mut store);
+            assert_eq!(p.distinct_people, 4, "{p:?}"); // 10, 20, {200, 201}, 202
+            assert_eq!(p.distinct_people_min, 2, "{p:?}");
+            assert_eq!(p.identities, 10);
+            // Recording table c again (a re-run shard) replaces it: same figure.
+            store
+                .record_run_assessments(&[], Some(&target("r", "c")), &tables[2].1)
+                .unwrap();
+            assert_eq!(people(&mut store), p);
+            // Phone 100 tied to person 20 too: shared, joins nobody; still 4.
+            store
+                .record_run_assessments(
+                    &[],
+                    Some(&target("r", "d")),
+                    &[contact(100, 20, 100, false)],
+                )
+                .unwrap();
+            assert_eq!(people(&mut store).distinct_people, 4);
+            // A lone phone nobody claims is one more person.
+            store
+                .record_run_assessments(
+                    &[],
+                    Some(&target("r", "d")),
+                    &[contact(900, 0, 900, false)],
+                )
+                .unwrap();
+            assert_eq!(people(&mut store).distinct_people, 5);
+            // Outcomes are recorded and read back with the plan's targets.
+            store
+                .finish_target(&TargetOutcome {
+                    run: target("r", "a"),
+                    shard: 0,
+                    kind: "database".into(),
+                    failed: true,
+                    problems: vec!["connection refused".into()],
+                    millis: 12,
+                    bytes: 0,
+                })
+                .unwrap();
+            store.finish_shard("r", 0, false).unwrap();
+            let o = store.run_overview("r").unwrap().unwrap();
+            assert_eq!(o.targets[0].status, "failed");
+            assert_eq!(o.targets[0].problems, ["connection refused"]);
+            assert_eq!(o.shard_states[0].status, "finished");
+            assert_eq!(
+                store.target_costs().unwrap().get("a"),
+                None,
+                "failed: no cost"
+            );
+        });
+    }
+}
