@@ -562,12 +562,15 @@ fn a_store_from_before_assessments_is_migrated_and_keeps_its_findings() {
         let c = rusqlite::Connection::open(&s.spec).expect("sqlite");
         c.execute_batch(
             "DROP TABLE assessments; ALTER TABLE locations DROP COLUMN column_values; \
-             DROP TABLE history_tips; DELETE FROM leakhound_schema WHERE version > 1;",
+             DROP TABLE history_tips; DROP INDEX scans_run; ALTER TABLE scans DROP COLUMN run_id; \
+             ALTER TABLE scans DROP COLUMN target; DROP TABLE runs; DROP TABLE run_shards; \
+             DROP TABLE run_targets; DROP TABLE run_identities; \
+             DELETE FROM leakhound_schema WHERE version > 1;",
         )
         .expect("downgrade");
     }
     let mut store = Store::open(&s.spec).expect("reopen migrates");
-    assert_eq!(store.schema_version().expect("version"), 4);
+    assert_eq!(store.schema_version().expect("version"), 5);
     assert_eq!(count(&mut store), (1, 1));
     store
         .record_assessments(&[assessed("a.csv", 1, 1)])

@@ -210,6 +210,14 @@ const FILE_TLDS: &[&str] = &[
     "scss", "less", "vue", "jsx", "tsx", "mp4", "pdf", "ttf", "woff", "woff2",
 ];
 
+/// Last labels of names that only resolve inside a network (Kubernetes services,
+/// mDNS, RFC 8375 home networks, the names RFC 6762 appendix G lists as in use): no
+/// mailbox lives there. `reader@crm-db.crm.svc` is the user of a database URL.
+const INTERNAL_TLDS: &[&str] = &[
+    "svc", "local", "internal", "lan", "home", "corp", "intranet", "private", "localdomain",
+    "localhost", "cluster",
+];
+
 /// Local parts that name a system or a protocol, not a person: `git@github.com` in an
 /// SSH clone URL is not personal data.
 const SYSTEM_LOCAL_PARTS: &[&str] = &[
@@ -293,6 +301,7 @@ pub(crate) fn email(value: &str) -> Verdict {
             && (2..=24).contains(&tld.len())
             && tld.bytes().all(|b| b.is_ascii_alphabetic())
             && !FILE_TLDS.contains(&tld)
+            && !INTERNAL_TLDS.contains(&tld)
             && !example,
     )
 }
@@ -470,6 +479,10 @@ mod tests {
         assert_eq!(email("ab@cd.Dx"), Verdict::Invalid);
         assert_eq!(email("li@x.cn"), Verdict::Invalid);
         assert_eq!(email("wang@163.com"), Verdict::Valid);
+        // Users of database URLs on names inside a cluster or a network.
+        assert_eq!(email("reader@crm-db.crm.svc"), Verdict::Invalid);
+        assert_eq!(email("app@db.cluster.local"), Verdict::Invalid);
+        assert_eq!(email("ops@build.corp"), Verdict::Invalid);
         assert_eq!(email("WANG@QQ.COM"), Verdict::Valid);
         assert_eq!(email("a.b@dealer.co.uk"), Verdict::Valid);
         assert_eq!(email("a@mail.de"), Verdict::Valid);
