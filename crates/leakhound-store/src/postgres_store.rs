@@ -546,9 +546,23 @@ impl Sql for Transaction<'_> {
             ])?;
         }
         writer.finish()?;
+        // Fresh statistics, so the estate query plans for a million rows rather than
+        // for the empty table the planner last looked at.
+        if rows.len() >= ANALYZE_AFTER {
+            self.batch_execute("ANALYZE run_identities")?;
+        }
+        Ok(())
+    }
+
+    fn prefer_hash_joins(&mut self) -> Result<(), StoreError> {
+        // A nested loop over two runs' identities is hours; a hash join is seconds.
+        self.batch_execute("SET LOCAL enable_nestloop = off")?;
         Ok(())
     }
 }
+
+/// Identities recorded at once above which the table's statistics are refreshed.
+const ANALYZE_AFTER: usize = 10_000;
 
 fn retryable(e: &postgres::Error) -> bool {
     matches!(

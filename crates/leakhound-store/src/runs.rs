@@ -32,6 +32,11 @@ pub(crate) trait Sql {
     /// Bulk-insert one target's identities (the backends' fastest path: COPY, or one
     /// prepared statement).
     fn insert_identities(&mut self, run: &RunTarget, rows: &[Identity]) -> Result<(), StoreError>;
+    /// Before a query that joins whole runs: make the planner hash rather than loop,
+    /// whatever its statistics say (a table loaded a second ago looks empty to it).
+    fn prefer_hash_joins(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// Which run and target a scan or an assessment belongs to.
@@ -442,6 +447,7 @@ pub(crate) fn overview(tx: &mut dyn Sql, id: &str) -> Result<Option<RunOverview>
 /// step (a person can then count twice, never less than once), which the upper bound
 /// covers.
 fn people(tx: &mut dyn Sql, id: &str) -> Result<EstatePeople, StoreError> {
+    tx.prefer_hash_joins()?;
     let row = tx
         .query(
             "WITH persons AS (SELECT fp, MIN(tie) AS person FROM run_identities \

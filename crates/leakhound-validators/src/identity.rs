@@ -214,8 +214,17 @@ const FILE_TLDS: &[&str] = &[
 /// mDNS, RFC 8375 home networks, the names RFC 6762 appendix G lists as in use): no
 /// mailbox lives there. `reader@crm-db.crm.svc` is the user of a database URL.
 const INTERNAL_TLDS: &[&str] = &[
-    "svc", "local", "internal", "lan", "home", "corp", "intranet", "private", "localdomain",
-    "localhost", "cluster",
+    "svc",
+    "local",
+    "internal",
+    "lan",
+    "home",
+    "corp",
+    "intranet",
+    "private",
+    "localdomain",
+    "localhost",
+    "cluster",
 ];
 
 /// Local parts that name a system or a protocol, not a person: `git@github.com` in an
