@@ -96,6 +96,7 @@ pub fn run(a: HostArgs) -> anyhow::Result<u8> {
             bytes: 0,
             problems: report.problems.len() as u64,
             run: None,
+            carry_from: None,
         };
         crate::datastore::record(store, &run, &mut report.findings, &a.store.shown(), a.quiet)?;
     }

@@ -352,20 +352,30 @@ impl ShardRun<'_> {
 
     fn target(&mut self, t: &Target) -> anyhow::Result<Done> {
         match &t.source {
-            Source::Git { url, history, auth } => {
+            Source::Git {
+                url,
+                history,
+                incremental,
+                auth,
+            } => {
                 let dir = self.cache.fetch(url, *history, auth)?;
                 let shown = leakhound_estate::inventory::without_password(url);
-                let mut done = self.scan(t, &dir, *history, Some(&shown))?;
+                let mut done =
+                    self.scan(t, &dir, *history && *incremental, Some(&shown), *history)?;
                 if !*history {
                     done.said = format!("{} (default branch)", done.said);
                 }
                 Ok(done)
             }
-            Source::Path { path, history } => {
+            Source::Path {
+                path,
+                history,
+                incremental,
+            } => {
                 if let Err(e) = std::fs::symlink_metadata(path) {
                     anyhow::bail!("cannot read {}: {e}", crate::output::safe(path.display()));
                 }
-                let mut done = self.scan(t, path, *history, None)?;
+                let mut done = self.scan(t, path, *history && *incremental, None, *history)?;
                 if !*history {
                     let assessed = self.assess(t, &Reading::Path(path.clone()))?;
                     done.problems.extend(assessed.problems);
@@ -389,13 +399,38 @@ impl ShardRun<'_> {
     /// Scan a folder or a repository's history and record the findings against the
     /// target. `shown` names a cloned repository by its URL rather than the cache
     /// folder, so every shard and every machine records the same places.
+    ///
+    /// `incremental` (history only): read only the commits added since the last
+    /// history scan of this one repository recorded in the store, and carry that scan's
+    /// places over, so the run still shows every finding of the history.
     fn scan(
         &mut self,
         t: &Target,
         path: &Path,
-        history: bool,
+        incremental: bool,
         shown: Option<&str>,
+        history: bool,
     ) -> anyhow::Result<Done> {
+        // The key the store remembers this repository's tips under: its URL for a
+        // clone (the cache folder differs between machines), else its path as `scan
+        // --history --datastore` names it. Only a target that is one repository.
+        let repositories = if history {
+            leakhound_scan::repository_keys(&[path.to_path_buf()])
+        } else {
+            Vec::new()
+        };
+        let tips_key = match (shown, repositories.as_slice()) {
+            (_, [] | [_, _, ..]) => None,
+            (Some(url), [_]) => Some(url.to_string()),
+            (None, [key]) => Some(key.clone()),
+        };
+        let base = match (&tips_key, incremental) {
+            (Some(key), true) => self
+                .store
+                .history_base(key, self.run)
+                .map_err(|e| StoreFailure(format!("reading {}: {e}", self.shown_store)))?,
+            _ => None,
+        };
         let problems: Mutex<Vec<String>> = Mutex::new(Vec::new());
         let on_problem = |p: &Problem| {
             if let Ok(mut all) = problems.lock() {
@@ -404,13 +439,16 @@ impl ShardRun<'_> {
         };
         let paths = [path.to_path_buf()];
         let (findings, summary) = if history {
-            let options = HistoryScanOptions {
+            let mut options = HistoryScanOptions {
                 git: leakhound_scan::HistoryOptions {
                     threads: self.threads,
                     ..leakhound_scan::HistoryOptions::default()
                 },
                 ..HistoryScanOptions::default()
             };
+            if let (Some((_, tips)), [key]) = (&base, repositories.as_slice()) {
+                options.seen_tips.insert(key.clone(), tips.clone());
+            }
             self.scanner
                 .scan_history(&paths, &options, &on_problem)
                 .context("scanning history")?
@@ -437,14 +475,24 @@ impl ShardRun<'_> {
             bytes: summary.bytes,
             problems: summary.problems.len() as u64,
             run: Some(self.run_target(t)),
+            carry_from: base.as_ref().map(|(scan, _)| *scan),
         };
-        crate::datastore::record(self.store, &record, &mut all, self.shown_store, true)
-            .map_err(|e| StoreFailure(crate::described(&e)))?;
+        let scan_id =
+            crate::datastore::record(self.store, &record, &mut all, self.shown_store, true)
+                .map_err(|e| StoreFailure(crate::described(&e)))?;
+        if let Some(key) = &tips_key {
+            for (_, tips) in &summary.tips {
+                self.store
+                    .record_history_tips(key, scan_id, tips)
+                    .map_err(|e| StoreFailure(format!("recording in {}: {e}", self.shown_store)))?;
+            }
+        }
         let problems = problems.into_inner().unwrap_or_default();
         Ok(Done {
             said: format!(
-                "{} findings in {} blobs{}",
+                "{} {}findings in {} blobs{}",
                 all.len(),
+                if base.is_some() { "new " } else { "" },
                 summary.blobs,
                 if problems.is_empty() {
                     String::new()

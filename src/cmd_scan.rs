@@ -286,6 +286,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
             bytes: summary.bytes,
             problems: summary.problems.len() as u64,
             run: None,
+            carry_from: None,
         };
         // One transaction takes the whole run: spilled findings come back to memory.
         let mut all = findings

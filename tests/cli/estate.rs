@@ -565,3 +565,93 @@ fn report_run_names_the_runs_there_are() {
         assert!(out.stdout.contains("tuesday"), "{format}: {}", out.stdout);
     }
 }
+
+#[test]
+fn nightly_runs_read_only_new_commits_and_still_show_every_finding() {
+    let t = Tree::new();
+    let origin = t.join("origin");
+    repo(
+        &origin,
+        &[(".env", Some(&format!("GITHUB_TOKEN={GITHUB}\n")))],
+    );
+    let inventory = |incremental: bool| {
+        format!(
+            "[[target]]\nname = \"app\"\ngit = \"file://{}\"\nincremental = {incremental}\n",
+            origin.display()
+        )
+    };
+    let run = |id: &str| {
+        let out = run_in(
+            t.path(),
+            &[
+                "run",
+                "--targets",
+                "estate.toml",
+                "--datastore",
+                "f.db",
+                "--cache",
+                "cache",
+                "--run",
+                id,
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        out.stderr
+    };
+    let rules = |id: &str| -> Vec<String> {
+        let out = run_in(
+            t.path(),
+            &[
+                "report",
+                "--datastore",
+                "f.db",
+                "--run",
+                id,
+                "--format",
+                "json",
+            ],
+        );
+        let doc: Value = serde_json::from_str(&out.stdout).expect("json");
+        let mut r: Vec<String> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| format!("{} {}", f["rule"], f["path"]))
+            .collect();
+        r.sort();
+        r
+    };
+    t.file("estate.toml", inventory(true));
+    let first = run("monday");
+    assert!(first.contains("1 findings in 1 blobs"), "{first}");
+
+    // A commit with a new secret: the next night reads that commit's blob only.
+    std::fs::write(
+        origin.join("deploy.env"),
+        format!("AWS_ACCESS_KEY_ID={AWS_ID}\n"),
+    )
+    .expect("write");
+    git_in(&origin, &["add", "-A"], 600);
+    git_in(&origin, &["commit", "-q", "-m", "deploy"], 600);
+    let second = run("tuesday");
+    assert!(second.contains("1 new findings in 1 blobs"), "{second}");
+    let both = rules("tuesday");
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_eq!(rules("monday").len(), 1);
+
+    // Tuesday's shard started again: its own earlier attempt is not built on.
+    let again = run("tuesday");
+    assert!(again.contains("2 findings in 2 blobs"), "{again}");
+    assert_eq!(rules("tuesday"), both);
+
+    // incremental = false reads everything, and sees the same.
+    t.file("estate.toml", inventory(false));
+    let full = run("wednesday");
+    assert!(full.contains("2 findings in 2 blobs"), "{full}");
+    assert_eq!(rules("wednesday"), both);
+    // And an incremental night after a full one builds on it.
+    t.file("estate.toml", inventory(true));
+    let thursday = run("thursday");
+    assert!(thursday.contains("0 new findings in 0 blobs"), "{thursday}");
+    assert_eq!(rules("thursday"), both);
+}

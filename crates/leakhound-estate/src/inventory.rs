@@ -59,6 +59,9 @@ pub enum Source {
         url: String,
         /// Every commit of every ref (true) or the default branch's files only.
         history: bool,
+        /// With history: read only the commits added since the last run that scanned
+        /// it (its findings carried over); false rescans everything.
+        incremental: bool,
         /// How to authenticate.
         auth: GitAuth,
     },
@@ -68,6 +71,8 @@ pub enum Source {
         path: PathBuf,
         /// A git repository's history rather than its files.
         history: bool,
+        /// With history: only the commits added since the last run (see `Git`).
+        incremental: bool,
     },
     /// A live database, assessed (people counted), not scanned for secrets.
     Database {
@@ -134,6 +139,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct Defaults {
     history: Option<bool>,
+    incremental: Option<bool>,
     rules: Option<Vec<String>>,
     full: Option<bool>,
     sample: Option<u64>,
@@ -149,6 +155,7 @@ struct Entry {
     database_env: Option<String>,
     database_file: Option<PathBuf>,
     history: Option<bool>,
+    incremental: Option<bool>,
     username: Option<String>,
     password_env: Option<String>,
     credentials_file: Option<PathBuf>,
@@ -227,6 +234,7 @@ fn ordinal(n: usize) -> String {
 
 fn target(e: Entry, d: &Defaults) -> Result<Target, String> {
     let history = e.history.or(d.history).unwrap_or(true);
+    let incremental = e.incremental.or(d.incremental).unwrap_or(true);
     let sources = [
         e.git.is_some(),
         e.path.is_some(),
@@ -253,6 +261,9 @@ fn target(e: Entry, d: &Defaults) -> Result<Target, String> {
         }
     };
     let (source, default_name) = if let Some(url) = e.git {
+        if e.incremental.is_some() && !history {
+            return Err("incremental is for targets with history".into());
+        }
         if has_password(&url) {
             return Err(format!(
                 "the URL {} holds a password: put the token in an environment variable and name it with password_env",
@@ -264,6 +275,7 @@ fn target(e: Entry, d: &Defaults) -> Result<Target, String> {
             Source::Git {
                 url,
                 history,
+                incremental,
                 auth: GitAuth {
                     username: e.username,
                     password_env: e.password_env,
@@ -280,6 +292,7 @@ fn target(e: Entry, d: &Defaults) -> Result<Target, String> {
             Source::Path {
                 path,
                 history: e.history.unwrap_or(false),
+                incremental,
             },
             name,
         )
@@ -436,6 +449,10 @@ sample = 500
             ),
             ("[[target]]\npath = \"a\"\nsize = \"big\"\n", "not a size"),
             ("[[target]]\npath = \"a\"\ncolour = 1\n", "unknown field"),
+            (
+                "[[target]]\ngit = \"a\"\nhistory = false\nincremental = true\n",
+                "incremental is for",
+            ),
         ];
         for (text, expected) in cases {
             let e = Inventory::parse(text).unwrap_err().to_string();

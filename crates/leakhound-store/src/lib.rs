@@ -238,6 +238,17 @@ impl Store {
         self.in_transaction(|tx| runs::finish_shard(tx, run, shard, failed, &now))
     }
 
+    /// Where the last history scan of `repository` stopped (its commits) and which
+    /// scan that was, unless that scan belongs to run `run`: what an estate run's
+    /// incremental history scan builds on.
+    pub fn history_base(
+        &mut self,
+        repository: &str,
+        run: &str,
+    ) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+        self.in_transaction(|tx| runs::history_base(tx, repository, run))
+    }
+
     /// Ids of the runs recorded, newest first.
     pub fn runs(&mut self, limit: u64) -> Result<Vec<String>, StoreError> {
         self.in_transaction(|tx| runs::list(tx, limit))

@@ -251,12 +251,14 @@ impl Postgres {
             "DELETE FROM history_tips WHERE repository = $1",
             &[&repository],
         )?;
-        let insert = tx.prepare(
-            "INSERT INTO history_tips (repository, tip, scan_id) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING",
-        )?;
-        for tip in tips {
-            tx.execute(&insert, &[&repository, tip, &scan_id])?;
+        // One statement per chunk: a mirror with pull-request refs has 60,000 tips,
+        // and a round trip each took seconds.
+        for chunk in tips.chunks(CHUNK) {
+            tx.execute(
+                "INSERT INTO history_tips (repository, tip, scan_id) \
+                 SELECT $1, t, $3 FROM UNNEST($2::text[]) AS t ON CONFLICT DO NOTHING",
+                &[&repository, &chunk, &scan_id],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -445,6 +447,9 @@ fn record_in(
                 &emails, &dates, &cpaths, &removed, &reach, &scan_id, &columns,
             ],
         )?;
+    }
+    if let Some(from) = scan.carry_from {
+        runs::carry_sightings(&mut tx, from, scan_id)?;
     }
     tx.execute(&numbered(REAPPEARED), &[&scan_id])?;
     for r in tx.query(&numbered(FLAGGED), &[&scan_id])? {

@@ -34,6 +34,9 @@ pub struct ScanRecord {
     /// The estate run and target this scan is part of (`leakhound run`): recording it
     /// replaces what an earlier attempt recorded for that target in that run.
     pub run: Option<crate::RunTarget>,
+    /// An incremental history scan: the earlier scan whose places this one also saw
+    /// (it read only the commits added since).
+    pub carry_from: Option<i64>,
 }
 
 impl ScanRecord {

@@ -290,6 +290,38 @@ pub(crate) fn costs(tx: &mut dyn Sql) -> Result<HashMap<String, u64>, StoreError
         .collect())
 }
 
+/// Where the last history scan of `repository` stopped, and which scan that was, unless
+/// it was a scan of run `run` itself (a shard started again: its earlier attempt is
+/// about to be replaced, so it cannot be built on). `None`: scan the whole history.
+pub(crate) fn history_base(
+    tx: &mut dyn Sql,
+    repository: &str,
+    run: &str,
+) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+    let rows = tx.query(
+        "SELECT t.tip, t.scan_id FROM history_tips t JOIN scans s ON s.id = t.scan_id \
+         WHERE t.repository = ? AND (s.run_id IS NULL OR s.run_id <> ?) ORDER BY t.tip",
+        &[text(repository), text(run)],
+    )?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let scan = i64::try_from(get_int(first, 1)).unwrap_or(0);
+    let tips = rows.iter().filter_map(|r| get_text(r, 0)).collect();
+    Ok(Some((scan, tips)))
+}
+
+/// Give scan `to` every place scan `from` saw: an incremental history scan read only
+/// the new commits, and what the older ones hold is still in the repository.
+pub(crate) fn carry_sightings(tx: &mut dyn Sql, from: i64, to: i64) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO sightings (scan_id, location_id) SELECT ?, location_id FROM sightings \
+         WHERE scan_id = ? ON CONFLICT DO NOTHING",
+        &[Param::Int(to), Param::Int(from)],
+    )?;
+    Ok(())
+}
+
 /// The ids of the runs in the store, newest first.
 pub(crate) fn list(tx: &mut dyn Sql, limit: u64) -> Result<Vec<String>, StoreError> {
     let rows = tx.query(

@@ -278,6 +278,9 @@ impl Sqlite {
             params![scan_id],
         )
         .map_err(&err)?;
+        if let Some(from) = scan.carry_from {
+            runs::carry_sightings(&mut Lite(&tx, &self.path), from, scan_id)?;
+        }
         // A revoked value (recorded before this scan) in a place new to this scan.
         tx.execute(REAPPEARED, params![scan_id]).map_err(&err)?;
         {
