@@ -264,8 +264,8 @@ database_env = "ESTATE_TEST_UNSET_URL"
         }
     }
 
-    /// Targets `run` has recorded an outcome for so far.
-    fn targets_done(&self, store: &str, run: &str) -> usize {
+    /// `report --run` as JSON, or why not.
+    fn report(&self, store: &str, run: &str) -> Result<Value, String> {
         let out = run_in(
             self.tree.path(),
             &[
@@ -278,7 +278,15 @@ database_env = "ESTATE_TEST_UNSET_URL"
                 "json",
             ],
         );
-        let doc: Value = serde_json::from_str(&out.stdout).unwrap_or_default();
+        if out.code != 0 {
+            return Err(out.stderr);
+        }
+        serde_json::from_str(&out.stdout).map_err(|e| e.to_string())
+    }
+
+    /// Targets `run` has recorded an outcome for so far.
+    fn targets_done(&self, store: &str, run: &str) -> usize {
+        let doc = self.report(store, run).unwrap_or_default();
         doc["run"]["targets"]
             .as_array()
             .map_or(0, |t| t.iter().filter(|t| t["status"] != "not run").count())
@@ -287,20 +295,9 @@ database_env = "ESTATE_TEST_UNSET_URL"
     /// The merged report of `run` as (findings, targets, people), without what
     /// differs between two runs of the same estate (times, attempts, run ids).
     fn picture(&self, store: &str, run: &str) -> (Vec<String>, Vec<String>, Value) {
-        let out = run_in(
-            self.tree.path(),
-            &[
-                "report",
-                "--datastore",
-                store,
-                "--run",
-                run,
-                "--format",
-                "json",
-            ],
-        );
-        assert_eq!(out.code, 0, "{}", out.stderr);
-        let doc: Value = serde_json::from_str(&out.stdout).expect("json");
+        let doc = self
+            .report(store, run)
+            .unwrap_or_else(|e| panic!("report --run: {e}"));
         let mut findings: Vec<String> = doc["findings"]
             .as_array()
             .expect("findings")
@@ -479,20 +476,23 @@ fn report_run_names_the_runs_there_are() {
     let t = Tree::new();
     t.file("estate.toml", "[[target]]\npath = \"src\"\n");
     t.file("src/.env", format!("GITHUB_TOKEN={GITHUB}\n"));
-    let first = run_in(
-        t.path(),
-        &[
-            "run",
-            "-q",
-            "--targets",
-            "estate.toml",
-            "--datastore",
-            "f.db",
-            "--run",
-            "monday",
-        ],
-    );
-    assert_eq!(first.code, 0, "{}", first.stderr);
+    let run = |day: &str| {
+        let out = run_in(
+            t.path(),
+            &[
+                "run",
+                "-q",
+                "--targets",
+                "estate.toml",
+                "--datastore",
+                "f.db",
+                "--run",
+                day,
+            ],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    };
+    run("monday");
     let out = run_in(
         t.path(),
         &["report", "--datastore", "f.db", "--run", "tuesday"],
@@ -505,20 +505,7 @@ fn report_run_names_the_runs_there_are() {
     );
     // A second run: the same secret is not new; a new one is.
     t.file("src/more.env", format!("AWS_ACCESS_KEY_ID={AWS_ID}\n"));
-    let second = run_in(
-        t.path(),
-        &[
-            "run",
-            "-q",
-            "--targets",
-            "estate.toml",
-            "--datastore",
-            "f.db",
-            "--run",
-            "tuesday",
-        ],
-    );
-    assert_eq!(second.code, 0, "{}", second.stderr);
+    run("tuesday");
     let out = run_in(
         t.path(),
         &[

@@ -451,24 +451,7 @@ impl People {
         // with, as `estimate` joins them.
         let mut group: IdMap<u64> = IdMap::default();
         if self.partners.values().any(|p| p.len > 0) {
-            let index: IdMap<u32> = self
-                .contacts
-                .iter()
-                .filter(|(_, c)| !c.shared())
-                .enumerate()
-                .map(|(i, (h, _))| (*h, i as u32))
-                .collect();
-            let mut parent: Vec<u32> = (0..index.len() as u32).collect();
-            for (h, partners) in &self.partners {
-                let Some(&i) = index.get(h) else {
-                    continue;
-                };
-                for p in partners.as_slice() {
-                    if let Some(&j) = index.get(p) {
-                        union(&mut parent, i, j);
-                    }
-                }
-            }
+            let (index, mut parent) = self.contact_groups();
             let mut least: Vec<Option<u64>> = vec![None; parent.len()];
             for (&h, &i) in &index {
                 let root = find(&mut parent, i) as usize;
@@ -496,6 +479,30 @@ impl People {
             });
         }
         out
+    }
+
+    /// Unshared contacts joined through the partners they were seen with: each
+    /// contact's number, and the union-find parents over those numbers.
+    fn contact_groups(&self) -> (IdMap<u32>, Vec<u32>) {
+        let index: IdMap<u32> = self
+            .contacts
+            .iter()
+            .filter(|(_, c)| !c.shared())
+            .enumerate()
+            .map(|(i, (h, _))| (*h, i as u32))
+            .collect();
+        let mut parent: Vec<u32> = (0..index.len() as u32).collect();
+        for (h, partners) in &self.partners {
+            let Some(&i) = index.get(h) else {
+                continue;
+            };
+            for p in partners.as_slice() {
+                if let Some(&j) = index.get(p) {
+                    union(&mut parent, i, j);
+                }
+            }
+        }
+        (index, parent)
     }
 
     /// The person (root document) `h` belongs to, without shortening paths.
@@ -543,28 +550,11 @@ impl People {
                 .count() as u64;
             return estimate(unclaimed);
         }
-        let index: IdMap<u32> = self
-            .contacts
-            .iter()
-            .filter(|(_, c)| !c.shared())
-            .enumerate()
-            .map(|(i, (h, _))| (*h, i as u32))
-            .collect();
-        let mut parent: Vec<u32> = (0..index.len() as u32).collect();
+        let (index, mut parent) = self.contact_groups();
         let mut claimed = vec![false; index.len()];
         for (h, &i) in &index {
             if let Some(c) = self.contacts.get(h) {
                 claimed[i as usize] = matches!(c.tie(), Tie::One(_));
-            }
-        }
-        for (h, partners) in &self.partners {
-            let Some(&i) = index.get(h) else {
-                continue;
-            };
-            for p in partners.as_slice() {
-                if let Some(&j) = index.get(p) {
-                    union(&mut parent, i, j);
-                }
             }
         }
         // Per group root: 1 = a group, 2 = claimed by a strong identifier.
