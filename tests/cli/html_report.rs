@@ -212,3 +212,84 @@ fn the_html_report_renders_summary_charts_exposure_and_findings_in_a_browser() {
     let png = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(png > 20_000, "screenshot of {png} bytes looks blank");
 }
+
+#[test]
+fn an_estate_run_renders_its_shards_targets_and_people_as_text() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let t = Tree::new();
+    let mut csv = String::from("name,id_card\n");
+    for i in 1..=3 {
+        csv.push_str(&format!("客户{i},{}\n", crate::assess::resident_id(i)));
+    }
+    t.file("drops/customers.csv", csv);
+    // A target name with markup in it must stay text on the page.
+    t.file(
+        "estate.toml",
+        "[[target]]\nname = \"<img src=x onerror=alert(1)>\"\npath = \"drops\"\n\n[[target]]\nname = \"gone\"\npath = \"missing\"\n",
+    );
+    let key = run_in(t.path(), &["trace", "key", "--out", "k"]);
+    assert_eq!(key.code, 0, "{}", key.stderr);
+    let run = run_in(
+        t.path(),
+        &[
+            "run",
+            "-q",
+            "--targets",
+            "estate.toml",
+            "--datastore",
+            "f.db",
+            "--key",
+            "k",
+            "--run",
+            "nightly-1",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = t.join("estate.html");
+    let out = run_in(
+        t.path(),
+        &[
+            "report",
+            "--datastore",
+            "f.db",
+            "--run",
+            "nightly-1",
+            "--format",
+            "html",
+            "-o",
+            "estate.html",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let dom = headless(
+        &browser,
+        &["--dump-dom", &format!("file://{}", page.display())],
+    );
+    assert!(dom.contains("data-rendered=\"true\""), "{dom}");
+    let section = dom
+        .split("id=\"run\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap_or_default();
+    assert!(!section.starts_with(" hidden"), "{section}");
+    assert!(section.contains("Run nightly-1"), "{section}");
+    assert!(
+        section.contains("Estate-wide: 3 distinct people"),
+        "{section}"
+    );
+    assert!(section.contains("<td>finished</td>"), "{section}");
+    assert!(
+        section.contains("<td>gone</td>") && section.contains("<td>failed</td>"),
+        "{section}"
+    );
+    assert!(
+        section.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{section}"
+    );
+    assert!(
+        !dom.contains("<img src=\"x\""),
+        "markup from a target name became an element"
+    );
+}
