@@ -41,6 +41,17 @@ pub struct AssessArgs {
     /// `leakhound report --format html`.
     #[command(flatten)]
     store: DatastoreArg,
+    /// With --datastore: also keep every table's identifiers as fingerprints keyed with
+    /// this key (`leakhound trace key`), never values, so that people can be counted
+    /// across assessments made at different times or on different machines:
+    /// `leakhound report --run ID`.
+    #[arg(long, value_name = "FILE", requires = "datastore")]
+    key: Option<PathBuf>,
+    /// With --datastore: record this assessment as part of run ID (made if new), each
+    /// source a target; assessments recorded under one run are counted together.
+    /// Default with --key: `assess-` and the time.
+    #[arg(long, value_name = "ID", requires = "datastore")]
+    run: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -73,15 +84,62 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
     let meter = Arc::new(Meter::default());
     let progress = Progress::tables(Arc::clone(&meter), !a.read.quiet);
     let mut store = a.store.open()?;
+    let key = match &a.key {
+        Some(path) => Some(
+            leakhound_trace::Key::load(path)
+                .with_context(|| format!("reading the key {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let run_id = match (&a.run, &key) {
+        (Some(id), _) => Some(id.clone()),
+        (None, Some(_)) => Some(format!(
+            "assess-{}",
+            jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ")
+        )),
+        (None, None) => None,
+    };
+    if let Some(id) = &run_id {
+        crate::cmd_run::check_run_id(id)?;
+    }
     let mut assessment = Assessment::default();
-    read_all(&sources, &reading, &meter, &mut assessment)?;
+    if let Some(key) = &key {
+        assessment.totals = keyed_totals(key);
+    }
+    // Under a run each source is a target: read them one at a time to know whose
+    // tables are whose.
+    let mut per_source: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+    if run_id.is_some() {
+        for source in &sources {
+            let before = assessment.tables.len();
+            read_all(
+                std::slice::from_ref(source),
+                &reading,
+                &meter,
+                &mut assessment,
+            )?;
+            let name = crate::datastore::shown(&source.display().to_string());
+            per_source.push((name, before..assessment.tables.len()));
+        }
+    } else {
+        read_all(&sources, &reading, &meter, &mut assessment)?;
+    }
     drop(progress);
     if !a.read.quiet {
         for p in &assessment.problems {
             eprintln!("leakhound: warning: {}", crate::output::safe(p));
         }
     }
-    if let Some(store) = store.as_mut() {
+    if let (Some(store), Some(id)) = (store.as_mut(), &run_id) {
+        record_run(
+            store,
+            id,
+            &assessment,
+            &per_source,
+            &a.store.shown(),
+            a.read.quiet,
+        )?;
+    } else if let Some(store) = store.as_mut() {
         let rows: Vec<AssessmentRow> = assessment.tables.iter().map(stored).collect();
         store
             .record_assessments(&rows)
@@ -97,6 +155,113 @@ pub fn run(a: AssessArgs) -> anyhow::Result<u8> {
         }
     }
     finish(&a, assessment)
+}
+
+/// Record an assessment as targets of run `id`, one per source, with their keyed
+/// identities; people are then counted across every assessment of the run.
+fn record_run(
+    store: &mut leakhound_store::Store,
+    id: &str,
+    assessment: &Assessment,
+    per_source: &[(String, std::ops::Range<usize>)],
+    shown: &str,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let planned: Vec<leakhound_store::PlannedTarget> = per_source
+        .iter()
+        .map(|(name, _)| leakhound_store::PlannedTarget {
+            name: name.clone(),
+            kind: if crate::table_sources::is_database_url(std::path::Path::new(name)) {
+                "database"
+            } else {
+                "path"
+            }
+            .to_string(),
+            shard: 0,
+            weight: 1,
+        })
+        .collect();
+    let ad_hoc = store
+        .extend_run(id, &planned)
+        .with_context(|| format!("recording in the datastore {shown}"))?;
+    if !ad_hoc {
+        anyhow::bail!(
+            "run {id} is an estate run (`leakhound run`); give this assessment a --run of its own"
+        );
+    }
+    for ((name, range), plan) in per_source.iter().zip(&planned) {
+        let tables = assessment.tables.get(range.clone()).unwrap_or_default();
+        let rows: Vec<AssessmentRow> = tables.iter().map(stored).collect();
+        let target = leakhound_store::RunTarget {
+            run: id.to_string(),
+            target: name.clone(),
+        };
+        store
+            .record_run_assessments(&rows, Some(&target), &keyed_identities(tables))
+            .with_context(|| format!("recording in the datastore {shown}"))?;
+        store
+            .finish_target(&leakhound_store::TargetOutcome {
+                run: target,
+                shard: 0,
+                kind: plan.kind.clone(),
+                ..leakhound_store::TargetOutcome::default()
+            })
+            .with_context(|| format!("recording in the datastore {shown}"))?;
+    }
+    store
+        .finish_shard(id, 0, false)
+        .with_context(|| format!("recording in the datastore {shown}"))?;
+    if !quiet {
+        eprintln!(
+            "leakhound: recorded the assessment of {} tables in {shown} as run {id} (`leakhound report --run {id}` counts people across every assessment of it)",
+            assessment.tables.len()
+        );
+    }
+    Ok(())
+}
+
+/// Keyed fingerprints of estate runs and kept assessments live in their own domain
+/// (tags 0x80 and up), so they never equal the `trace` index's fingerprints of the same
+/// values.
+const ESTATE_TAG: u8 = 0x80;
+
+/// Totals whose tables hash identifiers under `key` and report them.
+pub(crate) fn keyed_totals(key: &leakhound_trace::Key) -> leakhound_assess::Totals {
+    let key = key.clone();
+    leakhound_assess::Totals::keyed(Arc::new(
+        move |kind: leakhound_assess::Kind, normal: &str| {
+            key.fingerprint(ESTATE_TAG | kind as u8, normal)
+        },
+    ))
+}
+
+/// The keyed identities of `tables`, as the store keeps them.
+pub(crate) fn keyed_identities(tables: &[TableReport]) -> Vec<leakhound_store::Identity> {
+    use leakhound_assess::Kind;
+    use leakhound_store::IdentityClass;
+    tables
+        .iter()
+        .flat_map(|table| table.identities.iter())
+        .filter_map(|i| {
+            let class = if Kind::STRONG.contains(&i.kind) {
+                IdentityClass::Strong
+            } else if Kind::CONTACTS.contains(&i.kind) {
+                IdentityClass::Contact
+            } else if i.kind == Kind::Vin {
+                IdentityClass::Vehicle
+            } else {
+                return None;
+            };
+            Some(leakhound_store::Identity {
+                class,
+                kind: i.kind as u8,
+                fp: i.fp,
+                tie: i.tie,
+                group: i.group,
+                shared: i.shared,
+            })
+        })
+        .collect()
 }
 
 /// What the datastore keeps of a table: counts and the sensitive columns' verdicts.

@@ -8,18 +8,16 @@ use crate::args::{load_rules, parse_pack};
 use crate::datastore::DatastoreArg;
 use anyhow::Context;
 use clap::Args;
-use leakhound_assess::{Assessment, Kind};
+use leakhound_assess::Assessment;
 use leakhound_estate::{GitCache, Inventory, Shard, Source, Target};
 use leakhound_findings::{Category, Finding};
 use leakhound_inputs::Problem;
 use leakhound_matcher::Matcher;
 use leakhound_scan::{HistoryScanOptions, ScanOptions, Scanner};
-use leakhound_store::{
-    Identity, IdentityClass, PlannedTarget, RunPlan, RunTarget, ScanRecord, Store, TargetOutcome,
-};
+use leakhound_store::{PlannedTarget, RunPlan, RunTarget, ScanRecord, Store, TargetOutcome};
 use leakhound_tables::Meter;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -240,7 +238,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<u8> {
 }
 
 /// A run id goes into file names, URLs and Kubernetes names: keep it plain.
-fn check_run_id(id: &str) -> anyhow::Result<()> {
+pub(crate) fn check_run_id(id: &str) -> anyhow::Result<()> {
     let plain = !id.is_empty()
         && id.len() <= 128
         && id
@@ -510,11 +508,7 @@ impl ShardRun<'_> {
     fn assess(&mut self, t: &Target, reading: &Reading) -> anyhow::Result<Done> {
         let mut assessment = Assessment::default();
         if let Some(key) = self.key {
-            let key = key.clone();
-            assessment.totals =
-                leakhound_assess::Totals::keyed(Arc::new(move |kind: Kind, normal: &str| {
-                    key.fingerprint(ESTATE_TAG | kind as u8, normal)
-                }));
+            assessment.totals = crate::cmd_assess::keyed_totals(key);
         }
         let meter = Meter::default();
         match reading {
@@ -541,30 +535,7 @@ impl ShardRun<'_> {
             .iter()
             .map(crate::cmd_assess::stored)
             .collect();
-        let identities: Vec<Identity> = assessment
-            .tables
-            .iter()
-            .flat_map(|table| table.identities.iter())
-            .filter_map(|i| {
-                let class = if Kind::STRONG.contains(&i.kind) {
-                    IdentityClass::Strong
-                } else if Kind::CONTACTS.contains(&i.kind) {
-                    IdentityClass::Contact
-                } else if i.kind == Kind::Vin {
-                    IdentityClass::Vehicle
-                } else {
-                    return None;
-                };
-                Some(Identity {
-                    class,
-                    kind: i.kind as u8,
-                    fp: i.fp,
-                    tie: i.tie,
-                    group: i.group,
-                    shared: i.shared,
-                })
-            })
-            .collect();
+        let identities = crate::cmd_assess::keyed_identities(&assessment.tables);
         self.store
             .record_run_assessments(&rows, Some(&self.run_target(t)), &identities)
             .map_err(|e| StoreFailure(format!("recording in {}: {e}", self.shown_store)))?;
@@ -586,10 +557,6 @@ impl ShardRun<'_> {
         })
     }
 }
-
-/// Keyed fingerprints of an estate run live in their own domain (tags 0x80 and up), so
-/// they never equal the `trace` index's fingerprints of the same values.
-const ESTATE_TAG: u8 = 0x80;
 
 enum Reading {
     Path(PathBuf),

@@ -642,3 +642,99 @@ fn nightly_runs_read_only_new_commits_and_still_show_every_finding() {
     assert!(thursday.contains("0 new findings in 0 blobs"), "{thursday}");
     assert_eq!(rules("thursday"), both);
 }
+
+#[test]
+fn assessments_kept_with_a_key_count_people_across_runs_of_assess() {
+    let t = Tree::new();
+    let table = |range: std::ops::RangeInclusive<u32>, phone_only: &[u32]| {
+        let mut csv = String::from("name,id_card,mobile\n");
+        for i in range {
+            csv.push_str(&format!("客户{i},{},{}\n", resident_id(i), phone(i)));
+        }
+        for i in phone_only {
+            csv.push_str(&format!(",,{}\n", phone(*i)));
+        }
+        csv
+    };
+    // Customers 1-50 in one export, 26-75 in another found a week later, with
+    // phone-only rows of customers 1-5: 75 people.
+    t.file("week1/a.csv", table(1..=50, &[]));
+    t.file("week2/b.csv", table(26..=75, &[1, 2, 3, 4, 5]));
+    assert_eq!(run_in(t.path(), &["trace", "key", "--out", "k"]).code, 0);
+    for dir in ["week1", "week2"] {
+        let out = run_in(
+            t.path(),
+            &[
+                "assess",
+                "--datastore",
+                "f.db",
+                "--key",
+                "k",
+                "--run",
+                "incident-42",
+                dir,
+            ],
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stderr.contains("as run incident-42"), "{}", out.stderr);
+    }
+    let out = run_in(
+        t.path(),
+        &[
+            "report",
+            "--datastore",
+            "f.db",
+            "--run",
+            "incident-42",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        doc["run"]["people"]["distinct_people"], 75,
+        "{:#}",
+        doc["run"]
+    );
+    let targets: Vec<&str> = doc["run"]["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(targets, ["week1", "week2"]);
+    // The store holds fingerprints, never the identifiers.
+    let db = std::fs::read(t.join("f.db")).expect("store");
+    for value in [resident_id(30), phone(30)] {
+        assert!(
+            !db.windows(value.len()).any(|w| w == value.as_bytes()),
+            "{value} stored raw"
+        );
+    }
+    // A key without a datastore has nowhere to keep anything.
+    let out = run_in(t.path(), &["assess", "--key", "k", "week1"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    // An estate run is not mixed with assessments.
+    t.file("estate.toml", "[[target]]\npath = \"week1\"\n");
+    let out = run_in(
+        t.path(),
+        &[
+            "run",
+            "-q",
+            "--targets",
+            "estate.toml",
+            "--datastore",
+            "f.db",
+            "--run",
+            "nightly",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = run_in(
+        t.path(),
+        &["assess", "--datastore", "f.db", "--run", "nightly", "week2"],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("estate run"), "{}", out.stderr);
+}

@@ -221,6 +221,13 @@ impl Store {
         self.in_transaction(|tx| runs::start(tx, plan, shard, &now))
     }
 
+    /// Add `targets` to the ad-hoc run `id` (`assess --run`), making it if new; false
+    /// when `id` is an estate run made from an inventory.
+    pub fn extend_run(&mut self, id: &str, targets: &[PlannedTarget]) -> Result<bool, StoreError> {
+        let now = rows::now();
+        self.in_transaction(|tx| runs::extend(tx, id, targets, &now))
+    }
+
     /// What each target cost (milliseconds) the last time a run did it.
     pub fn target_costs(&mut self) -> Result<HashMap<String, u64>, StoreError> {
         self.in_transaction(runs::costs)

@@ -182,6 +182,43 @@ pub(crate) fn start(
     Ok(stored)
 }
 
+/// The inventory digest of runs made by `assess` rather than from an inventory: their
+/// targets are the sources each `assess` was given, added as they come.
+pub const AD_HOC: &str = "assess";
+
+/// Add `targets` to the ad-hoc run `id` (made if new), for `assess --run`: several
+/// assessments, each of some sources, recorded as one run whose people are merged.
+/// `Ok(false)` when `id` is a run made from an inventory (not to be mixed with).
+pub(crate) fn extend(
+    tx: &mut dyn Sql,
+    id: &str,
+    targets: &[PlannedTarget],
+    now: &str,
+) -> Result<bool, StoreError> {
+    let fresh = RunPlan {
+        id: id.to_string(),
+        shards: 1,
+        inventory: AD_HOC.to_string(),
+        targets: Vec::new(),
+    };
+    let mut plan = start(tx, &fresh, 0, now)?;
+    if plan.inventory != AD_HOC {
+        return Ok(false);
+    }
+    for t in targets {
+        if !plan.targets.iter().any(|p| p.name == t.name) {
+            plan.targets.push(t.clone());
+        }
+    }
+    let json = serde_json::to_string(&plan.targets)
+        .map_err(|e| StoreError::Corrupt(format!("run plan: {e}")))?;
+    tx.execute(
+        "UPDATE runs SET plan = ? WHERE id = ?",
+        &[Param::Text(json), text(id)],
+    )?;
+    Ok(true)
+}
+
 fn stored_plan(tx: &mut dyn Sql, id: &str) -> Result<Option<RunPlan>, StoreError> {
     let rows = tx.query(
         "SELECT id, shards, inventory, plan FROM runs WHERE id = ?",
