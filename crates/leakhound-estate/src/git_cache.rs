@@ -197,8 +197,12 @@ impl Git {
                 format!("store --file={}", shell_quoted(&file.display().to_string())),
             ));
         }
-        if auth.ssh_key.is_some() || auth.known_hosts.is_some() {
-            let mut ssh = String::from("ssh -o BatchMode=yes");
+        {
+            // Never a password prompt, and a server that stops answering is given up
+            // on (ssh has no timeout of its own once connected).
+            let mut ssh = String::from(
+                "ssh -o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=30 -o ServerAliveCountMax=4",
+            );
             if let Some(key) = &auth.ssh_key {
                 if !key.is_file() {
                     return Err(EstateError::MissingSecret(format!(
