@@ -108,13 +108,22 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
 /// should fail the run at start, not be skipped silently mid-scan. Built-in rules are
 /// compiled by the test suite.
 fn checked_regex(rule: &Rule, pattern: &str) -> Result<LazyRegex, MatcherError> {
+    regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|e| MatcherError::Regex {
+            rule: rule.id.clone(),
+            message: e.to_string(),
+        })?;
+    lazy_regex(rule, pattern)
+}
+
+/// A pattern whose syntax is known to be good (parsed already): compiled now only for
+/// rules from user files (see [`checked_regex`]).
+fn lazy_regex(rule: &Rule, pattern: &str) -> Result<LazyRegex, MatcherError> {
     let err = |message: String| MatcherError::Regex {
         rule: rule.id.clone(),
         message,
     };
-    regex_syntax::ast::parse::Parser::new()
-        .parse(pattern)
-        .map_err(|e| err(e.to_string()))?;
     let lazy = LazyRegex::new(pattern);
     if !is_builtin(rule) {
         let compiled = build_regex(pattern).map_err(|e| err(e.to_string()))?;
@@ -133,16 +142,9 @@ fn is_builtin(rule: &Rule) -> bool {
 /// with alternative shapes names one per shape; the first that took part wins), else
 /// group 1 if the pattern has groups, else the whole match (0). Read from the syntax
 /// tree so it needs no compiled regex.
-fn value_groups(pattern: &str) -> Vec<usize> {
-    let Ok(hir) = regex_syntax::ParserBuilder::new()
-        .utf8(false)
-        .build()
-        .parse(pattern)
-    else {
-        return vec![0];
-    };
+fn value_groups(hir: &Hir) -> Vec<usize> {
     let mut names = Vec::new();
-    collect_groups(&hir, &mut names);
+    collect_groups(hir, &mut names);
     names.sort_by_key(|(i, _)| *i);
     let named: Vec<usize> = names
         .iter()
@@ -172,11 +174,71 @@ fn collect_groups(hir: &Hir, out: &mut Vec<(u32, Option<String>)>) {
     }
 }
 
+/// A rule's pattern parsed once, for every question asked of its syntax tree.
+fn parse(rule: &Rule, pattern: &str) -> Result<Hir, MatcherError> {
+    regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| MatcherError::Regex {
+            rule: rule.id.clone(),
+            message: e.to_string(),
+        })
+}
+
+/// The keyword automaton: a full DFA, measured faster to search than the default NFA
+/// for a few hundred keywords. Hits are reported overlapping, so a keyword inside or
+/// across another ("secret" in "client_secret") is seen on its own: rules matched on
+/// keyword lines only rely on every line with a keyword being reported.
+fn keyword_automaton(
+    keywords: &[String],
+) -> Result<Option<aho_corasick::AhoCorasick>, MatcherError> {
+    if keywords.is_empty() {
+        return Ok(None);
+    }
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .match_kind(MatchKind::Standard)
+        .build(keywords.iter().map(String::as_bytes))
+        .map(Some)
+        .map_err(|e| MatcherError::Automaton(e.to_string()))
+}
+
 pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
-    let mut rules = Vec::new();
-    let mut info = Vec::new();
+    // The keyword automaton (a fifth of start-up) is built on its own thread while the
+    // rules' patterns are parsed: a pre-commit hook on one file waits for the longer
+    // of the two, not both.
     let mut keyword_index: HashMap<String, usize> = HashMap::new();
     let mut keyword_rules: Vec<Vec<RuleIndex>> = Vec::new();
+    let mut keywords_in_order: Vec<String> = Vec::new();
+    for (index, rule) in set.rules().iter().enumerate() {
+        for kw in &rule.keywords {
+            let key = kw.to_ascii_lowercase();
+            let slot = *keyword_index.entry(key.clone()).or_insert_with(|| {
+                keyword_rules.push(Vec::new());
+                keywords_in_order.push(key);
+                keyword_rules.len() - 1
+            });
+            keyword_rules[slot].push(index);
+        }
+    }
+    std::thread::scope(|scope| {
+        let automaton = scope.spawn(|| keyword_automaton(&keywords_in_order));
+        let built = build_rules(set, keyword_rules);
+        let keywords = automaton.join().map_err(|_| {
+            MatcherError::Automaton("the keyword automaton's thread failed".into())
+        })??;
+        built.map(|mut m| {
+            m.keywords = keywords;
+            m
+        })
+    })
+}
+
+fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matcher, MatcherError> {
+    let mut rules = Vec::new();
+    let mut info = Vec::new();
     let mut token_rules = Vec::new();
     let mut unbounded_rules = Vec::new();
     let ids: HashMap<&str, RuleIndex> = set
@@ -198,28 +260,24 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
                 })?),
                 None => None,
             };
-        let regex = match &rule.regex {
+        let hir = match &rule.regex {
             Some(p) => {
                 lint(rule, p)?;
-                Some(checked_regex(rule, p)?)
+                Some(parse(rule, p)?)
             }
+            None => None,
+        };
+        let regex = match &rule.regex {
+            Some(p) => Some(lazy_regex(rule, p)?),
             None => None,
         };
         let mut whole_value = false;
         let mut anchored = None;
-        if let (Some(p), true) = (&rule.regex, rule.keywords.is_empty()) {
+        if let (Some(p), Some(hir), true) = (&rule.regex, &hir, rule.keywords.is_empty()) {
             if rule.boundary {
-                let hir = regex_syntax::ParserBuilder::new()
-                    .utf8(false)
-                    .build()
-                    .parse(p)
-                    .map_err(|e| MatcherError::Regex {
-                        rule: rule.id.clone(),
-                        message: e.to_string(),
-                    })?;
-                let (first, _) = first_bytes(&hir);
+                let (first, _) = first_bytes(hir);
                 token_rules.push((index, p.clone(), first));
-                whole_value = value_is_whole_match(&hir);
+                whole_value = value_is_whole_match(hir);
                 anchored = Some(LazyMeta {
                     pattern: p.clone(),
                     compiled: OnceLock::new(),
@@ -227,14 +285,6 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
             } else {
                 unbounded_rules.push(index);
             }
-        }
-        for kw in &rule.keywords {
-            let key = kw.to_ascii_lowercase();
-            let slot = *keyword_index.entry(key).or_insert_with(|| {
-                keyword_rules.push(Vec::new());
-                keyword_rules.len() - 1
-            });
-            keyword_rules[slot].push(index);
         }
         if let Some(target) = &rule.aggregate_of {
             let counted =
@@ -245,16 +295,14 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
                     })?;
             aggregates.push((index, counted, rule.min_count));
         }
-        let value_groups = match &rule.regex {
-            Some(p) => value_groups(p),
+        let value_groups = match &hir {
+            Some(hir) => value_groups(hir),
             None => vec![0],
         };
-        let line_bound = match &rule.regex {
-            Some(p) if !rule.keywords.is_empty() => regex_syntax::ParserBuilder::new()
-                .utf8(false)
-                .build()
-                .parse(p)
-                .is_ok_and(|hir| crate::windows::line_bound(&hir, &rule.keywords)),
+        let line_bound = match &hir {
+            Some(hir) if !rule.keywords.is_empty() => {
+                crate::windows::line_bound(hir, &rule.keywords)
+            }
             _ => false,
         };
         let allow = rule
@@ -297,30 +345,12 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
         });
     }
 
-    let mut keywords_sorted: Vec<(String, usize)> = keyword_index.into_iter().collect();
-    keywords_sorted.sort_by_key(|(_, slot)| *slot);
-    // Hits are reported overlapping, so a keyword inside or across another
-    // ("secret" in "client_secret") is seen on its own: rules matched on keyword lines
-    // only rely on every line with a keyword being reported.
-    let keywords = if keywords_sorted.is_empty() {
-        None
-    } else {
-        Some(
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                // A full DFA: measured faster than the default NFA for a few hundred keywords.
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .match_kind(MatchKind::Standard)
-                .build(keywords_sorted.iter().map(|(k, _)| k.as_bytes()))
-                .map_err(|e| MatcherError::Automaton(e.to_string()))?,
-        )
-    };
     let token_rules =
         crate::tokens::TokenRules::new(token_rules).map_err(MatcherError::Automaton)?;
     Ok(Matcher {
         rules,
         info,
-        keywords,
+        keywords: None,
         keyword_rules,
         token_rules,
         unbounded_rules,
@@ -403,22 +433,28 @@ fn utf8_first_byte(c: char) -> u8 {
 mod tests {
     use super::*;
 
-    fn starts(p: &str) -> Vec<u8> {
-        let hir = regex_syntax::ParserBuilder::new()
+    fn hir(p: &str) -> Hir {
+        regex_syntax::ParserBuilder::new()
             .utf8(false)
             .build()
             .parse(p)
-            .unwrap_or_else(|_| Hir::empty());
-        let (set, _) = first_bytes(&hir);
+            .unwrap_or_else(|_| Hir::empty())
+    }
+
+    fn starts(p: &str) -> Vec<u8> {
+        let (set, _) = first_bytes(&hir(p));
         (0..=255u8).filter(|b| set[usize::from(*b)]).collect()
     }
 
     #[test]
     fn value_group_selection() {
-        assert_eq!(value_groups("abc"), vec![0]);
-        assert_eq!(value_groups("k=(x+)"), vec![1]);
-        assert_eq!(value_groups("(k)=(?P<value>x+)"), vec![2]);
-        assert_eq!(value_groups("(?:a(?P<value>x)|b(?P<value2>y))"), vec![1, 2]);
+        assert_eq!(value_groups(&hir("abc")), vec![0]);
+        assert_eq!(value_groups(&hir("k=(x+)")), vec![1]);
+        assert_eq!(value_groups(&hir("(k)=(?P<value>x+)")), vec![2]);
+        assert_eq!(
+            value_groups(&hir("(?:a(?P<value>x)|b(?P<value2>y))")),
+            vec![1, 2]
+        );
     }
 
     #[test]
