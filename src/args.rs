@@ -4,26 +4,7 @@ use leakhound_findings::Category;
 use leakhound_rules::RuleSet;
 use std::path::PathBuf;
 
-/// Parse a size: `1048576`, `512K`, `100MB`, `2GiB`, `1g` (binary multiples: sizes of
-/// files and archives are thought of in KiB/MiB by most users).
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size (try 100M or 2G)"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        other => return Err(format!("unknown size unit `{other}` in `{s}` (K, M, G, T)")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}` is too large"))
-}
+pub use leakhound_inputs::parse_size;
 
 /// Parse one pack of `--rules secret,personal` (clap splits on the commas).
 pub fn parse_pack(s: &str) -> Result<Category, String> {

@@ -256,9 +256,10 @@ fn target(e: Entry, d: &Defaults) -> Result<Target, String> {
     }
     let size = match &e.size {
         None => None,
-        Some(s) => {
-            Some(parse_size(s).ok_or_else(|| format!("size `{s}` is not a size (100M, 2G)"))?)
-        }
+        Some(s) => Some(
+            leakhound_inputs::parse_size(s)
+                .map_err(|_| format!("size `{s}` is not a size (100M, 2G)"))?,
+        ),
     };
     let (source, default_name) = if let Some(url) = e.git {
         if e.incremental.is_some() && !history {
@@ -326,23 +327,6 @@ fn target(e: Entry, d: &Defaults) -> Result<Target, String> {
         return Err("a target's name must be printable text".into());
     }
     Ok(Target { name, source, size })
-}
-
-/// `1024`, `512K`, `100M`, `2G`, `1T`.
-fn parse_size(s: &str) -> Option<u64> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n.parse().ok()?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        _ => return None,
-    };
-    n.checked_mul(mult)
 }
 
 /// Does this URL carry a password (`scheme://user:password@host`)?

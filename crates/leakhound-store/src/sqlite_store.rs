@@ -400,34 +400,11 @@ impl Sqlite {
         sql: &str,
         params: &[Param],
     ) -> Result<Vec<(Finding, i64)>, StoreError> {
-        let err = self.err();
-        let mut stmt = self.conn.prepare(sql).map_err(&err)?;
-        let bound: Vec<&dyn rusqlite::ToSql> = params
-            .iter()
-            .map(|p| match p {
-                Param::Text(s) => s as &dyn rusqlite::ToSql,
-                Param::Int(n) => n as &dyn rusqlite::ToSql,
-                Param::MaybeText(s) => s as &dyn rusqlite::ToSql,
-            })
-            .collect();
-        let width = stmt.column_count();
-        let mut rows = stmt.query(bound.as_slice()).map_err(&err)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(&err)? {
-            let mut values = Vec::with_capacity(width);
-            for i in 0..width {
-                values.push(match r.get_ref(i).map_err(&err)? {
-                    rusqlite::types::ValueRef::Integer(n) => Value::Int(n),
-                    rusqlite::types::ValueRef::Text(t) => {
-                        Value::Text(String::from_utf8_lossy(t).into_owned())
-                    }
-                    rusqlite::types::ValueRef::Real(x) => Value::Int(x as i64),
-                    _ => Value::Null,
-                });
-            }
-            out.push(Row(values).into_finding()?);
-        }
-        Ok(out)
+        Lite(&self.conn, &self.path)
+            .query(sql, params)?
+            .into_iter()
+            .map(|values| Row(values).into_finding())
+            .collect()
     }
 
     pub(crate) fn record_assessments(
