@@ -172,7 +172,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<u8> {
         key: key.as_ref(),
         cache: &cache,
         run: &run_id,
-        shard,
         packs: &packs,
         threads: a.threads,
     };
@@ -335,7 +334,6 @@ struct ShardRun<'a> {
     key: Option<&'a leakhound_trace::Key>,
     cache: &'a GitCache,
     run: &'a str,
-    shard: Shard,
     packs: &'a [Category],
     threads: usize,
 }
@@ -545,7 +543,6 @@ impl ShardRun<'_> {
             .iter()
             .map(|p| crate::output::safe(p).to_string())
             .collect();
-        let _ = self.shard;
         Ok(Done {
             said: format!(
                 "{} tables, {} rows, {people} people",
