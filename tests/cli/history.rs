@@ -191,6 +191,40 @@ fn a_secret_still_on_the_branch_has_no_removing_commit() {
     assert!(f.as_object().is_some_and(|o| o.contains_key("removed")));
 }
 
+/// Regression: removals were settled on the first branch line that held the value, so
+/// a secret deleted on `main` but still in the release branch's own later version of
+/// the file (a version the finding was not matched in) was reported as removed.
+#[test]
+fn a_secret_removed_on_main_but_still_on_a_release_branch_is_not_removed() {
+    let repo = Repo::new();
+    // Over 8 KiB, so later versions are matched only on their new lines.
+    let filler: String = (0..800).map(|i| format!("setting_{i} = {i}\n")).collect();
+    let token = format!("token={GITHUB}\n");
+    repo.write("app.env", format!("{token}{filler}"));
+    let added = repo.commit("add");
+    repo.write("app.env", format!("{token}{filler}last = 1\n"));
+    repo.commit("edit elsewhere in the file");
+    repo.git(&["checkout", "-q", "-b", "release"]);
+    repo.write("app.env", format!("{token}{filler}last = 2\n"));
+    repo.commit("release edit");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("app.env", format!("{filler}last = 1\n"));
+    let removed = repo.commit("remove the token on main");
+    for threads in ["1", "2"] {
+        let (findings, _) = repo.scan(&["--history", "-j", threads, "."]);
+        let f = one(&findings, GITHUB);
+        assert_eq!(f["introduced"], added.as_str());
+        assert!(
+            f["removed"].is_null(),
+            "the release branch still holds it, yet removed = {} (main's {removed})",
+            f["removed"]
+        );
+    }
+    // On main alone it was removed, by that commit.
+    let (main_only, _) = repo.scan(&["--history", "--branch", "main", "."]);
+    assert_eq!(one(&main_only, GITHUB)["removed"], removed.as_str());
+}
+
 #[test]
 fn unmerged_branches_tags_and_stashes_are_history_too() {
     let repo = Repo::new();

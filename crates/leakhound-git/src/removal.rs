@@ -57,6 +57,23 @@ impl History<'_> {
         let values: Vec<&[u8]> = queries.iter().map(|q| q.value.as_slice()).collect();
         let mut walked: HashSet<ObjectId> = HashSet::new();
         let mut buf = Vec::new();
+        // A value some tip still holds (in any version of the file) was not removed,
+        // whichever line is walked first: every tip is looked at before any line is
+        // walked back. Settling it on the first line that held it reported a secret
+        // deleted on `main` as removed while a release branch still had it.
+        for tip in &self.branch_tips {
+            if paths.nodes[0].pending == 0 {
+                break;
+            }
+            let Ok(tree) = repo.objects.find_commit(tip, &mut buf).map(|c| c.tree()) else {
+                continue;
+            };
+            let mut found = Vec::new();
+            paths.visit(&repo, 0, tree, true, (&wanted, &values), &mut found);
+            for (q, _) in found {
+                paths.resolve(q);
+            }
+        }
         for tip in &self.branch_tips {
             let mut newer: Option<ObjectId> = None;
             let mut current = Some(*tip);
