@@ -11,8 +11,10 @@
 //! blob that cannot be read becomes a [`Problem`] and the walk goes on.
 #![deny(missing_docs)]
 
+mod delta;
 mod discover;
 mod graph;
+mod pack_blobs;
 mod removal;
 mod staged;
 mod walk;
