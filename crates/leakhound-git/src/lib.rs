@@ -101,6 +101,10 @@ pub struct Blob<'a> {
     /// For a staged blob, the content at the same path in `HEAD` (so findings that were
     /// already committed are not reported as new).
     pub previous: Option<&'a [u8]>,
+    /// How many blobs of this walk have this `path` (its versions, this one included).
+    /// Once a visitor has had that many, the path does not come again: what it keeps
+    /// per path can go.
+    pub versions: u32,
 }
 
 /// Receives blobs and problems. Called from several threads at once.

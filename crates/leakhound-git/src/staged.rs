@@ -44,6 +44,7 @@ impl Repository {
                         reach: Reach::Staged,
                         bytes: blob.data,
                         previous,
+                        versions: 1,
                     });
                 }
                 Err(e) => {

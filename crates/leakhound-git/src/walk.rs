@@ -55,6 +55,8 @@ struct Job {
     path: Arc<str>,
     commit: Option<CommitIndex>,
     reach: Reach,
+    /// Blobs of the walk at `path` (see [`Blob::versions`]).
+    versions: u32,
 }
 
 /// A pack is decoded whole, in delta-tree order, when at least this share of its
@@ -154,8 +156,9 @@ impl Repository {
         stats.trees = walker.trees;
         // The seen sets and the commit graph are done with: on ansible they are 100 MiB
         // that the reading need not carry.
-        let Walker { jobs, .. } = walker;
+        let Walker { mut jobs, .. } = walker;
         drop(nodes);
+        count_versions(&mut jobs);
         let reader = Reader {
             r: self,
             visitor,
@@ -196,6 +199,23 @@ impl Repository {
     }
 }
 
+/// Count each path's blobs (paths are shared, so by pointer).
+fn count_versions(jobs: &mut [Job]) {
+    let mut counts: HashMap<usize, u32> = HashMap::new();
+    for job in jobs.iter() {
+        let n = counts
+            .entry(Arc::as_ptr(&job.path) as *const u8 as usize)
+            .or_default();
+        *n = n.saturating_add(1);
+    }
+    for job in jobs.iter_mut() {
+        job.versions = counts
+            .get(&(Arc::as_ptr(&job.path) as *const u8 as usize))
+            .copied()
+            .unwrap_or(1);
+    }
+}
+
 /// Hands blobs to the visitor: whole packs in delta-tree order, then one by one.
 struct Reader<'a> {
     r: &'a Repository,
@@ -223,6 +243,7 @@ impl Reader<'_> {
             reach: job.reach,
             bytes,
             previous: None,
+            versions: job.versions,
         });
     }
 
@@ -437,6 +458,7 @@ impl Walker<'_> {
             path,
             commit,
             reach,
+            versions: 0,
         });
     }
 
@@ -505,5 +527,30 @@ impl Walker<'_> {
             self.blob(id, format!("unreachable/{id}"), None, Reach::LooseObject);
         }
         nodes.len() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_counted_per_path() {
+        let a: Arc<str> = Arc::from("a.txt");
+        let b: Arc<str> = Arc::from("b.txt");
+        let job = |path: &Arc<str>| Job {
+            id: ObjectId::null(gix::hash::Kind::Sha1),
+            path: path.clone(),
+            commit: None,
+            reach: Reach::Ref,
+            versions: 0,
+        };
+        let mut jobs = vec![job(&a), job(&b), job(&a), job(&a)];
+        count_versions(&mut jobs);
+        let counted: Vec<(&str, u32)> = jobs.iter().map(|j| (&*j.path, j.versions)).collect();
+        assert_eq!(
+            counted,
+            [("a.txt", 3), ("b.txt", 1), ("a.txt", 3), ("a.txt", 3)]
+        );
     }
 }
