@@ -225,6 +225,36 @@ fn a_secret_removed_on_main_but_still_on_a_release_branch_is_not_removed() {
     assert_eq!(one(&main_only, GITHUB)["removed"], removed.as_str());
 }
 
+/// A later version is matched only around its new lines; a value in the context kept
+/// around them must still be judged with its own context. Here an author's address sat
+/// at the edge of that context, cut off from the `author:` line above it, and came out
+/// as a plain `email-address` besides the `contributor-email` it is.
+#[test]
+fn a_value_at_the_edge_of_a_later_versions_new_lines_keeps_its_kind() {
+    let repo = Repo::new();
+    let head: String = (0..400).map(|i| format!("# header line {i}\n")).collect();
+    let long = |n: u32| format!("# {}\n", format!("padding {n} ").repeat(11));
+    let text = |changed: &str| {
+        format!(
+            "{head}author:\n  - Li Na <li.na@carmaker-dealer.com.cn>\n{}{}{changed}\n{head}",
+            long(1),
+            long(2)
+        )
+    };
+    repo.write("module.py", text("version = 1"));
+    repo.commit("add");
+    repo.write("module.py", text("version = 2"));
+    repo.commit("edit the line after the authors");
+    for threads in ["1", "2"] {
+        let (findings, _) = repo.scan(&["--history", "-j", threads, "."]);
+        let kinds: Vec<&str> = with_value(&findings, "li.na@carmaker-dealer.com.cn")
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert_eq!(kinds, ["contributor-email"], "-j {threads}");
+    }
+}
+
 #[test]
 fn unmerged_branches_tags_and_stashes_are_history_too() {
     let repo = Repo::new();

@@ -122,7 +122,8 @@ impl Sink<'_> {
             None
         } else {
             let rank = blob.commit.unwrap_or(CommitIndex::MAX);
-            self.seen_lines.plan(blob.path, blob.bytes, rank)
+            self.seen_lines
+                .plan(blob.path, blob.bytes, rank, blob.versions)
         };
         let leaves = match plan.as_ref().and_then(|p| p.parts.as_ref()) {
             Some(parts) => {
@@ -130,6 +131,7 @@ impl Sink<'_> {
                 let content_id = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(blob.bytes));
                 let mut leaves = Leaves::new(self.scanner);
                 let findings = &mut leaves.findings;
+                let len = blob.bytes.len();
                 for part in parts {
                     self.scanner.scan_part(
                         path,
@@ -137,7 +139,12 @@ impl Sink<'_> {
                         &content_id,
                         part.first_line,
                         part.start as u64,
-                        &mut |f| findings.push(f),
+                        &mut |f| {
+                            let at = usize::try_from(f.location.offset).unwrap_or(usize::MAX);
+                            if part.sees_all_of(at, at.saturating_add(f.value.len()), len) {
+                                findings.push(f);
+                            }
+                        },
                     );
                 }
                 leaves
@@ -163,6 +170,7 @@ impl leakhound_git::Visitor for Sink<'_> {
     fn blob(&self, blob: &Blob<'_>) {
         let path = format!("{}{}", self.prefix, blob.path);
         let leaves = self.match_blob(&path, blob);
+        self.seen_lines.finished(blob.path, blob.versions);
         for p in leaves.problems {
             leakhound_git::Visitor::problem(self, p);
         }

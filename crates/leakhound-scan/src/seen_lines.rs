@@ -17,7 +17,9 @@
 //! version still being matched counts as near a finding until that match is done.
 //!
 //! Lines are kept per path (one small table each, so a version's lookups stay in cache
-//! rather than probing one table of millions of lines).
+//! rather than probing one table of millions of lines), and only for paths with more
+//! than one version; a path's table goes once its last version is done, so memory
+//! follows the paths being read, not the whole history.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -31,6 +33,10 @@ const CONTEXT: usize = 3;
 /// ...and at least this many bytes: longer than any rule's context window (words like
 /// "身份证" looked for near a value), so a value on a new line still sees them.
 pub(crate) const CONTEXT_BYTES: usize = 256;
+/// Bytes kept on each side of a part's new lines: twice [`CONTEXT_BYTES`], so that a
+/// value whose context reaches a new line has all of its own context in the part too
+/// (see [`Part::sees_all_of`]).
+const EDGE_BYTES: usize = 2 * CONTEXT_BYTES;
 const SHARDS: usize = 16;
 
 /// Keys are already xxh3 hashes: hashing them again (SipHash) was 3% of a history scan.
@@ -69,6 +75,8 @@ struct PathLines {
     /// The last version read at this path: its rank and line hashes. A version usually
     /// shares a long head and tail with it, which then needs no lookups at all.
     last: Option<(u32, Vec<u64>)>,
+    /// Versions of the path done with (see [`SeenLines::finished`]).
+    finished: u32,
 }
 /// Path hash -> that path's lines.
 type PathMap = HashMap<u64, Arc<Mutex<PathLines>>, Hashed>;
@@ -81,6 +89,27 @@ pub(crate) struct Part {
     pub end: usize,
     /// 1-based line number of `start`.
     pub first_line: u64,
+    /// Bytes from the first to the end of the last line of the part that are new (the
+    /// rest is context).
+    pub new: (usize, usize),
+}
+
+impl Part {
+    /// Should a finding at bytes `start..end` of the blob, found by matching this part
+    /// alone, be reported? A value near an edge of the part is matched without all of
+    /// its context (a rule's context words, a more specific rule that would have
+    /// claimed it), so it may come out as another kind than it is; such a value was
+    /// judged with all of its context in the version that first had its lines, unless
+    /// its context reaches the new lines. So it is kept when the part holds all of its
+    /// context or its context reaches the new lines (then, parts keeping
+    /// [`EDGE_BYTES`] around new lines, only a value longer than 256 bytes less its
+    /// rule's window can miss some context).
+    pub fn sees_all_of(&self, start: usize, end: usize, blob_len: usize) -> bool {
+        let all_before = self.start == 0 || start >= self.start + CONTEXT_BYTES;
+        let all_after = self.end >= blob_len || end + CONTEXT_BYTES <= self.end;
+        let reaches_new = end + CONTEXT_BYTES > self.new.0 && start < self.new.1 + CONTEXT_BYTES;
+        (all_before && all_after) || reaches_new
+    }
 }
 
 /// What to match in a version, and its claim on the lines it matches: hand it back to
@@ -134,13 +163,69 @@ impl SeenLines {
         Some(paths.entry(path_hash).or_default().clone())
     }
 
-    /// What of `bytes` (a text blob at `path`, first held by a commit of `rank`) needs
-    /// matching. `None`: match it whole and there is nothing to hand back.
-    pub(crate) fn plan(&self, path: &str, bytes: &[u8], rank: u32) -> Option<Plan> {
+    /// What of `bytes` (a text blob at `path`, first held by a commit of `rank`, one of
+    /// the path's `versions`) needs matching. `None`: match it whole and there is
+    /// nothing to hand back.
+    pub(crate) fn plan(&self, path: &str, bytes: &[u8], rank: u32, versions: u32) -> Option<Plan> {
+        if versions <= 1 {
+            // No other version will come to skip what this one has.
+            return None;
+        }
         let scratch = SCRATCH
             .with(|s| s.try_borrow_mut().ok().map(|mut s| std::mem::take(&mut *s)))
             .unwrap_or_default();
         self.plan_with(scratch, path, bytes, rank)
+    }
+
+    /// One version of `path` (of its `versions`) is done with, planned or not. When the
+    /// last is, nothing more comes to that path and its lines are forgotten.
+    ///
+    /// Versions counted wrong cost only speed, never findings: a table forgotten too
+    /// early makes a later version be matched whole; one never forgotten stays until
+    /// the scan ends, as every table used to.
+    pub(crate) fn finished(&self, path: &str, versions: u32) {
+        if versions <= 1 {
+            return;
+        }
+        let path_hash = xxhash_rust::xxh3::xxh3_64(path.as_bytes());
+        let Some(shard) = self.paths.get((path_hash >> 60) as usize % SHARDS) else {
+            return;
+        };
+        let Ok(mut paths) = shard.lock() else {
+            return;
+        };
+        let entry = paths.entry(path_hash).or_default();
+        let all_done = match entry.lock() {
+            Ok(mut lines) => {
+                lines.finished = lines.finished.saturating_add(1);
+                lines.finished >= versions
+            }
+            Err(_) => false,
+        };
+        if !all_done {
+            return;
+        }
+        if let Some(gone) = paths.remove(&path_hash) {
+            if let Ok(gone) = gone.lock() {
+                let held = gone.lines.len() + gone.last.as_ref().map_or(0, |(_, h)| h.len());
+                self.len.fetch_sub(held, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Lines remembered now (and last versions' line hashes), for tests.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Paths with a table now, for tests.
+    #[cfg(test)]
+    fn paths(&self) -> usize {
+        self.paths
+            .iter()
+            .filter_map(|s| s.lock().ok().map(|s| s.len()))
+            .sum()
     }
 
     /// Record that `plan`'s version was matched and where its findings are (byte
@@ -227,7 +312,9 @@ impl SeenLines {
         }
         let path_lines = self.lines_of(xxhash_rust::xxh3::xxh3_64(path.as_bytes()))?;
         let mut guard = path_lines.lock().ok()?;
-        let PathLines { lines: map, last } = &mut *guard;
+        let PathLines {
+            lines: map, last, ..
+        } = &mut *guard;
         // Lines shared with an earlier-ranked last version, at the head and the tail,
         // are in the table with an earlier rank: skipped either way, no lookup needed.
         let (head, tail) = match last {
@@ -250,13 +337,15 @@ impl SeenLines {
         let end_of = |i: usize| starts.get(i + 1).copied().unwrap_or(bytes.len());
         let mut parts: Vec<Part> = Vec::new();
         let mut kept_bytes = 0;
-        // Lines `run.0..=run.1` are kept and not yet in `parts`.
-        let mut run: Option<(usize, usize)> = None;
-        let mut flush = |run: (usize, usize), parts: &mut Vec<Part>| {
+        // Lines `run.0..=run.1` are kept and not yet in `parts`; of them, `run.2..=run.3`
+        // are new.
+        let mut run: Option<(usize, usize, usize, usize)> = None;
+        let mut flush = |run: (usize, usize, usize, usize), parts: &mut Vec<Part>| {
             let part = Part {
                 start: starts[run.0],
                 end: end_of(run.1),
                 first_line: run.0 as u64 + 1,
+                new: (starts[run.2], end_of(run.3)),
             };
             kept_bytes += part.end - part.start;
             parts.push(part);
@@ -294,22 +383,25 @@ impl SeenLines {
                 continue;
             }
             // Walks stop at the current run: what it covers is kept anyway.
-            let floor = run.map_or(0, |(_, b)| b + 1);
+            let floor = run.map_or(0, |(_, b, _, _)| b + 1);
             let mut from = i.saturating_sub(CONTEXT);
-            while from > floor && starts[i] - starts[from] < CONTEXT_BYTES {
+            while from > floor && starts[i] - starts[from] < EDGE_BYTES {
                 from -= 1;
             }
-            let mut to = run.map_or(0, |(_, b)| b).max(i + CONTEXT).min(lines - 1);
-            while to + 1 < lines && end_of(to) - end_of(i) < CONTEXT_BYTES {
+            let mut to = run
+                .map_or(0, |(_, b, _, _)| b)
+                .max(i + CONTEXT)
+                .min(lines - 1);
+            while to + 1 < lines && end_of(to) - end_of(i) < EDGE_BYTES {
                 to += 1;
             }
             run = match run {
-                Some((a, _)) if from <= floor => Some((a, to)),
+                Some((a, _, first_new, _)) if from <= floor => Some((a, to, first_new, i)),
                 Some(done) => {
                     whole = !flush(done, &mut parts);
-                    Some((from, to))
+                    Some((from, to, i, i))
                 }
-                None => Some((from, to)),
+                None => Some((from, to, i, i)),
             };
         }
         // Remember this version for the next one at the path; its hashes count against
@@ -345,13 +437,16 @@ impl SeenLines {
 mod tests {
     use super::*;
 
+    /// Versions of a path, for tests that never finish one.
+    const MANY: u32 = u32::MAX;
+
     fn text(lines: std::ops::Range<u32>) -> String {
         lines.map(|i| format!("line {i}\n")).collect()
     }
 
     /// Plan, then report no findings.
     fn parts(seen: &SeenLines, path: &str, bytes: &[u8], rank: u32) -> Option<Vec<Part>> {
-        let plan = seen.plan(path, bytes, rank)?;
+        let plan = seen.plan(path, bytes, rank, MANY)?;
         let parts = plan.parts.clone();
         seen.done(plan, std::iter::empty());
         parts
@@ -370,14 +465,15 @@ mod tests {
         let parts_v2 = parts(&seen, "a.txt", v2.as_bytes(), 2).unwrap_or_default();
         assert_eq!(parts_v2.len(), 1);
         let p = &parts_v2[0];
-        // At least three lines and 256 bytes of context on each side (lines are 9
-        // bytes here, so 29 lines).
+        // At least three lines and 512 bytes of context on each side (lines are 9
+        // bytes here, so 57 lines).
         let shown = &v2[p.start..p.end];
         let token = shown.find("token here").unwrap_or(0);
-        assert_eq!(token, 29 * 9);
-        assert_eq!(shown.len() - token - "token here\n".len(), 29 * 9);
-        assert_eq!(p.first_line, 472);
-        assert!(shown.starts_with("line 471\n"));
+        assert_eq!(token, 57 * 9);
+        assert_eq!(shown.len() - token - "token here\n".len(), 57 * 9);
+        assert_eq!(p.first_line, 444);
+        assert!(shown.starts_with("line 443\n"));
+        assert_eq!(&v2[p.new.0..p.new.1], "token here\n");
         // The same lines at another path are new there.
         assert_eq!(parts(&seen, "b.txt", v2.as_bytes(), 3), None);
     }
@@ -388,7 +484,7 @@ mod tests {
         let base = text(0..1000);
         // The newest version first, as pack order brings it.
         let newest = format!("{base}secret\n");
-        let plan = seen.plan("a.txt", newest.as_bytes(), 9);
+        let plan = seen.plan("a.txt", newest.as_bytes(), 9, MANY);
         let Some(plan) = plan else { panic!("a plan") };
         let at = newest.len() - "secret\n".len();
         seen.done(plan, std::iter::once((at, at + 6)));
@@ -397,7 +493,7 @@ mod tests {
         let older = parts(&seen, "a.txt", newest.as_bytes(), 5).unwrap_or_default();
         assert_eq!(older.len(), 1);
         assert!(newest[older[0].start..older[0].end].contains("secret"));
-        assert!(older[0].end - older[0].start < 600, "{:?}", older);
+        assert!(older[0].end - older[0].start < 1100, "{:?}", older);
         // A later commit than 5: nothing to match.
         assert_eq!(parts(&seen, "a.txt", newest.as_bytes(), 7), Some(vec![]));
         // Without the secret line an even older version has nothing new at all.
@@ -411,7 +507,7 @@ mod tests {
         parts(&seen, "a.txt", base.as_bytes(), 1);
         let v = format!("{base}new line\n");
         // Commit 9 claims the new line and is still matching it...
-        let Some(late) = seen.plan("a.txt", v.as_bytes(), 9) else {
+        let Some(late) = seen.plan("a.txt", v.as_bytes(), 9, MANY) else {
             panic!("a plan")
         };
         // ...when commit 5's version arrives: it matches the line too.
@@ -435,6 +531,59 @@ mod tests {
     }
 
     #[test]
+    fn a_value_near_a_part_edge_is_kept_only_if_its_context_is_all_there_or_reaches_new_lines() {
+        // A part of bytes 1000..3000 of a 10,000-byte blob, new lines at 1512..1600.
+        let part = Part {
+            start: 1000,
+            end: 3000,
+            first_line: 100,
+            new: (1512, 1600),
+        };
+        // In the middle: all of its context is in the part.
+        assert!(part.sees_all_of(2000, 2020, 10_000));
+        // Right at the start: context cut off, and too far to reach the new lines.
+        assert!(!part.sees_all_of(1010, 1030, 10_000));
+        // Cut off but reaching the new lines (a long value): kept.
+        assert!(part.sees_all_of(1010, 1300, 10_000));
+        // At the end, cut off; at the end of the blob, nothing is cut off.
+        assert!(!part.sees_all_of(2950, 2970, 10_000));
+        assert!(part.sees_all_of(2950, 2970, 3000));
+        // A part at the start of the blob has all that comes before.
+        let first = Part { start: 0, ..part };
+        assert!(first.sees_all_of(10, 30, 10_000));
+    }
+
+    #[test]
+    fn a_path_is_forgotten_once_its_last_version_is_done() {
+        let seen = SeenLines::new(1 << 20);
+        let v = text(0..1000);
+        // One version only: nothing to remember.
+        assert!(seen.plan("once.txt", v.as_bytes(), 1, 1).is_none());
+        seen.finished("once.txt", 1);
+        assert_eq!((seen.paths(), seen.len()), (0, 0));
+        // Three versions: remembered until the third is done.
+        for rank in 1..=3 {
+            let edited = v.replace("line 500\n", &format!("edit {rank}\n"));
+            let plan = seen.plan("a.txt", edited.as_bytes(), rank, 3);
+            assert!(plan.is_some());
+            if let Some(plan) = plan {
+                seen.done(plan, std::iter::empty());
+            }
+            seen.finished("a.txt", 3);
+            if rank < 3 {
+                assert_eq!(seen.paths(), 1);
+                assert!(seen.len() >= 1000, "{}", seen.len());
+            }
+        }
+        assert_eq!((seen.paths(), seen.len()), (0, 0));
+        // A small file never planned still counts its versions.
+        seen.finished("small.txt", 2);
+        assert_eq!(seen.paths(), 1);
+        seen.finished("small.txt", 2);
+        assert_eq!(seen.paths(), 0);
+    }
+
+    #[test]
     fn past_the_cap_nothing_is_skipped() {
         let seen = SeenLines::new(10);
         let v = text(0..100);
@@ -455,8 +604,16 @@ mod tests {
     /// order with any commit ranks; matching only the planned parts must find every
     /// value of the file and attribute it to the earliest commit holding it, exactly
     /// as matching every version whole does.
-    fn attribution(versions: &[Version]) -> (Attribution, Attribution) {
+    ///
+    /// Each path is told it has its true number of versions less `undercount` (a
+    /// walk that counted wrong): its table then goes early, which must cost nothing
+    /// but speed.
+    fn attribution(versions: &[Version], undercount: u32) -> (Attribution, Attribution) {
         let seen = SeenLines::new(1 << 20);
+        let mut count: HashMap<u8, u32> = HashMap::new();
+        for (path, _, _) in versions {
+            *count.entry(*path).or_default() += 1;
+        }
         let mut whole = HashMap::new();
         let mut skipping = HashMap::new();
         let find = |text: &str, offset: usize, out: &mut Vec<(u16, usize, usize)>| {
@@ -489,7 +646,13 @@ mod tests {
                 *r = (*r).min(*rank);
             }
             let mut found = Vec::new();
-            match seen.plan(&format!("p{path}"), text.as_bytes(), *rank) {
+            let name = format!("p{path}");
+            let n = count
+                .get(path)
+                .copied()
+                .unwrap_or(1)
+                .saturating_sub(undercount);
+            match seen.plan(&name, text.as_bytes(), *rank, n) {
                 Some(plan) => {
                     match &plan.parts {
                         None => find(&text, 0, &mut found),
@@ -503,6 +666,7 @@ mod tests {
                 }
                 None => find(&text, 0, &mut found),
             }
+            seen.finished(&name, n);
             for (n, _, _) in found {
                 let r = skipping.entry((*path, n)).or_insert(*rank);
                 *r = (*r).min(*rank);
@@ -518,7 +682,8 @@ mod tests {
             versions in proptest::collection::vec(
                 (0u8..2, 0u32..8, proptest::collection::vec((0usize..400, 0u16..800, 0usize..200), 0..6)),
                 1..10,
-            )
+            ),
+            undercount in 0u32..3,
         ) {
             // Each version is the base with a few lines replaced, so most of it has
             // been seen; line lengths vary so the byte context spans one to many lines.
@@ -533,7 +698,7 @@ mod tests {
                     (path, rank, lines)
                 })
                 .collect();
-            let (whole, skipping) = attribution(&versions);
+            let (whole, skipping) = attribution(&versions, undercount);
             proptest::prop_assert_eq!(whole, skipping);
         }
     }
