@@ -73,7 +73,7 @@ impl Repository {
         options: &HistoryOptions,
         visitor: &dyn Visitor,
     ) -> Result<History<'_>, GitError> {
-        let repo = self.local();
+        let repo = self.local_own_store();
         let tips = graph::tips(self, &repo, &options.branches, visitor)?;
         let mut seen = Seen::default();
         let mut hidden = std::collections::HashSet::new();
@@ -158,6 +158,8 @@ impl Repository {
         // that the reading need not carry.
         let Walker { mut jobs, .. } = walker;
         drop(nodes);
+        drop(repo);
+        let repo = self.local();
         count_versions(&mut jobs);
         let reader = Reader {
             r: self,
