@@ -164,32 +164,14 @@ impl Repository {
             self.repo.git_dir(),
             gix::open::Options::isolated(),
         ) {
-            Ok(own) => {
-                let mut repo = own.to_thread_local();
-                repo.objects.set_pack_cache(|| {
-                    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                        8 << 20,
-                    ))
-                });
-                repo.object_cache_size_if_unset(4 << 20);
-                repo
-            }
+            Ok(own) => with_caches(own.to_thread_local(), 8 << 20),
             Err(_) => self.local(),
         }
     }
 
     /// A handle for one thread with `pack_cache` bytes of delta-base cache.
     pub(crate) fn local_with_cache(&self, pack_cache: usize) -> gix::Repository {
-        let mut repo = self.repo.to_thread_local();
-        repo.objects.set_pack_cache(move || {
-            Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                pack_cache,
-            ))
-        });
-        // Trees and commits are looked up again when answering removals; a small
-        // object cache keeps those repeat lookups off the pack decoder.
-        repo.object_cache_size_if_unset(4 << 20);
-        repo
+        with_caches(self.repo.to_thread_local(), pack_cache)
     }
 
     pub(crate) fn problem(
@@ -260,4 +242,17 @@ impl History<'_> {
     pub fn commit_count(&self) -> usize {
         self.commits.len()
     }
+}
+
+/// `repo` with `pack_cache` bytes of delta-base cache and a small object cache.
+fn with_caches(mut repo: gix::Repository, pack_cache: usize) -> gix::Repository {
+    repo.objects.set_pack_cache(move || {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            pack_cache,
+        ))
+    });
+    // Trees and commits are looked up again when answering removals; a small object
+    // cache keeps those repeat lookups off the pack decoder.
+    repo.object_cache_size_if_unset(4 << 20);
+    repo
 }
