@@ -4,6 +4,7 @@
 mod archives;
 mod assess;
 mod columns;
+mod credential_files;
 mod datastore;
 mod decoys;
 mod encodings;

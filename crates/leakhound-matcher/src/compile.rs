@@ -213,6 +213,10 @@ pub(crate) fn build(set: &RuleSet) -> Result<Matcher, MatcherError> {
     let mut keyword_rules: Vec<Vec<RuleIndex>> = Vec::new();
     let mut keywords_in_order: Vec<String> = Vec::new();
     for (index, rule) in set.rules().iter().enumerate() {
+        // A path rule runs where its path matches, never because of a keyword.
+        if !rule.paths.is_empty() {
+            continue;
+        }
         for kw in &rule.keywords {
             let key = kw.to_ascii_lowercase();
             let slot = *keyword_index.entry(key.clone()).or_insert_with(|| {
@@ -248,8 +252,16 @@ fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matc
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
     let mut aggregates = Vec::new();
+    let mut path_rules = crate::paths::PathRules::default();
 
     for (index, rule) in set.rules().iter().enumerate() {
+        for pattern in &rule.paths {
+            crate::paths::check(pattern).map_err(|message| MatcherError::Regex {
+                rule: rule.id.clone(),
+                message: format!("path pattern: {message}"),
+            })?;
+            path_rules.add(index, pattern);
+        }
         let validator =
             match &rule.validator {
                 Some(name) => Some(Validator::from_name(name).ok_or_else(|| {
@@ -273,7 +285,11 @@ fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matc
         };
         let mut whole_value = false;
         let mut anchored = None;
-        if let (Some(p), Some(hir), true) = (&rule.regex, &hir, rule.keywords.is_empty()) {
+        if let (Some(p), Some(hir), true) = (
+            &rule.regex,
+            &hir,
+            rule.keywords.is_empty() && rule.paths.is_empty(),
+        ) {
             if rule.boundary {
                 let (first, _) = first_bytes(hir);
                 token_rules.push((index, p.clone(), first));
@@ -300,7 +316,7 @@ fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matc
             None => vec![0],
         };
         let line_bound = match &hir {
-            Some(hir) if !rule.keywords.is_empty() => {
+            Some(hir) if !rule.keywords.is_empty() && rule.paths.is_empty() => {
                 crate::windows::line_bound(hir, &rule.keywords)
             }
             _ => false,
@@ -354,6 +370,7 @@ fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matc
         keyword_rules,
         token_rules,
         unbounded_rules,
+        path_rules,
         aggregates,
         filters: Filters::new(set.filters()).map_err(MatcherError::Automaton)?,
     })

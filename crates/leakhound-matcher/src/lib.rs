@@ -29,10 +29,11 @@
 mod accept;
 mod compile;
 mod examples;
+mod paths;
 mod tokens;
 mod windows;
 
-pub use examples::{check_examples, ExampleFailure};
+pub use examples::{check_examples, example_bytes, ExampleFailure};
 
 use aho_corasick::AhoCorasick;
 use compile::CompiledRule;
@@ -146,6 +147,8 @@ pub struct Matcher {
     token_rules: Option<tokens::TokenRules>,
     /// Keyword-less rules without token boundaries: scanned on their own.
     unbounded_rules: Vec<RuleIndex>,
+    /// Rules that run only on files at certain paths (see `paths.rs`).
+    path_rules: paths::PathRules,
     aggregates: Vec<(RuleIndex, RuleIndex, usize)>,
     filters: accept::Filters,
 }
@@ -177,9 +180,22 @@ impl Matcher {
         self.info.is_empty()
     }
 
+    /// The path rules (rules with `paths`) that apply to a file at `path`, for
+    /// [`Matcher::scan_with`]. Empty for most paths, and always when no rule has paths.
+    pub fn rules_for_path(&self, path: &str) -> Vec<RuleIndex> {
+        self.path_rules.matching(path)
+    }
+
     /// Every accepted match in `hay`, ordered by position (longest first at equal
-    /// starts). Never panics on any input.
+    /// starts). Never panics on any input. Path rules do not run: see
+    /// [`Matcher::scan_with`].
     pub fn scan(&self, hay: &[u8]) -> Vec<RawMatch> {
+        self.scan_with(hay, &[])
+    }
+
+    /// [`Matcher::scan`], also running the path rules `scoped` (from
+    /// [`Matcher::rules_for_path`]) over the whole of `hay`.
+    pub fn scan_with(&self, hay: &[u8], scoped: &[RuleIndex]) -> Vec<RawMatch> {
         let mut out = Vec::new();
         // Per rule: not hit, hit (match the whole blob), or hit on some lines only.
         let mut whole = vec![false; self.rules.len()];
@@ -222,6 +238,11 @@ impl Matcher {
             }
         }
         self.run_always(hay, &mut out);
+        for &index in scoped {
+            if index < self.rules.len() {
+                self.run_rule(index, hay, 0, hay.len(), &mut out);
+            }
+        }
         self.drop_generic_overlaps(&mut out);
         self.apply_aggregates(&mut out);
         out.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.rule));

@@ -33,6 +33,10 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../rules/secret/private-keys.toml"),
     ),
     (
+        "secret/config-files.toml",
+        include_str!("../rules/secret/config-files.toml"),
+    ),
+    (
         "secret/databases.toml",
         include_str!("../rules/secret/databases.toml"),
     ),

@@ -251,4 +251,28 @@ regexp = "x"
             .to_string();
         assert!(err.contains("regexp"), "{err}");
     }
+
+    #[test]
+    fn a_path_rule_needs_an_example_path() {
+        let text = r#"
+[[rules]]
+id = "x"
+name = "X"
+category = "secret"
+paths = ['(?:^|/)\.x$']
+regex = "k=(v+)"
+examples = ["k=vvv"]
+negative_examples = ["k="]
+"#;
+        let err = RuleSet::default()
+            .add_text("a.toml", text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("example_path"), "{err}");
+        let with = text.replace("paths =", "example_path = 'a/.x'\npaths =");
+        let mut set = RuleSet::default();
+        set.add_text("a.toml", &with)
+            .expect("loads with an example path");
+        assert_eq!(set.rules()[0].paths.len(), 1);
+    }
 }

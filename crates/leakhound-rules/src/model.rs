@@ -94,6 +94,10 @@ pub struct RawRule {
     negative_examples: Vec<String>,
     #[serde(default)]
     references: Vec<String>,
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    example_path: Option<String>,
 }
 
 /// A rule with defaults applied. See docs/rules.md for what each field means.
@@ -146,6 +150,13 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// Where the format is documented.
     pub references: Vec<String>,
+    /// Regexes on a file's path (archive members' `!` read as `/`): when set, the rule
+    /// runs only on files whose path matches one of them, and its keywords do not make
+    /// it run anywhere else. Credential files that tools write (`.s3cfg`,
+    /// `sitemanager.xml`, `.pgpass`) hold secrets in shapes that mean nothing elsewhere.
+    pub paths: Vec<String>,
+    /// For path rules: the path its examples are matched at (required with `paths`).
+    pub example_path: Option<String>,
     /// The file the rule came from.
     pub source: String,
 }
@@ -171,6 +182,12 @@ impl RuleFile {
                         return Err((r.id.clone(), "has both `regex` and `aggregate_of`".into()))
                     }
                     _ => {}
+                }
+                if !r.paths.is_empty() && r.example_path.is_none() {
+                    return Err((
+                        r.id.clone(),
+                        "a rule with `paths` needs an `example_path` to run its examples at".into(),
+                    ));
                 }
                 if r.id.is_empty()
                     || !r
@@ -209,6 +226,8 @@ impl RuleFile {
                     examples: r.examples,
                     negative_examples: r.negative_examples,
                     references: r.references,
+                    paths: r.paths,
+                    example_path: r.example_path,
                     source: String::new(),
                 })
             })

@@ -200,7 +200,14 @@ impl Scanner {
     ) {
         let bytes = blob.bytes();
         self.counters.add_blob(bytes.len() as u64);
-        let hash = xxhash_rust::xxh3::xxh3_128(bytes);
+        // Path rules (credential files such as `.s3cfg`) make the same bytes mean more
+        // at some paths: their result is cached apart from the bytes' result elsewhere.
+        let scoped = self.matcher.rules_for_path(path);
+        let mut hash = xxhash_rust::xxh3::xxh3_128(bytes);
+        if !scoped.is_empty() {
+            let key: Vec<u8> = scoped.iter().flat_map(|r| r.to_le_bytes()).collect();
+            hash ^= xxhash_rust::xxh3::xxh3_128(&key).rotate_left(1);
+        }
         let cell = match self.seen.lock() {
             Ok(mut m) => match m.get(&hash) {
                 Some(cell) => Arc::clone(cell),
@@ -217,7 +224,7 @@ impl Scanner {
             if leakhound_tables::is_binary_table(path, bytes) {
                 self.match_table_file(path, blob, hash)
             } else {
-                self.match_blob(blob, hash)
+                self.match_blob(blob, hash, &scoped)
             }
         });
         let seen_before = !matched_here
@@ -311,7 +318,7 @@ impl Scanner {
     fn match_table_file(&self, path: &str, blob: &Decoded<'_>, hash: u128) -> BlobResult {
         let read = table_files::scan_tables(self, path, blob.bytes());
         if read.tables == 0 && !read.problems.is_empty() {
-            let mut result = self.match_blob(blob, hash);
+            let mut result = self.match_blob(blob, hash, &[]);
             result.problems = read
                 .problems
                 .into_iter()
@@ -345,7 +352,8 @@ impl Scanner {
         first_offset: u64,
         report: &mut dyn FnMut(Finding),
     ) {
-        let result = self.match_blob(&Decoded::new(part), 0);
+        let scoped = self.matcher.rules_for_path(path);
+        let result = self.match_blob(&Decoded::new(part), 0, &scoped);
         self.emit(
             path,
             &result,
@@ -463,7 +471,14 @@ impl Scanner {
         }
     }
 
-    fn match_blob(&self, blob: &Decoded<'_>, hash: u128) -> BlobResult {
+    /// Match a blob's text with every rule, and with the path rules `scoped` that its
+    /// path selected.
+    fn match_blob(
+        &self,
+        blob: &Decoded<'_>,
+        hash: u128,
+        scoped: &[leakhound_matcher::RuleIndex],
+    ) -> BlobResult {
         let encoding = blob.encoding();
         if self.chunked(blob) {
             return BlobResult {
@@ -475,7 +490,7 @@ impl Scanner {
         }
         let text = blob.text();
         let binary = encoding == Encoding::Binary;
-        let mut matches = self.matcher.scan(text);
+        let mut matches = self.matcher.scan_with(text, scoped);
         if binary {
             // Binaries repeat strings (tables, resources): a few findings say enough.
             matches.truncate(self.options.max_binary_findings);
