@@ -13,6 +13,7 @@ mod formats;
 mod history;
 mod host;
 mod hostile;
+mod images;
 mod html_report;
 mod people;
 mod precision;

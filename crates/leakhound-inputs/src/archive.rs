@@ -5,6 +5,8 @@
 //! `backup.dat` that is really a zip is opened too. Every member reaches the
 //! [`Visitor`] with a display path of the form `outer.zip!dir/inner.csv`.
 
+mod image;
+
 use crate::{Limits, Problem, LAYER_SEPARATOR};
 use std::io::{Cursor, Read};
 
@@ -317,6 +319,14 @@ impl Expander<'_> {
     }
 
     fn tar(&mut self, path: &str, bytes: &[u8], depth: usize) {
+        // A container image (`docker save`, an OCI layout) is a tar of layers that
+        // must be read in order, with deletions applied: see `image.rs`.
+        if let Some(index) = image::TarIndex::new(bytes) {
+            if let Some(images) = image::images(&index) {
+                self.images(path, &index, images, depth);
+                return;
+            }
+        }
         let mut archive = tar::Archive::new(Cursor::new(bytes));
         let entries = match archive.entries() {
             Ok(e) => e,
@@ -356,6 +366,21 @@ impl Expander<'_> {
     }
 
     fn stream(&mut self, path: &str, bytes: &[u8], kind: Container, depth: usize) {
+        let Some(data) = self.decompressed(path, bytes, kind) else {
+            return;
+        };
+        if detect(&data) == Some(Container::Tar) {
+            // `x.tar.gz!dir/file`, not `x.tar.gz!x.tar!dir/file`: one layer to the user.
+            self.tar(path, &data, depth + 1);
+        } else {
+            let inner = inner_name(path, kind);
+            self.visit(&format!("{path}{LAYER_SEPARATOR}{inner}"), &data, depth + 1);
+        }
+    }
+
+    /// A gzip, bzip2, xz or zstd stream's content, within the limits (what could not
+    /// be read is reported).
+    fn decompressed(&mut self, path: &str, bytes: &[u8], kind: Container) -> Option<Vec<u8>> {
         let mut reader: Box<dyn Read + '_> = match kind {
             Container::Gzip => Box::new(flate2::read::MultiGzDecoder::new(bytes)),
             Container::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(bytes)),
@@ -367,23 +392,13 @@ impl Expander<'_> {
                         path,
                         format!("corrupt zstd stream: {e}"),
                     ));
-                    return;
+                    return None;
                 }
             },
-            Container::Zip | Container::Tar => return,
+            Container::Zip | Container::Tar => return None,
         };
         let what = format!("{} stream", kind.name());
-        let Some(data) = self.read_bounded(path, &mut reader, bytes.len() as u64, &what) else {
-            return;
-        };
-        drop(reader);
-        if detect(&data) == Some(Container::Tar) {
-            // `x.tar.gz!dir/file`, not `x.tar.gz!x.tar!dir/file`: one layer to the user.
-            self.tar(path, &data, depth + 1);
-        } else {
-            let inner = inner_name(path, kind);
-            self.visit(&format!("{path}{LAYER_SEPARATOR}{inner}"), &data, depth + 1);
-        }
+        self.read_bounded(path, &mut reader, bytes.len() as u64, &what)
     }
 }
 
