@@ -58,6 +58,10 @@ pub struct ScanArgs {
     /// finding per value.
     #[arg(long)]
     each_cell: bool,
+    /// Encodings searched for secrets inside one another: base64, hex, percent,
+    /// quoted-printable and string escapes, nested this deep (0: off).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    decode_depth: usize,
     /// No progress bar, no warnings on stderr, no summary in human output.
     #[arg(long, short)]
     quiet: bool,
@@ -172,6 +176,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
         allowlist,
         inline_allow: !a.no_inline_allow,
         each_cell: a.each_cell,
+        decode_depth: a.decode_depth.min(4),
         spill_after: a.spill_after,
         ..ScanOptions::default()
     };

@@ -56,7 +56,11 @@ fn findings_by_path(findings: &[Value]) -> Vec<(String, String)> {
         .iter()
         .map(|f| {
             (
-                f["path"].as_str().unwrap_or("?").trim_start_matches("./").to_string(),
+                f["path"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .trim_start_matches("./")
+                    .to_string(),
                 f["rule"].as_str().unwrap_or("?").to_string(),
             )
         })
@@ -70,11 +74,17 @@ fn assert_image_findings(findings: &[Value], name: &str) {
     let by = findings_by_path(findings);
     let has = |path: &str, rule: &str| by.iter().any(|(p, r)| p == path && r == rule);
     assert!(
-        has(&format!("{name}!layer 1 (removed)/app/.env"), "aws-secret-access-key"),
+        has(
+            &format!("{name}!layer 1 (removed)/app/.env"),
+            "aws-secret-access-key"
+        ),
         "{by:#?}"
     );
     assert!(
-        has(&format!("{name}!layer 3/etc/app/github.txt"), "github-pat-classic"),
+        has(
+            &format!("{name}!layer 3/etc/app/github.txt"),
+            "github-pat-classic"
+        ),
         "{by:#?}"
     );
     assert!(
@@ -83,11 +93,15 @@ fn assert_image_findings(findings: &[Value], name: &str) {
     );
     // Nothing under the raw blob names, and no layer shown as a plain tar member.
     assert!(
-        by.iter().all(|(p, _)| !p.contains("blobs/") && !p.contains("layer.tar")),
+        by.iter()
+            .all(|(p, _)| !p.contains("blobs/") && !p.contains("layer.tar")),
         "{by:#?}"
     );
     // The value still present in the final filesystem is not marked removed.
-    assert!(!by.iter().any(|(p, _)| p.contains("layer 3 (removed)")), "{by:#?}");
+    assert!(
+        !by.iter().any(|(p, _)| p.contains("layer 3 (removed)")),
+        "{by:#?}"
+    );
 }
 
 #[test]
@@ -117,7 +131,11 @@ fn docker_save_archive_layers_are_scanned_in_order_with_deletions_marked() {
     // The config's ENV line is reported as a password.
     let config_rules: Vec<&str> = findings
         .iter()
-        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("!image config")))
+        .filter(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("!image config"))
+        })
         .filter_map(|f| f["rule"].as_str())
         .collect();
     assert!(
@@ -147,7 +165,9 @@ fn oci_layout_tarball_with_gzip_layers_and_an_opaque_folder() {
                         "annotations": {"org.opencontainers.image.ref.name": "1.4"}}],
     }))
     .expect("index");
-    let paths: Vec<String> = (0..3).map(|i| format!("blobs/sha256/{:064x}", i + 1)).collect();
+    let paths: Vec<String> = (0..3)
+        .map(|i| format!("blobs/sha256/{:064x}", i + 1))
+        .collect();
     let mut members: Vec<(&str, &[u8])> = vec![
         ("oci-layout", b"{\"imageLayoutVersion\":\"1.0.0\"}"),
         ("index.json", &index),
@@ -180,7 +200,8 @@ fn a_tar_that_only_looks_like_an_image_is_read_as_a_tar() {
     let (findings, _) = scan_jsonl(t.path(), &[]);
     let by = findings_by_path(&findings);
     assert!(
-        by.iter().any(|(p, r)| p == "bundle.tar!app/.env" && r == "aws-secret-access-key"),
+        by.iter()
+            .any(|(p, r)| p == "bundle.tar!app/.env" && r == "aws-secret-access-key"),
         "{by:#?}"
     );
 }
@@ -202,8 +223,13 @@ fn a_corrupt_layer_is_reported_and_the_others_are_still_scanned() {
     let (findings, run) = scan_jsonl(t.path(), &[]);
     let by = findings_by_path(&findings);
     assert!(
-        by.iter().any(|(p, _)| p == "broken-image.tar!layer 3/etc/app/github.txt"),
+        by.iter()
+            .any(|(p, _)| p == "broken-image.tar!layer 3/etc/app/github.txt"),
         "{by:#?}"
     );
-    assert!(run.stderr.contains("broken-image.tar!layer 1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("broken-image.tar!layer 1"),
+        "{}",
+        run.stderr
+    );
 }

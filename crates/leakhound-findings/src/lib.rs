@@ -88,6 +88,10 @@ pub struct Finding {
     /// one finding): what the column holds. `cell` is then its first row and `count`
     /// the number of cells.
     pub column_values: Option<Box<ColumnValues>>,
+    /// The encodings the value was found under, outermost first (`base64>percent`);
+    /// its `value` and `fingerprint` are then the decoded value's, and its location
+    /// the encoded span's.
+    pub decoded: Option<Arc<str>>,
 }
 
 /// What one column of one table holds for one rule: a table-level finding. A
@@ -507,6 +511,7 @@ mod tests {
             cell: None,
             process: None,
             column_values: None,
+            decoded: None,
         }
     }
 

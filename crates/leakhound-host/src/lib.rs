@@ -486,6 +486,7 @@ fn host_finding(
         cell: None,
         process: None,
         column_values: None,
+        decoded: None,
     }
 }
 

@@ -86,6 +86,10 @@ pub(crate) fn write(
                     writeln!(buf, "{}", paint(o, "2", &format!("              {line}")))?;
                 }
             }
+            if let Some(layers) = &f.decoded {
+                let line = format!("              found under {layers} encoding");
+                writeln!(buf, "{}", paint(o, "2", &for_terminal(&line)))?;
+            }
             if let Some(column) = crate::column::describe(f, o.reveal) {
                 let line = format!("              {column}");
                 writeln!(buf, "{}", paint(o, "2", &for_terminal(&line)))?;

@@ -66,6 +66,9 @@ pub(crate) struct Record<'a> {
     // Table-level findings only: cells, distinct, first_row, last_row, examples.
     #[serde(skip_serializing_if = "Option::is_none")]
     column_values: Option<crate::column::ShownColumn>,
+    // Found under encodings, outermost first: `base64>percent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<&'a str>,
 }
 
 fn is_absent(v: &Option<Option<&str>>) -> bool {
@@ -114,6 +117,7 @@ impl<'a> Record<'a> {
             process: f.process.as_deref(),
             table: f.cell.as_deref(),
             column_values: crate::column::shown(f, reveal),
+            decoded: f.decoded.as_deref(),
         }
     }
 }

@@ -207,6 +207,7 @@ mod tests {
                     cell: None,
                     process: None,
                     column_values: None,
+                    decoded: None,
                 });
             }
         }

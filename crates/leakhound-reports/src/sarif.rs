@@ -122,6 +122,9 @@ struct ResultProperties<'a> {
     /// Table-level findings: how many cells and distinct values, which rows, examples.
     #[serde(skip_serializing_if = "Option::is_none")]
     column_values: Option<crate::column::ShownColumn>,
+    /// Found under encodings, outermost first (`base64>percent`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -285,6 +288,7 @@ fn result<'a>(
             table: f.cell.as_deref(),
             column_values: crate::column::shown(f, reveal),
             git: f.git.as_deref(),
+            decoded: f.decoded.as_deref(),
         },
     }
 }

@@ -146,6 +146,7 @@ mod tests {
             })),
             process: None,
             column_values: None,
+            decoded: None,
         }
     }
 

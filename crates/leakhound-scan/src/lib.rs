@@ -18,6 +18,7 @@
 
 mod chunked;
 mod columns;
+mod decoding;
 mod history;
 mod locate;
 mod pipeline;
@@ -37,7 +38,7 @@ use leakhound_findings::{
 };
 use leakhound_inputs::decode::{Decoded, Encoding};
 use leakhound_inputs::Problem;
-use leakhound_matcher::{Matcher, RuleIndex};
+use leakhound_matcher::{Matcher, RawMatch, RuleIndex};
 use leakhound_tables::places;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -68,6 +69,8 @@ struct BlobFinding {
     inline_allowed: bool,
     /// The cell of a table file read as a table (spreadsheet, database file).
     cell: Option<Box<CellRef>>,
+    /// Found under encodings (`base64>percent`): the value is the decoded one.
+    decoded: Option<Arc<str>>,
 }
 
 /// A cell of a table file, without the file's path (results are cached by content).
@@ -455,6 +458,7 @@ impl Scanner {
                 cell,
                 process: None,
                 column_values: None,
+                decoded: bf.decoded.clone(),
             };
             let own = match &mut columns {
                 Some(c) => c.take(finding),
@@ -495,13 +499,59 @@ impl Scanner {
             // Binaries repeat strings (tables, resources): a few findings say enough.
             matches.truncate(self.options.max_binary_findings);
         }
-        let findings = locate::locate(text, &matches);
+        let mut findings = locate::locate(text, &matches);
+        if !binary && self.options.decode_depth > 0 {
+            self.add_decoded(text, &matches, &mut findings);
+        }
         BlobResult {
             findings,
             binary,
             content_id: format!("{hash:032x}"),
             problems: Vec::new(),
         }
+    }
+}
+
+impl Scanner {
+    /// Findings under encodings (see `decoding.rs`): placed, graded and excerpted as
+    /// the encoded span is, valued and fingerprinted as the decoded value.
+    fn add_decoded(&self, text: &[u8], raw: &[RawMatch], findings: &mut Vec<BlobFinding>) {
+        let decoded =
+            decoding::decoded_matches(&self.matcher, text, raw, self.options.decode_depth);
+        if decoded.is_empty() {
+            return;
+        }
+        let spans: Vec<RawMatch> = decoded
+            .iter()
+            .map(|d| RawMatch {
+                start: d.start,
+                end: d.end,
+                ..d.raw.clone()
+            })
+            .collect();
+        for (mut bf, d) in locate::locate(text, &spans).into_iter().zip(decoded) {
+            // The excerpt holds the encoded value, which is the secret to anyone who
+            // decodes it: it is masked as a value is, or left out if cut off.
+            let encoded = String::from_utf8_lossy(text.get(d.start..d.end).unwrap_or_default());
+            bf.line_text = if bf.line_text.contains(encoded.as_ref()) {
+                bf.line_text
+                    .replace(encoded.as_ref(), &leakhound_findings::mask(&encoded))
+                    .into()
+            } else {
+                Arc::from("")
+            };
+            bf.value = d.value;
+            bf.decoded = Some(
+                d.layers
+                    .iter()
+                    .map(|l| l.name())
+                    .collect::<Vec<_>>()
+                    .join(">")
+                    .into(),
+            );
+            findings.push(bf);
+        }
+        findings.sort_by_key(|f| f.offset);
     }
 }
 

@@ -104,6 +104,7 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             in_url: in_url_path(&text[ls.max(start.saturating_sub(512))..start]),
             inline_allowed,
             cell: None,
+            decoded: None,
         });
     }
     out

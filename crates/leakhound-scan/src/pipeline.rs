@@ -35,6 +35,9 @@ pub struct ScanOptions {
     /// One finding per table cell, as before table-level findings (`--each-cell`);
     /// otherwise a column's personal and vehicle values are one finding.
     pub each_cell: bool,
+    /// Encodings searched for secrets inside one another (`--decode-depth`): 0 turns
+    /// decoding off.
+    pub decode_depth: usize,
 }
 
 impl Default for ScanOptions {
@@ -48,6 +51,7 @@ impl Default for ScanOptions {
             inline_allow: true,
             spill_after: leakhound_spool::DEFAULT_BUDGET,
             each_cell: false,
+            decode_depth: 2,
         }
     }
 }

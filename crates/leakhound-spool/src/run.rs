@@ -85,6 +85,7 @@ struct Out<'a> {
     triage: Option<&'a Triage>,
     process: Option<&'a ProcessRef>,
     column_values: Option<ValuesOut<'a>>,
+    decoded: Option<&'a str>,
 }
 
 /// A finding as read back; the fields in [`Out`]'s order (postcard has no field names).
@@ -118,6 +119,7 @@ struct In<'a> {
     triage: Option<Box<Triage>>,
     process: Option<Box<ProcessRef>>,
     column_values: Option<ValuesIn>,
+    decoded: Option<&'a str>,
 }
 
 /// The writer's side of [`Shared`] and [`Line`]. Keys are owned, so that a run can
@@ -181,6 +183,7 @@ impl Encoder {
                 examples: &v.examples,
                 keys: &v.keys,
             }),
+            decoded: f.decoded.as_deref(),
         }
     }
 }
@@ -426,6 +429,7 @@ fn decode(
                 keys: v.keys,
             })
         }),
+        decoded: r.decoded.map(Arc::from),
     })
 }
 

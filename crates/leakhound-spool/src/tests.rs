@@ -35,6 +35,7 @@ fn finding(path: &str, line: u64, column: u64, rule: &str, value: &str) -> Findi
         cell: None,
         process: None,
         column_values: None,
+        decoded: None,
     }
 }
 

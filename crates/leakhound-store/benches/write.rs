@@ -46,6 +46,7 @@ fn findings(n: usize) -> Vec<Finding> {
                 cell: None,
                 process: None,
                 column_values: None,
+                decoded: None,
             }
         })
         .collect()

@@ -546,6 +546,7 @@ impl Row {
             cell,
             process: None,
             column_values,
+            decoded: None,
             triage: Some(Box::new(Triage {
                 first_seen: self.text(8).unwrap_or_default(),
                 last_seen: self.text(9).unwrap_or_default(),

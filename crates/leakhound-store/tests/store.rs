@@ -42,6 +42,7 @@ fn finding(rule: &str, value: &str, path: &str, line: u64) -> Finding {
         cell: None,
         process: None,
         column_values: None,
+        decoded: None,
     }
 }
 
