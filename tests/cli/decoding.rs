@@ -16,7 +16,7 @@ fn b64(bytes: &[u8]) -> String {
             out.push(A[((acc >> (18 - 6 * k)) & 63) as usize] as char);
         }
     }
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push('=');
     }
     out
