@@ -8,6 +8,7 @@ mod credential_files;
 mod datastore;
 mod decoding;
 mod decoys;
+mod documents;
 mod encodings;
 mod estate;
 mod formats;

@@ -5,6 +5,7 @@
 //! `backup.dat` that is really a zip is opened too. Every member reaches the
 //! [`Visitor`] with a display path of the form `outer.zip!dir/inner.csv`.
 
+mod document;
 mod image;
 
 use crate::{Limits, Problem, LAYER_SEPARATOR};
@@ -258,9 +259,20 @@ impl Expander<'_> {
                 }
             };
             if let Some((member, data)) = self.zip_member(path, file) {
-                self.visit(&member, &data, depth + 1);
+                self.visit_member(&member, data, depth + 1);
             }
         }
+    }
+
+    /// A zip member: a document's text part is read as its text (see `document.rs`).
+    fn visit_member(&mut self, member: &str, data: Vec<u8>, depth: usize) {
+        let name = member
+            .rsplit_once(LAYER_SEPARATOR)
+            .map_or(member, |(_, n)| n);
+        let text = document::is_text_part(name)
+            .then(|| document::text(&data))
+            .flatten();
+        self.visit(member, text.as_deref().unwrap_or(&data), depth);
     }
 
     /// One zip member's display path and bytes; `None` for folders and members that
@@ -312,7 +324,7 @@ impl Expander<'_> {
             };
             if let Some((member, data)) = self.zip_member(path, file) {
                 recovered += 1;
-                self.visit(&member, &data, depth + 1);
+                self.visit_member(&member, data, depth + 1);
             }
         }
         recovered

@@ -23,6 +23,10 @@ use leakhound_matcher::{Matcher, RawMatch};
 /// Shortest encoded span worth decoding: 16 bytes of base64 hold 12 characters.
 const MIN_SPAN: usize = 16;
 
+/// A base64 line at least this long that ends its line is continued by the next
+/// line's run (MIME wraps at 76, PEM at 64).
+const WRAPPED_LINE: usize = 40;
+
 /// An encoding the decoder knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Layer {
@@ -148,11 +152,15 @@ static BASE64: [bool; 256] = {
 fn spans(text: &[u8]) -> Vec<Span> {
     let mut escaped: Vec<Span> = Vec::new();
     let mut searched_until = 0;
+    // Quoted-printable is only read where a MIME header says so: elsewhere a line
+    // ending in `=` is base64 padding or an assignment, not a soft line break.
+    let quoted_printable = memchr::memmem::find(text, b"uoted-printable").is_some()
+        || memchr::memmem::find(text, b"UOTED-PRINTABLE").is_some();
     for at in memchr::memchr3_iter(b'%', b'\\', b'=', text) {
         if at < searched_until {
             continue;
         }
-        match escaped_token(text, at) {
+        match escaped_token(text, at, quoted_printable) {
             Ok(span) => {
                 searched_until = span.end;
                 escaped.push(span);
@@ -177,6 +185,33 @@ fn spans(text: &[u8]) -> Vec<Span> {
         while j < n && BASE64[usize::from(text[j])] {
             j += 1;
         }
+        // A wrapped block (MIME parts, PEM-style and YAML `|` blocks) is one span: a
+        // long run that fills its line goes on into the next line's run.
+        let mut wrapped = false;
+        let mut line_start = start;
+        while j - line_start >= WRAPPED_LINE {
+            let mut k = j;
+            if text.get(k) == Some(&b'\r') {
+                k += 1;
+            }
+            if text.get(k) != Some(&b'\n') {
+                break;
+            }
+            k += 1;
+            while k < n && matches!(text[k], b' ' | b'\t') {
+                k += 1;
+            }
+            let mut e = k;
+            while e < n && BASE64[usize::from(text[e])] {
+                e += 1;
+            }
+            if e - k < 4 {
+                break;
+            }
+            wrapped = true;
+            line_start = k;
+            j = e;
+        }
         let mut end = j;
         while end < n && end - j < 2 && text[end] == b'=' {
             end += 1;
@@ -184,6 +219,8 @@ fn spans(text: &[u8]) -> Vec<Span> {
         let run = &text[start..j];
         let layer = if run.len() < MIN_SPAN {
             None
+        } else if wrapped {
+            Some(Layer::Base64)
         } else if run.iter().all(u8::is_ascii_hexdigit) {
             run.len().is_multiple_of(2).then_some(Layer::Hex)
         } else {
@@ -195,6 +232,13 @@ fn spans(text: &[u8]) -> Vec<Span> {
             // it takes it.
             while let Some(e) = next_escaped.next_if(|e| e.end <= start) {
                 out.push(e);
+            }
+            // …unless it is a quoted-printable soft break that is really the padding at
+            // the end of a longer base64 block (`…QQ==` + newline in a MIME part).
+            if next_escaped.peek().is_some_and(|e| {
+                e.layer == Layer::QuotedPrintable && e.start < end && e.end - e.start < end - start
+            }) {
+                next_escaped.next();
             }
             if next_escaped.peek().is_none_or(|e| e.start >= end) {
                 out.push(Span { start, end, layer });
@@ -210,11 +254,11 @@ fn spans(text: &[u8]) -> Vec<Span> {
 const MAX_TOKEN: usize = 1 << 16;
 
 /// The token around `at` (whitespace and quotes end it; a quoted-printable soft line
-/// break `=` + newline does not) if it holds at least two escapes of one kind:
-/// `%XX` (percent-encoding), `\\uXXXX`/`\\xXX` (string escapes) or `=XX` with capital
-/// hex (quoted-printable). The kind with the most escapes wins. `Err(end)`: the token
-/// ends at `end` and holds too few.
-fn escaped_token(text: &[u8], at: usize) -> Result<Span, usize> {
+/// break `=` + newline does not) if it holds escapes: one `%XX` (percent-encoding),
+/// two `\\uXXXX`/`\\xXX` (string escapes), or, in a blob that declares
+/// quoted-printable, one `=XX` with capital hex or soft line break. The kind with the
+/// most escapes wins. `Err(end)`: the token ends at `end` and holds too few.
+fn escaped_token(text: &[u8], at: usize, quoted_printable: bool) -> Result<Span, usize> {
     let stop = |b: u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'`');
     let floor = at.saturating_sub(MAX_TOKEN);
     let start = text[floor..at]
@@ -255,6 +299,11 @@ fn escaped_token(text: &[u8], at: usize) -> Result<Span, usize> {
     let end = end.min(limit);
     // One `%3D` can hide the `=` a rule needs; one stray `\\u` or `=3D` is too
     // common in prose and code to be worth a decode.
+    let qp = if quoted_printable {
+        qp.max(2 * qp.min(1))
+    } else {
+        0
+    };
     let best = percent.max(escapes).max(qp);
     if (percent < 1 && best < 2) || end - start < MIN_SPAN {
         return Err(end);
@@ -390,6 +439,17 @@ fn base64(s: &[u8]) -> Option<Vec<u8>> {
             b'/' | b'_' => 63,
             _ => return None,
         } as u32)
+    };
+    let joined: Vec<u8>;
+    let s = if s.iter().any(u8::is_ascii_whitespace) {
+        joined = s
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        &joined[..]
+    } else {
+        s
     };
     let body: &[u8] = match s.iter().position(|&b| b == b'=') {
         Some(p) => &s[..p],
@@ -536,6 +596,20 @@ mod tests {
         for w in spans.windows(2) {
             assert!(w[0].end <= w[1].start);
         }
+    }
+
+    #[test]
+    fn a_wrapped_base64_block_is_one_span() {
+        let secret = "token: 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 and more text to wrap";
+        let encoded = b64(secret);
+        let wrapped = format!("body:\n{}\n  {}\n\nnext", &encoded[..48], &encoded[48..]);
+        let spans = spans(wrapped.as_bytes());
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        let decoded = decode(
+            spans[0].layer,
+            &wrapped.as_bytes()[spans[0].start..spans[0].end],
+        );
+        assert_eq!(decoded.as_deref(), Some(secret.as_bytes()));
     }
 
     #[test]
