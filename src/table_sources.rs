@@ -64,6 +64,8 @@ pub fn files(paths: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Vec<Problem>)> 
             if let Ok(mut f) = found.lock() {
                 match entry {
                     Entry::File(p) => f.0.push(p),
+                    // Container images hold files, not tables: `scan` reads them.
+                    Entry::Image(_) => {}
                     Entry::Error(path, message) => f.1.push(Problem {
                         path,
                         message,

@@ -233,3 +233,35 @@ fn a_corrupt_layer_is_reported_and_the_others_are_still_scanned() {
         run.stderr
     );
 }
+
+#[test]
+fn an_oci_layout_folder_is_read_as_one_image() {
+    let layers = layers();
+    let config = config();
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "config": {"digest": "sha256:c0ffee"},
+        "layers": (0..3).map(|i| json!({"digest": format!("sha256:{:064x}", i + 1)})).collect::<Vec<_>>(),
+    }))
+    .expect("manifest");
+    let index =
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [{"digest": "sha256:beef"}]}))
+            .expect("index");
+    let t = Tree::new();
+    t.file(
+        "images/api/oci-layout",
+        b"{\"imageLayoutVersion\":\"1.0.0\"}",
+    )
+    .file("images/api/index.json", &index)
+    .file("images/api/blobs/sha256/beef", &manifest)
+    .file("images/api/blobs/sha256/c0ffee", &config);
+    for (i, layer) in layers.iter().enumerate() {
+        t.file(
+            &format!("images/api/blobs/sha256/{:064x}", i + 1),
+            gz(layer),
+        );
+    }
+    let (findings, run) = scan_jsonl(t.path(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_image_findings(&findings, "images/api");
+}

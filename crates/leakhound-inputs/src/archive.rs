@@ -103,6 +103,13 @@ pub fn decompressing<'r>(
     Some((inner_name(path, kind), inner))
 }
 
+/// An OCI image layout folder packed as a tar in memory (its blobs are compressed
+/// layers, so this is the size of the folder), for [`expand`] to read as an image.
+/// Files past `max_bytes` in total are left out, and the tar says so by being short.
+pub fn image_folder_tar(dir: &std::path::Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    image::folder_tar(dir, max_bytes)
+}
+
 /// Open `bytes` (found at `path`) and everything inside it, calling the visitor for
 /// every leaf. A plain file is itself a single leaf.
 pub fn expand(path: &str, bytes: &[u8], limits: &Limits, visitor: &mut dyn Visitor) {

@@ -36,6 +36,9 @@ pub enum WalkError {
 pub enum Entry {
     /// A regular file to scan.
     File(PathBuf),
+    /// A folder holding an OCI image layout (`oci-layout`, `index.json`, `blobs/`):
+    /// read as one image, layer by layer, not as loose blobs.
+    Image(PathBuf),
     /// Something that could not be listed or opened (permissions, broken link).
     Error(String, String),
 }
@@ -119,8 +122,14 @@ where
         Box::new(move |result| {
             match result {
                 Ok(entry) => {
-                    if entry.file_type().is_some_and(|t| t.is_file()) {
+                    let kind = entry.file_type();
+                    if kind.is_some_and(|t| t.is_file()) {
                         visit(Entry::File(entry.into_path()));
+                    } else if kind.is_some_and(|t| t.is_dir())
+                        && entry.path().join("oci-layout").is_file()
+                    {
+                        visit(Entry::Image(entry.into_path()));
+                        return WalkState::Skip;
                     }
                 }
                 Err(err) => {

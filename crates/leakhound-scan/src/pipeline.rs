@@ -231,6 +231,7 @@ impl Scanner {
                 |entry: Entry| {
                     let leaves = match entry {
                         Entry::File(path) => self.scan_file(&path, &findings),
+                        Entry::Image(dir) => self.scan_image_folder(&dir, &findings),
                         Entry::Error(path, message) => {
                             Leaves::problem(self, Problem::unreadable(&path, message))
                         }
@@ -262,6 +263,23 @@ impl Scanner {
             self.matcher.len(),
         );
         (findings, summary)
+    }
+
+    /// An OCI image layout folder: packed in memory and read as an image archive.
+    fn scan_image_folder<'a>(&'a self, dir: &Path, spool: &'a Spool) -> Leaves<'a> {
+        let display = dir.display().to_string();
+        match archive::image_folder_tar(dir, self.options.limits.max_expanded_size) {
+            Ok(bytes) => {
+                let mut leaves = Leaves::streaming(self, spool);
+                self.counters.add_file();
+                archive::expand(&display, &bytes, &self.options.limits, &mut leaves);
+                leaves
+            }
+            Err(e) => Leaves::problem(
+                self,
+                Problem::unreadable(&display, format!("cannot read the image layout: {e}")),
+            ),
+        }
     }
 
     fn scan_file<'a>(&'a self, path: &Path, spool: &'a Spool) -> Leaves<'a> {

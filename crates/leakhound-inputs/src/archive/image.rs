@@ -371,6 +371,39 @@ impl Expander<'_> {
     }
 }
 
+/// See [`super::image_folder_tar`]: the layout's files, in name order, under their
+/// names relative to `dir`. Links are not followed.
+pub(super) fn folder_tar(dir: &std::path::Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut total = 0u64;
+    for file in files {
+        let Ok(name) = file.strip_prefix(dir) else {
+            continue;
+        };
+        let len = std::fs::metadata(&file)?.len();
+        if total.saturating_add(len) > max_bytes {
+            break;
+        }
+        total += len;
+        builder.append_path_with_name(&file, name)?;
+    }
+    builder.into_inner()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
