@@ -156,8 +156,16 @@ fn spans(text: &[u8]) -> Vec<Span> {
     // ending in `=` is base64 padding or an assignment, not a soft line break.
     let quoted_printable = memchr::memmem::find(text, b"uoted-printable").is_some()
         || memchr::memmem::find(text, b"UOTED-PRINTABLE").is_some();
-    for at in memchr::memchr3_iter(b'%', b'\\', b'=', text) {
-        if at < searched_until {
+    // `=` is everywhere in code and configs: it is looked at only where a MIME header
+    // declared quoted-printable.
+    let triggers: Box<dyn Iterator<Item = usize>> = if quoted_printable {
+        Box::new(memchr::memchr3_iter(b'%', b'\\', b'=', text))
+    } else {
+        Box::new(memchr::memchr2_iter(b'%', b'\\', text))
+    };
+    for at in triggers {
+        // The token is searched only when this byte starts a real escape.
+        if at < searched_until || !starts_escape(&text[at..]) {
             continue;
         }
         match escaped_token(text, at, quoted_printable) {
@@ -217,14 +225,26 @@ fn spans(text: &[u8]) -> Vec<Span> {
             end += 1;
         }
         let run = &text[start..j];
-        let layer = if run.len() < MIN_SPAN {
+        let layer = if run.len() < MIN_SPAN || !prefix_may_be_text(run) {
             None
         } else if wrapped {
             Some(Layer::Base64)
-        } else if run.iter().all(u8::is_ascii_hexdigit) {
-            run.len().is_multiple_of(2).then_some(Layer::Hex)
         } else {
-            Some(Layer::Base64)
+            let (mut digits, mut hex) = (true, true);
+            for &b in run {
+                digits &= b.is_ascii_digit();
+                hex &= b.is_ascii_hexdigit();
+            }
+            if digits {
+                // A number (a phone, an ID, a timestamp), not hex: digit pairs are bytes
+                // 0x20-0x79, mostly printable, so every long number would decode to
+                // junk "text" and cost a match.
+                None
+            } else if hex {
+                run.len().is_multiple_of(2).then_some(Layer::Hex)
+            } else {
+                Some(Layer::Base64)
+            }
         };
         if let Some(layer) = layer {
             let end = if layer == Layer::Hex { j } else { end };
@@ -248,6 +268,30 @@ fn spans(text: &[u8]) -> Vec<Span> {
     }
     out.extend(next_escaped);
     out
+}
+
+/// Can the run's first eight bytes, read as base64 or as hex, begin a text? Most
+/// runs are words, paths and keys, whose first decoded bytes already cannot be text:
+/// they are dropped here without classifying or decoding the rest.
+fn prefix_may_be_text(run: &[u8]) -> bool {
+    let head = &run[..run.len().min(8)];
+    let as_base64 = base64(head).is_some();
+    let as_hex = head.iter().all(u8::is_ascii_hexdigit)
+        && decode(Layer::Hex, &head[..head.len() & !1]).is_some();
+    as_base64 || as_hex
+}
+
+/// Does `s` start with an escape: `%XX`, `\\uXXXX`, `\\xXX`, `=XX` or a soft line break?
+fn starts_escape(s: &[u8]) -> bool {
+    let hex = |t: &[u8], k: usize| t.len() >= k && t[..k].iter().all(u8::is_ascii_hexdigit);
+    match s {
+        [b'%', rest @ ..] => hex(rest, 2),
+        [b'\\', b'u', rest @ ..] => hex(rest, 4),
+        [b'\\', b'x', rest @ ..] => hex(rest, 2),
+        [b'=', b'\n', ..] | [b'=', b'\r', b'\n', ..] => true,
+        [b'=', rest @ ..] => hex(rest, 2),
+        _ => false,
+    }
 }
 
 /// Longest token searched for escapes.
