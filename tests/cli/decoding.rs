@@ -107,7 +107,7 @@ fn secrets_under_encodings_are_found_with_their_layers() {
     );
     assert_eq!(pg["line"], 4);
     let layered = find(&findings, "layered.txt", "github-pat-classic").expect("layered");
-    assert_eq!(layered["decoded"], "base64>percent");
+    assert_eq!(layered["decoded"], "base64>url");
     assert_eq!(
         find(&findings, "hex.txt", "aws-secret-access-key").expect("hex")["decoded"],
         "hex"

@@ -88,7 +88,7 @@ pub struct Finding {
     /// one finding): what the column holds. `cell` is then its first row and `count`
     /// the number of cells.
     pub column_values: Option<Box<ColumnValues>>,
-    /// The encodings the value was found under, outermost first (`base64>percent`);
+    /// The encodings the value was found under, outermost first (`base64>url`);
     /// its `value` and `fingerprint` are then the decoded value's, and its location
     /// the encoded span's.
     pub decoded: Option<Arc<str>>,

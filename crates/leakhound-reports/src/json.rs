@@ -66,7 +66,7 @@ pub(crate) struct Record<'a> {
     // Table-level findings only: cells, distinct, first_row, last_row, examples.
     #[serde(skip_serializing_if = "Option::is_none")]
     column_values: Option<crate::column::ShownColumn>,
-    // Found under encodings, outermost first: `base64>percent`.
+    // Found under encodings, outermost first: `base64>url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     decoded: Option<&'a str>,
 }

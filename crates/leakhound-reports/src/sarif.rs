@@ -122,7 +122,7 @@ struct ResultProperties<'a> {
     /// Table-level findings: how many cells and distinct values, which rows, examples.
     #[serde(skip_serializing_if = "Option::is_none")]
     column_values: Option<crate::column::ShownColumn>,
-    /// Found under encodings, outermost first (`base64>percent`).
+    /// Found under encodings, outermost first (`base64>url`).
     #[serde(skip_serializing_if = "Option::is_none")]
     decoded: Option<&'a str>,
 }

@@ -10,7 +10,7 @@
 //!
 //! What the matcher finds in decoded text is reported at the encoded span's place in
 //! the blob, with its value and fingerprint those of the decoded value and the chain of
-//! layers it was under (`base64>percent`). Only secrets are taken from decoded text, and
+//! layers it was under (`base64>url`). Only secrets are taken from decoded text, and
 //! only where the raw text did not already give the same rule there (a percent-encoded
 //! password in a URL is found raw as well).
 //!
@@ -42,7 +42,7 @@ impl Layer {
         match self {
             Layer::Base64 => "base64",
             Layer::Hex => "hex",
-            Layer::Percent => "percent",
+            Layer::Percent => "url",
             Layer::QuotedPrintable => "quoted-printable",
             Layer::Escapes => "escapes",
         }

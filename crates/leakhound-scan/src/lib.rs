@@ -69,7 +69,7 @@ struct BlobFinding {
     inline_allowed: bool,
     /// The cell of a table file read as a table (spreadsheet, database file).
     cell: Option<Box<CellRef>>,
-    /// Found under encodings (`base64>percent`): the value is the decoded one.
+    /// Found under encodings (`base64>url`): the value is the decoded one.
     decoded: Option<Arc<str>>,
 }
 
