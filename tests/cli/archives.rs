@@ -18,13 +18,13 @@ pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     buf.into_inner()
 }
 
-fn gz(data: &[u8]) -> Vec<u8> {
+pub fn gz(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data).expect("gz");
     e.finish().expect("gz finish")
 }
 
-fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+pub fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, data) in members {
         let mut h = tar::Header::new_gnu();

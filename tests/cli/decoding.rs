@@ -1,26 +1,8 @@
 //! Secrets under encodings (issue 22): base64, hex, percent-encoding, quoted-printable
 //! and string escapes, nested; decoys that must stay quiet.
 
-use crate::tree::{scan_jsonl, values::*, Tree};
+use crate::tree::{base64 as b64, scan_jsonl, values::*, Tree};
 use serde_json::Value;
-
-fn b64(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let mut acc = 0u32;
-        for (k, &b) in chunk.iter().enumerate() {
-            acc |= u32::from(b) << (16 - 8 * k);
-        }
-        for k in 0..=chunk.len() {
-            out.push(A[((acc >> (18 - 6 * k)) & 63) as usize] as char);
-        }
-    }
-    while !out.len().is_multiple_of(4) {
-        out.push('=');
-    }
-    out
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -2,7 +2,7 @@
 //! notebooks, e-mail with base64 and quoted-printable parts.
 
 use crate::archives::zip_of;
-use crate::tree::{scan_jsonl, values::*, Tree};
+use crate::tree::{base64, scan_jsonl, values::*, Tree};
 use serde_json::Value;
 
 fn rules_at(findings: &[Value], path: &str) -> Vec<String> {
@@ -13,22 +13,10 @@ fn rules_at(findings: &[Value], path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Base64 wrapped at 76 columns, as MIME writes it.
 fn b64_wrapped(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let mut acc = 0u32;
-        for (k, &b) in chunk.iter().enumerate() {
-            acc |= u32::from(b) << (16 - 8 * k);
-        }
-        for k in 0..=chunk.len() {
-            out.push(A[((acc >> (18 - 6 * k)) & 63) as usize] as char);
-        }
-    }
-    while !out.len().is_multiple_of(4) {
-        out.push('=');
-    }
-    out.as_bytes()
+    base64(bytes)
+        .as_bytes()
         .chunks(76)
         .map(|l| String::from_utf8_lossy(l).into_owned())
         .collect::<Vec<_>>()

@@ -1,27 +1,9 @@
 //! Container images (issue 22): `docker save` archives and OCI layouts, built here
 //! from layers written by the test, no registry.
 
+use crate::archives::{gz, tar_of};
 use crate::tree::{scan_jsonl, values::*, Tree};
 use serde_json::{json, Value};
-use std::io::Write;
-
-fn tar_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in members {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, *data).expect("tar append");
-    }
-    b.into_inner().expect("tar finish")
-}
-
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(data).expect("gz");
-    e.finish().expect("gz finish")
-}
 
 const DB_PASSWORD: &str = "Qx7vLm2Zt9kRw4";
 

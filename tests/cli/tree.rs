@@ -141,3 +141,23 @@ pub fn expect(rule: &str, path: &str, text: &str, value: &str) -> String {
     let (l, c) = at(text, value);
     format!("{rule} {path}:{l}:{c} {value}")
 }
+
+/// Standard base64 with padding, written here so the tests do not share the decoder
+/// they test.
+pub fn base64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let mut acc = 0u32;
+        for (k, &b) in chunk.iter().enumerate() {
+            acc |= u32::from(b) << (16 - 8 * k);
+        }
+        for k in 0..=chunk.len() {
+            out.push(A[((acc >> (18 - 6 * k)) & 63) as usize] as char);
+        }
+    }
+    while !out.len().is_multiple_of(4) {
+        out.push('=');
+    }
+    out
+}

@@ -269,12 +269,7 @@ impl Scanner {
     fn scan_image_folder<'a>(&'a self, dir: &Path, spool: &'a Spool) -> Leaves<'a> {
         let display = dir.display().to_string();
         match archive::image_folder_tar(dir, self.options.limits.max_expanded_size) {
-            Ok(bytes) => {
-                let mut leaves = Leaves::streaming(self, spool);
-                self.counters.add_file();
-                archive::expand(&display, &bytes, &self.options.limits, &mut leaves);
-                leaves
-            }
+            Ok(bytes) => self.expand_file(&display, &bytes, spool),
             Err(e) => Leaves::problem(
                 self,
                 Problem::unreadable(&display, format!("cannot read the image layout: {e}")),
@@ -316,17 +311,20 @@ impl Scanner {
                     ),
                 }
             }
-            Ok(bytes) => {
-                let mut leaves = Leaves::streaming(self, spool);
-                self.counters.add_file();
-                archive::expand(&display, &bytes, &self.options.limits, &mut leaves);
-                leaves
-            }
+            Ok(bytes) => self.expand_file(&display, &bytes, spool),
             Err(e) => Leaves::problem(
                 self,
                 Problem::unreadable(&display, format!("cannot read: {e}")),
             ),
         }
+    }
+
+    /// One file's bytes (or an image folder's, packed), opened and matched.
+    fn expand_file<'a>(&'a self, display: &str, bytes: &[u8], spool: &'a Spool) -> Leaves<'a> {
+        let mut leaves = Leaves::streaming(self, spool);
+        self.counters.add_file();
+        archive::expand(display, bytes, &self.options.limits, &mut leaves);
+        leaves
     }
 
     /// Standard input or a named pipe, read up to `--max-file-size`. Input that ends
