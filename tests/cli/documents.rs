@@ -1,9 +1,18 @@
 //! Documents (issue 22): Word and PowerPoint text with keys cut across runs, Jupyter
-//! notebooks, e-mail with base64 and quoted-printable parts.
+//! notebooks, e-mail with base64 and quoted-printable parts, PDF pages, metadata and
+//! attachments (fixtures written by real PDF producers: `tests/fixtures/documents`).
 
 use crate::archives::zip_of;
 use crate::tree::{base64, scan_jsonl, values::*, Tree};
 use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn pdf_fixture(name: &str) -> Vec<u8> {
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/documents")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 fn rules_at(findings: &[Value], path: &str) -> Vec<String> {
     findings
@@ -117,4 +126,75 @@ fn mail_parts_in_base64_and_quoted_printable_are_decoded() {
         decoded.contains(&("postgres-url-password".into(), "base64".into())),
         "{decoded:?}"
     );
+}
+
+#[test]
+fn pdf_pages_metadata_and_attachments_are_read_as_text() {
+    let t = Tree::new();
+    for name in [
+        "handover.pdf",
+        "unicode-font.pdf",
+        "contract.pdf",
+        "attachment.pdf",
+        "clean.pdf",
+    ] {
+        t.file(&format!("docs/{name}"), pdf_fixture(name));
+    }
+    let (findings, run) = scan_jsonl(t.path(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let mut got: Vec<String> = findings
+        .iter()
+        .filter_map(|f| {
+            Some(format!(
+                "{} {}:{}",
+                f["rule"].as_str()?,
+                f["path"].as_str()?.trim_start_matches("./"),
+                f["line"]
+            ))
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            // The document's title, from its Info dictionary.
+            "aws-access-key-id docs/contract.pdf!document info:6",
+            // A subset TrueType font: its text is only readable through ToUnicode.
+            "aws-access-key-id docs/unicode-font.pdf!page 1:3",
+            "aws-credential-pair docs/unicode-font.pdf!page 1:4",
+            "aws-secret-access-key docs/unicode-font.pdf!page 1:4",
+            "cn-mobile docs/contract.pdf!page 1:3",
+            "cn-resident-id docs/contract.pdf!page 1:3",
+            // A zip attached to a PDF is opened like any other.
+            "github-pat-classic docs/attachment.pdf!attachment bundle.zip!.env:1",
+            "github-pat-classic docs/handover.pdf!page 2:3",
+        ],
+        "{findings:#?}"
+    );
+    // Nothing read from a PDF is printed raw.
+    assert!(!run.stdout.contains(GITHUB) && !run.stdout.contains(ID1));
+}
+
+#[test]
+fn a_damaged_pdf_is_reported_and_its_bytes_still_matched() {
+    let whole = pdf_fixture("handover.pdf");
+    let t = Tree::new();
+    // Cut inside the compressed page streams: what lenient reading recovers is kept,
+    // and the scan goes on either way.
+    t.file("cut.pdf", &whole[..whole.len() / 2])
+        // A PDF header over junk: not readable as a PDF, so its raw bytes are matched.
+        .file(
+            "fake.pdf",
+            format!("%PDF-1.7\nnot really a pdf\ntoken={GITHUB}\n"),
+        )
+        .file("after.txt", format!("token={GITHUB}\n"));
+    let (findings, run) = scan_jsonl(t.path(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("fake.pdf") && run.stderr.contains("corrupt PDF"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(rules_at(&findings, "fake.pdf"), ["github-pat-classic"]);
+    assert_eq!(rules_at(&findings, "after.txt"), ["github-pat-classic"]);
 }

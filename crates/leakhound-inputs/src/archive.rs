@@ -7,6 +7,7 @@
 
 mod document;
 mod image;
+mod pdf;
 
 use crate::{Limits, Problem, LAYER_SEPARATOR};
 use std::io::{Cursor, Read};
@@ -36,6 +37,8 @@ enum Container {
     Bzip2,
     Xz,
     Zstd,
+    /// Not an archive, but read like one: its pages, metadata and attachments.
+    Pdf,
 }
 
 impl Container {
@@ -47,6 +50,7 @@ impl Container {
             Container::Bzip2 => "bzip2",
             Container::Xz => "xz",
             Container::Zstd => "zstd",
+            Container::Pdf => "pdf",
         }
     }
 }
@@ -64,21 +68,27 @@ fn detect(bytes: &[u8]) -> Option<Container> {
         Some(Container::Zstd)
     } else if bytes.len() >= 512 && &bytes[257..262] == b"ustar" {
         Some(Container::Tar)
+    } else if pdf::is_pdf(bytes) {
+        Some(Container::Pdf)
     } else {
         None
     }
 }
 
-/// Is `head` (a file's first bytes) a zip or tar archive, which must be read whole?
+/// Is `head` (a file's first bytes) a zip or tar archive or a PDF, which must be read
+/// whole?
 pub fn is_archive(head: &[u8]) -> bool {
-    matches!(detect(head), Some(Container::Zip | Container::Tar))
+    matches!(
+        detect(head),
+        Some(Container::Zip | Container::Tar | Container::Pdf)
+    )
 }
 
 /// The inner file's name when `head` (a file's first bytes) is a gzip, bzip2, xz or
 /// zstd stream: `x.csv.gz` gives `x.csv`.
 pub fn compressed_name(path: &str, head: &[u8]) -> Option<String> {
     match detect(head)? {
-        Container::Zip | Container::Tar => None,
+        Container::Zip | Container::Tar | Container::Pdf => None,
         kind => Some(inner_name(path, kind)),
     }
 }
@@ -98,7 +108,7 @@ pub fn decompressing<'r>(
         Container::Bzip2 => Box::new(bzip2::read::MultiBzDecoder::new(reader)),
         Container::Xz => Box::new(lzma_rust2::XzReader::new(reader, true)),
         Container::Zstd => Box::new(ruzstd::decoding::StreamingDecoder::new(reader).ok()?),
-        Container::Zip | Container::Tar => return None,
+        Container::Zip | Container::Tar | Container::Pdf => return None,
     };
     Some((inner_name(path, kind), inner))
 }
@@ -176,6 +186,7 @@ impl Expander<'_> {
         match kind {
             Container::Zip => self.zip(path, bytes, depth),
             Container::Tar => self.tar(path, bytes, depth),
+            Container::Pdf => self.pdf(path, bytes, depth),
             _ => self.stream(path, bytes, kind, depth),
         }
     }
@@ -384,6 +395,35 @@ impl Expander<'_> {
         }
     }
 
+    /// A PDF's pages, metadata, form fields and attachments (see `pdf.rs`); its raw
+    /// bytes when it cannot be read, as before PDFs were opened.
+    fn pdf(&mut self, path: &str, bytes: &[u8], depth: usize) {
+        let read = match pdf::read(bytes, self.budget) {
+            Ok(read) => read,
+            Err(failure) => {
+                let why = match failure {
+                    pdf::Failure::Corrupt(e) => format!("corrupt PDF ({e})"),
+                    pdf::Failure::Encrypted => "encrypted PDF (not with the empty password)".into(),
+                    pdf::Failure::Reader => "the PDF reader failed on this file".into(),
+                };
+                self.visitor.problem(Problem::unreadable(
+                    path,
+                    format!("{why}; scanning its raw bytes instead"),
+                ));
+                self.visitor.leaf(path, bytes);
+                return;
+            }
+        };
+        for why in read.problems {
+            self.visitor.problem(Problem::unreadable(path, why));
+        }
+        for (name, data) in read.parts {
+            self.budget = self.budget.saturating_sub(data.len() as u64);
+            let member = format!("{path}{LAYER_SEPARATOR}{name}");
+            self.visit(&member, &data, depth + 1);
+        }
+    }
+
     fn stream(&mut self, path: &str, bytes: &[u8], kind: Container, depth: usize) {
         let Some(data) = self.decompressed(path, bytes, kind) else {
             return;
@@ -414,7 +454,7 @@ impl Expander<'_> {
                     return None;
                 }
             },
-            Container::Zip | Container::Tar => return None,
+            Container::Zip | Container::Tar | Container::Pdf => return None,
         };
         let what = format!("{} stream", kind.name());
         self.read_bounded(path, &mut reader, bytes.len() as u64, &what)
