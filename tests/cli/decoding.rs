@@ -144,3 +144,28 @@ fn random_blobs_hashes_and_words_decode_to_nothing() {
     let (findings, _) = scan_jsonl(t.path(), &[]);
     assert!(findings.is_empty(), "{findings:#?}");
 }
+
+#[test]
+fn the_datastore_keeps_the_layers_a_secret_was_decoded_from() {
+    use crate::datastore::{on_both, report, scan};
+    on_both(|t, store| {
+        t.file(
+            "k8s/secret.yaml",
+            format!(
+                "data:\n  config: {}\n",
+                b64(format!("DATABASE_URL={PG_URL}\n").as_bytes())
+            ),
+        )
+        .file("plain.env", format!("DATABASE_URL={PG_URL}\n"));
+        scan(t, store, &[]);
+        let back = report(t, store, &[]);
+        let layers =
+            |path: &str| find(&back, path, "postgres-url-password").map(|f| f["decoded"].clone());
+        assert_eq!(
+            layers("k8s/secret.yaml"),
+            Some(Value::from("base64")),
+            "{back:#?}"
+        );
+        assert_eq!(layers("plain.env"), Some(Value::Null), "{back:#?}");
+    });
+}

@@ -420,31 +420,32 @@ fn record_in(
         let removed: Vec<Option<&str>> = chunk.iter().map(|l| l.removed).collect();
         let reach: Vec<Option<&str>> = chunk.iter().map(|l| l.reach).collect();
         let columns: Vec<Option<&str>> = chunk.iter().map(|l| l.column_values.as_deref()).collect();
+        let decoded: Vec<Option<&str>> = chunk.iter().map(|l| l.decoded).collect();
         // Places and this scan's sightings of them in one statement: no row travels
         // back to the client.
         tx.execute(
             "WITH placed AS (\
              INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
              repository, commit_id, author, email, commit_date, commit_path, removed, reach, \
-             column_values, first_scan, last_scan) \
+             column_values, decoded, first_scan, last_scan) \
              SELECT u.fp, u.place, u.path, u.line, u.col, u.line_text, u.blob, u.repository, \
              u.commit_id, u.author, u.email, u.commit_date, u.commit_path, u.removed, u.reach, \
-             u.column_values, $16, $16 \
+             u.column_values, u.decoded, $16, $16 \
              FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], \
              $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
-             $12::text[], $13::text[], $14::text[], $15::text[], $17::text[]) \
+             $12::text[], $13::text[], $14::text[], $15::text[], $17::text[], $18::text[]) \
              AS u (fp, place, path, line, col, line_text, blob, repository, commit_id, author, \
-             email, commit_date, commit_path, removed, reach, column_values) \
+             email, commit_date, commit_path, removed, reach, column_values, decoded) \
              ON CONFLICT (fingerprint, place) DO UPDATE SET path = EXCLUDED.path, \
              line = EXCLUDED.line, col = EXCLUDED.col, line_text = EXCLUDED.line_text, \
              blob = EXCLUDED.blob, removed = EXCLUDED.removed, last_scan = EXCLUDED.last_scan, \
-             column_values = EXCLUDED.column_values \
+             column_values = EXCLUDED.column_values, decoded = EXCLUDED.decoded \
              RETURNING id) \
              INSERT INTO sightings (scan_id, location_id) SELECT $16, id FROM placed \
              ON CONFLICT DO NOTHING",
             &[
                 &fps, &places, &paths, &lines, &cols, &texts, &blobs, &repos, &ids, &authors,
-                &emails, &dates, &cpaths, &removed, &reach, &scan_id, &columns,
+                &emails, &dates, &cpaths, &removed, &reach, &scan_id, &columns, &decoded,
             ],
         )?;
     }

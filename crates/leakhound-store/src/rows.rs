@@ -198,6 +198,8 @@ pub(crate) struct LocationRow<'a> {
     pub reach: Option<&'static str>,
     /// A table-level finding's column ([`StoredColumn`] as JSON).
     pub column_values: Option<String>,
+    /// The encoding layers the value was found under here (`base64>url`).
+    pub decoded: Option<&'a str>,
 }
 
 /// A table-level finding's column as stored: examples masked, value keys in hex
@@ -348,6 +350,7 @@ impl<'a> Batch<'a> {
                     removed: f.git.as_ref().and_then(|g| g.removed.as_deref()),
                     reach: f.git.as_ref().map(|g| reach_word(g.reach)),
                     column_values: StoredColumn::of(f),
+                    decoded: f.decoded.as_deref(),
                 }
             })
             .collect();
@@ -391,7 +394,7 @@ pub(crate) const SELECT_COLUMNS: &str = "f.fingerprint, f.rule, f.name, f.catego
      f.severity, f.confidence, f.masked, f.validator, f.first_seen, f.last_seen, \
      f.first_scan, f.status, f.comment, l.path, l.line, l.col, l.line_text, l.blob, \
      l.repository, l.commit_id, l.author, l.email, l.commit_date, l.commit_path, \
-     l.removed, l.reach, l.first_scan, l.reappeared, l.column_values";
+     l.removed, l.reach, l.first_scan, l.reappeared, l.column_values, l.decoded";
 
 /// The query for `filter`, with `?` placeholders (PostgreSQL numbers them).
 pub(crate) fn select_findings(filter: &Filter) -> (String, Vec<Param>) {
@@ -546,7 +549,7 @@ impl Row {
             cell,
             process: None,
             column_values,
-            decoded: None,
+            decoded: self.text(29).map(Arc::from),
             triage: Some(Box::new(Triage {
                 first_seen: self.text(8).unwrap_or_default(),
                 last_seen: self.text(9).unwrap_or_default(),

@@ -175,6 +175,9 @@ const MIGRATIONS: &[&str] = &[
     -- identifiers four times slower (random inserts) and the estate query, which
     -- reads a whole run anyway, no faster.
     CREATE INDEX run_identities_target ON run_identities (run_id, target);",
+    // 6: the encoding layers a secret was found under at a place (`base64>url`), so a
+    // report from the store says what a reader of the file must decode to see it.
+    "ALTER TABLE locations ADD COLUMN decoded TEXT;",
 ];
 
 /// The newest schema version this binary knows.

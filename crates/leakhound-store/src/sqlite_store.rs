@@ -191,7 +191,7 @@ impl Sqlite {
                 fingerprint TEXT, place TEXT, path TEXT, line INTEGER, col INTEGER,
                 line_text TEXT, blob TEXT, repository TEXT, commit_id TEXT, author TEXT,
                 email TEXT, commit_date TEXT, commit_path TEXT, removed TEXT, reach TEXT,
-                column_values TEXT);
+                column_values TEXT, decoded TEXT);
              DELETE FROM temp.scan_findings;
              DELETE FROM temp.scan_locations;",
         )
@@ -218,7 +218,7 @@ impl Sqlite {
             let mut put = tx
                 .prepare_cached(
                     "INSERT INTO temp.scan_locations VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 )
                 .map_err(&err)?;
             for l in &batch.locations {
@@ -240,6 +240,7 @@ impl Sqlite {
                     l.removed,
                     l.reach,
                     l.column_values,
+                    l.decoded,
                 ])
                 .map_err(&err)?;
             }
@@ -259,15 +260,15 @@ impl Sqlite {
         tx.execute(
             "INSERT INTO locations (fingerprint, place, path, line, col, line_text, blob, \
              repository, commit_id, author, email, commit_date, commit_path, removed, reach, \
-             column_values, first_scan, last_scan) \
+             column_values, decoded, first_scan, last_scan) \
              SELECT fingerprint, place, path, line, col, line_text, blob, repository, \
              commit_id, author, email, commit_date, commit_path, removed, reach, \
-             column_values, ?1, ?1 \
+             column_values, decoded, ?1, ?1 \
              FROM temp.scan_locations WHERE true \
              ON CONFLICT (fingerprint, place) DO UPDATE SET path = excluded.path, \
              line = excluded.line, col = excluded.col, line_text = excluded.line_text, \
              blob = excluded.blob, removed = excluded.removed, last_scan = excluded.last_scan, \
-             column_values = excluded.column_values",
+             column_values = excluded.column_values, decoded = excluded.decoded",
             params![scan_id],
         )
         .map_err(&err)?;

@@ -127,6 +127,35 @@ fn count(store: &mut Store) -> (usize, usize) {
 }
 
 #[test]
+fn the_layers_a_value_was_decoded_from_are_kept_per_place() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let raw = finding("github-pat", TOKEN, "app/.env", 3);
+        let mut encoded = finding("github-pat", TOKEN, "k8s/secret.yaml", 7);
+        encoded.decoded = Some(Arc::from("base64>url"));
+        store.record(&scan(), &[raw, encoded]).expect("record");
+        let mut back: Vec<(String, Option<String>)> = store
+            .findings(&Filter::default())
+            .expect("load")
+            .into_iter()
+            .map(|f| (f.location.path, f.decoded.map(|d| d.to_string())))
+            .collect();
+        back.sort();
+        assert_eq!(
+            back,
+            [
+                ("app/.env".to_string(), None),
+                (
+                    "k8s/secret.yaml".to_string(),
+                    Some("base64>url".to_string())
+                ),
+            ],
+            "{spec}"
+        );
+    });
+}
+
+#[test]
 fn scanning_twice_records_no_duplicates() {
     both(|spec| {
         let mut store = Store::open(spec).expect("open");
@@ -566,12 +595,13 @@ fn a_store_from_before_assessments_is_migrated_and_keeps_its_findings() {
              DROP TABLE history_tips; DROP INDEX scans_run; ALTER TABLE scans DROP COLUMN run_id; \
              ALTER TABLE scans DROP COLUMN target; DROP TABLE runs; DROP TABLE run_shards; \
              DROP TABLE run_targets; DROP TABLE run_identities; \
+             ALTER TABLE locations DROP COLUMN decoded; \
              DELETE FROM leakhound_schema WHERE version > 1;",
         )
         .expect("downgrade");
     }
     let mut store = Store::open(&s.spec).expect("reopen migrates");
-    assert_eq!(store.schema_version().expect("version"), 5);
+    assert_eq!(store.schema_version().expect("version"), 6);
     assert_eq!(count(&mut store), (1, 1));
     store
         .record_assessments(&[assessed("a.csv", 1, 1)])
