@@ -126,45 +126,95 @@ fn docker_save_archive_layers_are_scanned_in_order_with_deletions_marked() {
     );
 }
 
+/// `sha256:HEX` of `bytes` and its blob path in an OCI layout.
+fn address(bytes: &[u8]) -> (String, String) {
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (format!("sha256:{hex}"), format!("blobs/sha256/{hex}"))
+}
+
+/// An OCI image layout's files (path, bytes): gzip'd `layers`, the test's config, a
+/// manifest and an index naming the image `1.4`, every blob under its real digest.
+fn oci_layout(layers: &[Vec<u8>]) -> Vec<(String, Vec<u8>)> {
+    let blobs: Vec<Vec<u8>> = layers.iter().map(|l| gz(l)).collect();
+    let config = config();
+    let descriptor = |media: &str, bytes: &[u8]| json!({"mediaType": media, "digest": address(bytes).0, "size": bytes.len()});
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": descriptor("application/vnd.oci.image.config.v1+json", &config),
+        "layers": blobs.iter().map(|b| descriptor("application/vnd.oci.image.layer.v1.tar+gzip", b)).collect::<Vec<_>>(),
+    }))
+    .expect("manifest");
+    let mut entry = descriptor("application/vnd.oci.image.manifest.v1+json", &manifest);
+    entry["annotations"] = json!({"org.opencontainers.image.ref.name": "1.4"});
+    let index =
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [entry]})).expect("index");
+    let mut files = vec![
+        (
+            "oci-layout".to_string(),
+            b"{\"imageLayoutVersion\":\"1.0.0\"}".to_vec(),
+        ),
+        ("index.json".to_string(), index),
+    ];
+    for blob in [manifest, config].into_iter().chain(blobs) {
+        files.push((address(&blob).1, blob));
+    }
+    files
+}
+
+fn members(files: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
+    files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect()
+}
+
 #[test]
 fn oci_layout_tarball_with_gzip_layers_and_an_opaque_folder() {
     let mut layers = layers();
     // Layer 2 empties `app/` instead of deleting one file.
     layers[1] = tar_of(&[("app/.wh..wh..opq", b""), ("app/readme.txt", b"rebuilt\n")]);
-    let blobs: Vec<Vec<u8>> = layers.iter().map(|l| gz(l)).collect();
-    let digest = |i: usize| format!("sha256:{:064x}", i + 1);
-    let config = config();
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:c0ffee", "size": config.len()},
-        "layers": (0..3).map(|i| json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest(i), "size": blobs[i].len()})).collect::<Vec<_>>(),
-    }))
-    .expect("manifest");
-    let index = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:beef", "size": manifest.len(),
-                        "annotations": {"org.opencontainers.image.ref.name": "1.4"}}],
-    }))
-    .expect("index");
-    let paths: Vec<String> = (0..3)
-        .map(|i| format!("blobs/sha256/{:064x}", i + 1))
-        .collect();
-    let mut members: Vec<(&str, &[u8])> = vec![
-        ("oci-layout", b"{\"imageLayoutVersion\":\"1.0.0\"}"),
-        ("index.json", &index),
-        ("blobs/sha256/beef", &manifest),
-        ("blobs/sha256/c0ffee", &config),
-    ];
-    for (p, b) in paths.iter().zip(&blobs) {
-        members.push((p.as_str(), b.as_slice()));
-    }
+    let files = oci_layout(&layers);
     let t = Tree::new();
     // Compressed as a whole too, as `docker save | gzip` gives.
-    t.file("api-oci.tar.gz", gz(&tar_of(&members)));
+    t.file("api-oci.tar.gz", gz(&tar_of(&members(&files))));
     let (findings, run) = scan_jsonl(t.path(), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("digest"), "{}", run.stderr);
     assert_image_findings(&findings, "api-oci.tar.gz");
+}
+
+#[test]
+fn a_layer_altered_after_the_build_is_reported_and_still_scanned() {
+    let layers = layers();
+    let mut files = oci_layout(&layers);
+    // Swap layer 3's content for another layer's, under its old digest.
+    let other = gz(&tar_of(&[(
+        "etc/app/github.txt",
+        format!("token={GITHUB}\nextra=1\n").as_bytes(),
+    )]));
+    let (_, third) = address(&gz(&layers[2]));
+    if let Some(f) = files.iter_mut().find(|(p, _)| *p == third) {
+        f.1 = other;
+    }
+    let t = Tree::new();
+    t.file("api.tar", tar_of(&members(&files)));
+    let (findings, run) = scan_jsonl(t.path(), &[]);
+    assert!(
+        run.stderr.contains("api.tar!layer 3") && run.stderr.contains("does not match its digest"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("layer 1:") && !run.stderr.contains("image config:"),
+        "only the altered layer is named: {}",
+        run.stderr
+    );
+    assert_image_findings(&findings, "api.tar");
 }
 
 #[test]
@@ -218,32 +268,12 @@ fn a_corrupt_layer_is_reported_and_the_others_are_still_scanned() {
 
 #[test]
 fn an_oci_layout_folder_is_read_as_one_image() {
-    let layers = layers();
-    let config = config();
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "config": {"digest": "sha256:c0ffee"},
-        "layers": (0..3).map(|i| json!({"digest": format!("sha256:{:064x}", i + 1)})).collect::<Vec<_>>(),
-    }))
-    .expect("manifest");
-    let index =
-        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [{"digest": "sha256:beef"}]}))
-            .expect("index");
     let t = Tree::new();
-    t.file(
-        "images/api/oci-layout",
-        b"{\"imageLayoutVersion\":\"1.0.0\"}",
-    )
-    .file("images/api/index.json", &index)
-    .file("images/api/blobs/sha256/beef", &manifest)
-    .file("images/api/blobs/sha256/c0ffee", &config);
-    for (i, layer) in layers.iter().enumerate() {
-        t.file(
-            &format!("images/api/blobs/sha256/{:064x}", i + 1),
-            gz(layer),
-        );
+    for (path, bytes) in oci_layout(&layers()) {
+        t.file(&format!("images/api/{path}"), bytes);
     }
     let (findings, run) = scan_jsonl(t.path(), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("digest"), "{}", run.stderr);
     assert_image_findings(&findings, "images/api");
 }

@@ -292,6 +292,22 @@ fn read_layer(tar_bytes: &[u8]) -> Result<Layer<'_>, String> {
     Ok(layer)
 }
 
+/// Why a content-addressed blob (`blobs/sha256/HEX`) is not what its name says, if it
+/// is not: a layer changed after the image was built (tampered with, or damaged) is
+/// worth telling an incident responder about. It is scanned all the same.
+fn altered(name: &str, blob: &[u8]) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let want = name.strip_prefix("blobs/sha256/")?;
+    let got = Sha256::digest(blob);
+    let got: String = got.iter().map(|b| format!("{b:02x}")).collect();
+    (!want.eq_ignore_ascii_case(&got)).then(|| {
+        format!(
+            "does not match its digest (sha256:{want}, content hashes to sha256:{got}): \
+             altered or damaged after the image was built; scanned anyway"
+        )
+    })
+}
+
 impl Expander<'_> {
     /// Scan every image in an image archive at `path`: configs, then layers from the
     /// top down, marking files a later layer removed.
@@ -314,6 +330,12 @@ impl Expander<'_> {
                 if let (Some(bytes), true) =
                     (index.get(config), configs_seen.insert(config.to_string()))
                 {
+                    if let Some(why) = altered(config, bytes) {
+                        self.visitor.problem(Problem::unreadable(
+                            &format!("{path}{LAYER_SEPARATOR}{label}image config"),
+                            why,
+                        ));
+                    }
                     self.visitor.leaf(
                         &format!("{path}{LAYER_SEPARATOR}{label}image config"),
                         bytes,
@@ -326,6 +348,9 @@ impl Expander<'_> {
                     continue;
                 };
                 let shown = format!("{path}{LAYER_SEPARATOR}{label}layer {}", n + 1);
+                if let Some(why) = altered(name, blob) {
+                    self.visitor.problem(Problem::unreadable(&shown, why));
+                }
                 let tar_bytes: Cow<'_, [u8]> = match detect(blob) {
                     Some(Container::Tar) => Cow::Borrowed(blob),
                     Some(
@@ -419,6 +444,17 @@ mod tests {
             "blobs/sha256/x"
         );
         assert_eq!(resolve("layer.tar", "./x/y"), "x/y");
+    }
+
+    #[test]
+    fn a_blob_that_does_not_hash_to_its_name_is_called_altered() {
+        // sha256("abc")
+        let name = "blobs/sha256/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(altered(name, b"abc"), None);
+        let why = altered(name, b"abd").unwrap_or_default();
+        assert!(why.contains("does not match its digest"), "{why}");
+        // docker save's own layer paths are not content addresses.
+        assert_eq!(altered("abc/layer.tar", b"x"), None);
     }
 
     #[test]
