@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time a full-history scan of a git repository and report what docs/performance.md
-# records: commits, blobs, bytes, MB/s, wall time, peak memory (anonymous, i.e. not
-# counting the memory-mapped pack files the kernel can drop).
+# records: commits, blobs, bytes, MB/s, wall time, peak memory: anonymous (what the
+# scanner holds) and peak RSS (the kernel's high-water mark, VmHWM, which also counts
+# mapped pack pages; what /usr/bin/time and a pod's memory accounting see).
 #
 #   bench/history.sh /path/to/repo [extra scan options, e.g. --branch master]
 #
@@ -20,14 +21,16 @@ trap 'rm -f "$out" "$log"' EXIT
 "$bin" scan --history -q --format json -o "$out" "$@" "$repo" &
 pid=$!
 peak_anon=0
+hwm=0
 while kill -0 "$pid" 2>/dev/null; do
-  anon=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+  read -r anon rss < <(awk '/^RssAnon/ {a=$2} /^VmHWM/ {h=$2} END {print a+0, h+0}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
   if [ "${anon:-0}" -gt "$peak_anon" ]; then peak_anon=$anon; fi
-  sleep 0.5
+  if [ "${rss:-0}" -gt "$hwm" ]; then hwm=$rss; fi
+  sleep 0.1
 done
 wait "$pid" || true
 
-python3 - "$out" "$peak_anon" <<'PY'
+python3 - "$out" "$peak_anon" "$hwm" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["summary"]
 print(f"commits          {s.get('commits', 0):>14,}")
@@ -38,5 +41,6 @@ print(f"unreadable       {s['unreadable']:>14,}")
 print(f"wall             {s['elapsed_ms'] / 1000:>13.1f}s")
 print(f"MB/s             {s['megabytes_per_second']:>14.1f}")
 print(f"peak anon memory {int(sys.argv[2]) / 1024:>11.0f} MiB")
+print(f"peak RSS (VmHWM) {int(sys.argv[3]) / 1024:>11.0f} MiB (sampled every 0.1 s)")
 PY
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

@@ -102,6 +102,12 @@ pub struct ScanArgs {
         help_heading = "Git"
     )]
     incremental: bool,
+    /// With --history: keep the resident set small (a pod with a tight memory limit)
+    /// at some cost in time: free heap memory and mapped pack pages are handed back
+    /// ten times a second. ansible's history: 325 MiB peak instead of 577 MiB,
+    /// 13% slower (docs/performance.md).
+    #[arg(long, requires = "history", help_heading = "Git")]
+    low_memory: bool,
     /// Scan what is staged for the next commit (for pre-commit hooks).
     #[arg(long, conflicts_with = "history", help_heading = "Git")]
     staged: bool,
@@ -238,6 +244,7 @@ pub fn run(a: ScanArgs) -> anyhow::Result<u8> {
                     threads: a.threads,
                     max_blob_size: a.max_file_size,
                     seen_tips: Vec::new(),
+                    low_memory: a.low_memory,
                 },
                 staged: a.staged,
                 seen_tips,

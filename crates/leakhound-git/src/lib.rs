@@ -14,6 +14,7 @@
 mod delta;
 mod discover;
 mod graph;
+mod memory;
 mod pack_blobs;
 mod removal;
 mod staged;
@@ -196,6 +197,9 @@ pub struct History<'r> {
     pub stats: HistoryStats,
     /// A handle for describing findings afterwards, opened on first use.
     local: std::cell::OnceCell<gix::Repository>,
+    /// With `low_memory`: keeps the resident set to what is used until the findings
+    /// are described.
+    _trim: Option<memory::Trimmer>,
 }
 
 /// A commit as findings show it.

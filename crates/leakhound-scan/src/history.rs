@@ -100,7 +100,7 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     fn findings_in(&self, path: &str, bytes: &[u8], entered: Option<Entered>) -> Leaves<'_> {
-        let mut leaves = Leaves::entered(self.scanner, entered);
+        let mut leaves = Leaves::git_blob(self.scanner, bytes, entered);
         archive::expand(path, bytes, &self.scanner.options.limits, &mut leaves);
         leaves
     }

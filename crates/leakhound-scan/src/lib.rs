@@ -188,7 +188,7 @@ impl Scanner {
     /// Scan one blob of content found at `path` and report each finding. This is the
     /// one entry point for every input kind.
     pub fn scan_blob(&self, path: &str, bytes: &[u8], report: &mut dyn FnMut(Finding)) {
-        self.scan_leaf(path, &Decoded::new(bytes), report, &mut |_| {});
+        self.scan_leaf(path, &Decoded::new(bytes), true, report, &mut |_| {});
     }
 
     /// [`Scanner::scan_blob`], also reporting what could not be read.
@@ -198,6 +198,7 @@ impl Scanner {
         &self,
         path: &str,
         blob: &Decoded<'_>,
+        remember: bool,
         report: &mut dyn FnMut(Finding),
         problem: &mut dyn FnMut(Problem),
     ) {
@@ -212,6 +213,8 @@ impl Scanner {
             hash ^= xxhash_rust::xxh3::xxh3_128(&key).rotate_left(1);
         }
         let cell = match self.seen.lock() {
+            // Content known to be met once (a git blob): matched, not remembered.
+            _ if !remember => Arc::new(OnceLock::new()),
             Ok(mut m) => match m.get(&hash) {
                 Some(cell) => Arc::clone(cell),
                 None if m.len() < self.max_seen => Arc::clone(m.entry(hash).or_default()),
@@ -274,7 +277,7 @@ impl Scanner {
                 .collect::<Vec<_>>()
         });
         self.emit(path, result, &result.content_id, (0, 0), cells, report);
-        if matched_here {
+        if matched_here && remember {
             let n = result.findings.len();
             if n == 0 && result.problems.is_empty() {
                 self.share_empty(hash, &cell, result.binary);
