@@ -11,17 +11,21 @@
 //!   466 MB pack while it was decoded. Those pages are page cache; the process does not
 //!   need them mapped once it has moved on.
 //!
-//! [`Trimmer`] runs beside the scan and, a few times a second, hands free heap memory
-//! back (`malloc_trim`) and unmaps the resident pages of read-only pack and index
-//! mappings (`madvise(MADV_DONTNEED)`). Dropping pages of a read-only file mapping is
-//! safe while other threads read it: their next access faults the page back in from
-//! the page cache, which still holds it, at the cost of a minor fault.
+//! Always: freed heap is handed back (`malloc_trim`) between the phases of a scan, and
+//! mapped pack pages are dropped (`madvise(MADV_DONTNEED)`) as the walk and the pack
+//! reader move on ([`drop_pack_pages`], [`drop_mapped`]); this costs ~3% of the time
+//! on ansible. With `--low-memory`, a [`Trimmer`] also does both ten times a second,
+//! for a third of the peak at 13% more time (see docs/performance.md): pages handed
+//! back are faulted in and zeroed again when they are used again.
+//!
+//! Dropping pages of a read-only file mapping is safe while other threads read it:
+//! their next access faults the page back in from the page cache, which still holds
+//! it, at the cost of a minor fault.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-/// How often the trimmer runs: often enough that little accumulates between runs,
-/// rarely enough that its cost (a few milliseconds) does not show.
+/// How often the trimmer runs: often enough that little accumulates between runs.
 pub(crate) const EVERY: Duration = Duration::from_millis(100);
 
 /// Runs [`trim`] every [`EVERY`] until dropped.
