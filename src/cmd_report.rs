@@ -135,6 +135,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
         since: a.since.clone(),
         scan,
         run: run.as_ref().map(|r| r.id.clone()),
+        ..Filter::default()
     };
     let mut findings = store.findings(&filter).context("reading the datastore")?;
     if let Some(r) = &run {

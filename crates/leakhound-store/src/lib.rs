@@ -17,12 +17,16 @@
 //! ```
 #![deny(missing_docs)]
 
+mod accounts;
+mod browse;
 mod postgres_store;
 mod rows;
 mod runs;
 mod schema;
 mod sqlite_store;
 
+pub use accounts::{Session, User};
+pub use browse::{AuditCursor, AuditEntry, Cursor, Decision, FindingPage, FindingSummary};
 pub use rows::{AssessmentRow, Filter, Reappeared, Recorded, ScanRecord, ScanRow, TriageOutcome};
 pub use runs::{
     EstatePeople, Identity, IdentityClass, PlannedTarget, RunOverview, RunPlan, RunTarget,
@@ -212,6 +216,125 @@ impl Store {
             Backend::Sqlite(s) => s.in_transaction(f),
             Backend::Postgres(p) => p.in_transaction(&mut f),
         }
+    }
+
+    /// Run `f` in a read transaction (SQLite: one that never blocks writers).
+    fn in_read<T>(
+        &mut self,
+        mut f: impl FnMut(&mut dyn runs::Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(s) => s.in_read(f),
+            Backend::Postgres(p) => p.in_transaction(&mut f),
+        }
+    }
+
+    /// One page of the findings `filter` selects (one row per finding, not per place),
+    /// newest first, starting after `after`; at most `limit` (1 to 1,000).
+    pub fn finding_page(
+        &mut self,
+        filter: &Filter,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<FindingPage, StoreError> {
+        self.in_read(|tx| browse::page(tx, filter, after, limit))
+    }
+
+    /// How many findings `filter` selects, counted up to `cap`.
+    pub fn count_findings(&mut self, filter: &Filter, cap: u64) -> Result<u64, StoreError> {
+        self.in_read(|tx| browse::count(tx, filter, cap))
+    }
+
+    /// The finding with this full fingerprint.
+    pub fn finding(&mut self, fingerprint: &str) -> Result<Option<FindingSummary>, StoreError> {
+        self.in_read(|tx| browse::one(tx, fingerprint))
+    }
+
+    /// Every decision about a finding, newest first.
+    pub fn decisions(&mut self, fingerprint: &str) -> Result<Vec<Decision>, StoreError> {
+        self.in_read(|tx| browse::decisions(tx, fingerprint))
+    }
+
+    /// Set the status of every finding in `fingerprints` (full fingerprints) in one
+    /// transaction, logging each decision; returns those that exist.
+    pub fn triage_many(
+        &mut self,
+        fingerprints: &[String],
+        status: Status,
+        comment: Option<&str>,
+        by: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let at = rows::now();
+        self.in_transaction(|tx| browse::triage_many(tx, fingerprints, status, comment, by, &at))
+    }
+
+    /// Add a line to the audit log (logins, accounts; decisions log themselves).
+    pub fn audit(
+        &mut self,
+        by: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.in_transaction(|tx| browse::log(tx, by, action, subject, detail))
+    }
+
+    /// One page of the audit log, newest first: every triage decision (CLI and web)
+    /// and account event; `limit` entries from `from`, and where the next page starts.
+    pub fn audit_log(
+        &mut self,
+        from: Option<&AuditCursor>,
+        limit: usize,
+    ) -> Result<(Vec<AuditEntry>, Option<AuditCursor>), StoreError> {
+        self.in_read(|tx| browse::audit_log(tx, from, limit))
+    }
+
+    /// Make an account or change it (role, password hash, disabled); logs who did it.
+    /// Returns whether it was new.
+    pub fn put_user(&mut self, user: &User, by: &str) -> Result<bool, StoreError> {
+        self.in_transaction(|tx| {
+            let new = accounts::put_user(tx, user)?;
+            let action = match (new, user.disabled) {
+                (true, _) => "user-created",
+                (false, true) => "user-disabled",
+                (false, false) => "user-changed",
+            };
+            browse::log(tx, by, action, &user.name, &format!("role {}", user.role))?;
+            Ok(new)
+        })
+    }
+
+    /// The account called `name`.
+    pub fn user(&mut self, name: &str) -> Result<Option<User>, StoreError> {
+        self.in_read(|tx| accounts::get_user(tx, name))
+    }
+
+    /// Every account.
+    pub fn users(&mut self) -> Result<Vec<User>, StoreError> {
+        self.in_read(accounts::users)
+    }
+
+    /// Start a login session; `token` is the SHA-256 (hex) of the cookie's value.
+    pub fn start_session(
+        &mut self,
+        token: &str,
+        user: &str,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError> {
+        let now = rows::now();
+        self.in_transaction(|tx| accounts::start_session(tx, token, user, csrf, &now, expires_at))
+    }
+
+    /// The live session whose cookie token hashes to `token`.
+    pub fn session(&mut self, token: &str) -> Result<Option<Session>, StoreError> {
+        let now = rows::now();
+        self.in_read(|tx| accounts::session(tx, token, &now))
+    }
+
+    /// End a login session.
+    pub fn end_session(&mut self, token: &str) -> Result<(), StoreError> {
+        self.in_transaction(|tx| accounts::end_session(tx, token))
     }
 
     /// Start shard `shard` of a run: the first shard of a run records `plan`; every

@@ -1,8 +1,8 @@
 //! What goes in and comes out of a store, independent of the database behind it.
 
 use leakhound_findings::{
-    Category, ColumnValues, CommitRef, Finding, GitOrigin, LineValues, Location, Reach, Status,
-    TableCell, Triage,
+    Category, ColumnValues, CommitRef, Finding, GitOrigin, LineValues, Location, Reach, Severity,
+    Status, TableCell, Triage,
 };
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -152,6 +152,92 @@ pub struct Filter {
     pub scan: Option<i64>,
     /// Only locations seen by the scans of this estate run (every shard).
     pub run: Option<String>,
+    /// Only these severities (empty: all).
+    pub severities: Vec<Severity>,
+    /// Only these rules (empty: all).
+    pub rules: Vec<String>,
+    /// Only findings first seen before this time (RFC 3339 UTC).
+    pub until: Option<String>,
+    /// Only findings first recorded by this scan: what it found that no scan before it
+    /// had.
+    pub new_in_scan: Option<i64>,
+    /// Only places whose path holds this text (any case).
+    pub path: Option<String>,
+    /// Only places in this git repository or estate-run target.
+    pub target: Option<String>,
+    /// Only these fingerprints (empty: all).
+    pub fingerprints: Vec<String>,
+}
+
+impl Filter {
+    /// Conditions on the finding (alias `f`), with their parameters in order.
+    pub(crate) fn on_finding(&self, wheres: &mut Vec<String>, params: &mut Vec<Param>) {
+        let mut any_of = |column: &str, values: Vec<String>| {
+            if !values.is_empty() {
+                let marks = vec!["?"; values.len()].join(", ");
+                wheres.push(format!("{column} IN ({marks})"));
+                params.extend(values.into_iter().map(Param::Text));
+            }
+        };
+        any_of(
+            "f.status",
+            self.statuses.iter().map(|s| s.as_str().into()).collect(),
+        );
+        any_of(
+            "f.category",
+            self.categories.iter().map(|c| c.as_str().into()).collect(),
+        );
+        any_of(
+            "f.severity",
+            self.severities.iter().map(|c| c.as_str().into()).collect(),
+        );
+        any_of("f.rule", self.rules.clone());
+        any_of("f.fingerprint", self.fingerprints.clone());
+        if let Some(since) = &self.since {
+            wheres.push("f.first_seen >= ?".to_string());
+            params.push(Param::Text(since.clone()));
+        }
+        if let Some(until) = &self.until {
+            wheres.push("f.first_seen < ?".to_string());
+            params.push(Param::Text(until.clone()));
+        }
+        if let Some(scan) = self.new_in_scan {
+            wheres.push("f.first_scan = ?".to_string());
+            params.push(Param::Int(scan));
+        }
+    }
+
+    /// Conditions on the place (alias `l`), with their parameters in order.
+    pub(crate) fn on_place(&self, wheres: &mut Vec<String>, params: &mut Vec<Param>) {
+        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
+            wheres.push("LOWER(l.path) LIKE ? ESCAPE '\\'".to_string());
+            params.push(Param::Text(format!(
+                "%{}%",
+                like_escaped(&path.to_lowercase())
+            )));
+        }
+        if let Some(target) = self.target.as_deref().filter(|t| !t.is_empty()) {
+            wheres.push(
+                "(l.repository = ? OR l.id IN (SELECT s4.location_id FROM sightings s4 \
+                 JOIN scans sc4 ON sc4.id = s4.scan_id WHERE sc4.target = ?))"
+                    .to_string(),
+            );
+            params.push(Param::Text(target.to_string()));
+            params.push(Param::Text(target.to_string()));
+        }
+    }
+}
+
+/// `text` with LIKE's wildcards (and the escape character) taken literally.
+pub(crate) fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A query parameter: the two types our SQL binds.
@@ -417,30 +503,8 @@ pub(crate) fn select_findings(filter: &Filter) -> (String, Vec<Param>) {
         );
         params.push(Param::Text(run.clone()));
     }
-    if !filter.statuses.is_empty() {
-        let marks = vec!["?"; filter.statuses.len()].join(", ");
-        wheres.push(format!("f.status IN ({marks})"));
-        params.extend(
-            filter
-                .statuses
-                .iter()
-                .map(|s| Param::Text(s.as_str().into())),
-        );
-    }
-    if !filter.categories.is_empty() {
-        let marks = vec!["?"; filter.categories.len()].join(", ");
-        wheres.push(format!("f.category IN ({marks})"));
-        params.extend(
-            filter
-                .categories
-                .iter()
-                .map(|c| Param::Text(c.as_str().into())),
-        );
-    }
-    if let Some(since) = &filter.since {
-        wheres.push("f.first_seen >= ?".to_string());
-        params.push(Param::Text(since.clone()));
-    }
+    filter.on_finding(&mut wheres, &mut params);
+    filter.on_place(&mut wheres, &mut params);
     if !wheres.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&wheres.join(" AND "));
@@ -575,6 +639,7 @@ mod tests {
             since: Some("2026-01-01T00:00:00.000Z".into()),
             scan: Some(7),
             run: Some("nightly".into()),
+            ..Filter::default()
         });
         assert_eq!(sql.matches('?').count(), 6);
         assert!(matches!(params[0], Param::Int(7)));

@@ -178,6 +178,39 @@ const MIGRATIONS: &[&str] = &[
     // 6: the encoding layers a secret was found under at a place (`base64>url`), so a
     // report from the store says what a reader of the file must decode to see it.
     "ALTER TABLE locations ADD COLUMN decoded TEXT;",
+    // 7: `leakhound serve`: accounts (name, role, memory-hard password hash), login
+    // sessions (only a SHA-256 of the cookie's token is kept, so reading the store
+    // gives nobody a session), the audit log of what people did besides triage (which
+    // keeps its own log), and the indexes that let the finding list page through a
+    // million findings newest first.
+    "CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled {int} NOT NULL DEFAULT 0
+    );
+    CREATE TABLE web_sessions (
+        token TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id {id},
+        at TEXT NOT NULL,
+        by_whom TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        detail TEXT
+    );
+    CREATE INDEX findings_newest ON findings (first_seen, fingerprint);
+    CREATE INDEX findings_status ON findings (status, first_seen, fingerprint);
+    CREATE INDEX findings_rule ON findings (rule, first_seen, fingerprint);
+    CREATE INDEX triage_fingerprint ON triage (fingerprint, id);
+    CREATE INDEX triage_at ON triage (at);
+    CREATE INDEX audit_at ON audit (at);",
 ];
 
 /// The newest schema version this binary knows.

@@ -467,6 +467,22 @@ impl Sqlite {
         Ok(out)
     }
 
+    /// Run `f` in one read transaction: a consistent snapshot that, under WAL, neither
+    /// waits for writers nor holds them up (the web pages' reads).
+    pub(crate) fn in_read<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let err = err_for(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(&err)?;
+        let out = f(&mut Lite(&tx, &self.path))?;
+        tx.commit().map_err(&err)?;
+        Ok(out)
+    }
+
     pub(crate) fn history_tips(&mut self, repository: &str) -> Result<Vec<String>, StoreError> {
         let err = self.err();
         let mut stmt = self

@@ -596,12 +596,15 @@ fn a_store_from_before_assessments_is_migrated_and_keeps_its_findings() {
              ALTER TABLE scans DROP COLUMN target; DROP TABLE runs; DROP TABLE run_shards; \
              DROP TABLE run_targets; DROP TABLE run_identities; \
              ALTER TABLE locations DROP COLUMN decoded; \
+             DROP TABLE users; DROP TABLE web_sessions; DROP TABLE audit; \
+             DROP INDEX findings_newest; DROP INDEX findings_status; DROP INDEX findings_rule; \
+             DROP INDEX triage_fingerprint; DROP INDEX triage_at; \
              DELETE FROM leakhound_schema WHERE version > 1;",
         )
         .expect("downgrade");
     }
     let mut store = Store::open(&s.spec).expect("reopen migrates");
-    assert_eq!(store.schema_version().expect("version"), 6);
+    assert_eq!(store.schema_version().expect("version"), 7);
     assert_eq!(count(&mut store), (1, 1));
     store
         .record_assessments(&[assessed("a.csv", 1, 1)])
@@ -788,4 +791,194 @@ mod runs {
             );
         });
     }
+}
+
+#[test]
+fn findings_page_newest_first_with_a_cursor_and_filters() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let first: Vec<Finding> = (0..5)
+            .map(|i| {
+                finding(
+                    "github-pat",
+                    &format!("{TOKEN}{i}"),
+                    &format!("src/a{i}.env"),
+                    1,
+                )
+            })
+            .collect();
+        store.record(&scan(), &first).expect("record");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let second = vec![
+            finding("cn-mobile", PHONE, "export/50%_off.csv", 2),
+            finding("cn-mobile", PHONE, "export/copy.csv", 9),
+        ];
+        let later = store.record(&scan(), &second).expect("record");
+
+        // Pages of two: 1 (the phone, newest) then 5 tokens, no finding twice.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .finding_page(&Filter::default(), after.as_ref(), 2)
+                .expect("page");
+            assert!(page.findings.len() <= 2);
+            seen.extend(page.findings.iter().map(|f| f.fingerprint.clone()));
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 6, "{spec}");
+        let phone = fingerprint("cn-mobile", PHONE);
+        assert_eq!(seen[0], phone);
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 6);
+
+        let top = store.finding(&phone).expect("one").expect("exists");
+        assert_eq!(top.places, 2);
+        assert_eq!(top.path, "export/50%_off.csv");
+        assert_eq!(top.first_scan, later.scan_id);
+        assert!(!top.masked.contains(PHONE), "{}", top.masked);
+
+        // A path filter takes `%` and `_` literally, and any case.
+        let by_path = |p: &str, store: &mut Store| {
+            let f = Filter {
+                path: Some(p.into()),
+                ..Filter::default()
+            };
+            store.count_findings(&f, 100).expect("count")
+        };
+        assert_eq!(by_path("50%_OFF", &mut store), 1);
+        assert_eq!(by_path("50%", &mut store), 1);
+        assert_eq!(by_path("a_.env", &mut store), 0);
+        assert_eq!(by_path("src/", &mut store), 5);
+        let capped = store.count_findings(&Filter::default(), 3).expect("count");
+        assert_eq!(capped, 3);
+        let new_in_second = Filter {
+            new_in_scan: Some(later.scan_id),
+            ..Filter::default()
+        };
+        assert_eq!(store.count_findings(&new_in_second, 100).expect("n"), 1);
+        let by_rule = Filter {
+            rules: vec!["github-pat".into()],
+            severities: vec![Severity::High],
+            ..Filter::default()
+        };
+        assert_eq!(store.count_findings(&by_rule, 100).expect("n"), 5);
+        // The per-place export honours the same filter.
+        let places = store
+            .findings(&Filter {
+                path: Some("copy".into()),
+                ..Filter::default()
+            })
+            .expect("places");
+        assert_eq!(places.len(), 1);
+        assert_eq!(places[0].location.line, 9);
+    });
+}
+
+#[test]
+fn triage_of_many_findings_is_logged_with_the_cli_decisions() {
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let found: Vec<Finding> = (0..3)
+            .map(|i| finding("github-pat", &format!("{TOKEN}{i}"), "a.env", i + 1))
+            .collect();
+        store.record(&scan(), &found).expect("record");
+        let fps: Vec<String> = found.iter().map(|f| f.fingerprint.clone()).collect();
+        store
+            .triage(&fps[2], Status::Confirmed, Some("from the CLI"), "cli-user")
+            .expect("cli triage");
+        let mut asked = fps[..2].to_vec();
+        asked.push("00000000deadbeef".into());
+        let done = store
+            .triage_many(&asked, Status::Revoked, Some("rotated"), "ana")
+            .expect("triage");
+        assert_eq!(done, fps[..2].to_vec(), "an unknown fingerprint is skipped");
+        let one = store.finding(&fps[0]).expect("read").expect("exists");
+        assert_eq!(
+            (
+                one.status.as_str(),
+                one.status_by.as_deref(),
+                one.comment.as_deref()
+            ),
+            ("revoked", Some("ana"), Some("rotated"))
+        );
+        let decisions = store.decisions(&fps[0]).expect("decisions");
+        assert_eq!(decisions.len(), 1);
+        assert_eq!(decisions[0].by, "ana");
+        store
+            .audit("ana", "login", "ana", "from 127.0.0.1")
+            .expect("log");
+        let (log, next) = store.audit_log(None, 100).expect("log");
+        assert_eq!(next, None);
+        let lines: Vec<(&str, &str)> = log
+            .iter()
+            .map(|e| (e.action.as_str(), e.by.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert!(lines.contains(&("triage", "cli-user")), "{lines:?}");
+        assert_eq!(lines.iter().filter(|l| **l == ("triage", "ana")).count(), 2);
+        // Pages of one entry give the same four, in the same order: the two decisions
+        // made at once share a millisecond and neither is lost at a page boundary.
+        let mut paged = Vec::new();
+        let mut from = None;
+        loop {
+            let (page, next) = store.audit_log(from.as_ref(), 1).expect("page");
+            paged.extend(page);
+            match next {
+                Some(c) => from = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(paged, log);
+    });
+}
+
+#[test]
+fn accounts_and_sessions() {
+    use leakhound_store::User;
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        let mut ana = User {
+            name: "ana".into(),
+            role: "analyst".into(),
+            password: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            created_at: "2026-12-07T00:00:00.000Z".into(),
+            disabled: false,
+        };
+        assert!(store.put_user(&ana, "admin").expect("create"));
+        assert_eq!(store.user("ana").expect("read"), Some(ana.clone()));
+        assert_eq!(store.user("bob").expect("read"), None);
+        store
+            .start_session("hash-of-token", "ana", "csrf-1", "2999-01-01T00:00:00.000Z")
+            .expect("session");
+        store
+            .start_session("old", "ana", "csrf-0", "2000-01-01T00:00:00.000Z")
+            .expect("session");
+        let s = store.session("hash-of-token").expect("read").expect("live");
+        assert_eq!((s.user.name.as_str(), s.csrf.as_str()), ("ana", "csrf-1"));
+        assert_eq!(store.session("old").expect("read"), None, "expired");
+        assert_eq!(store.session("nope").expect("read"), None);
+        ana.role = "viewer".into();
+        assert!(!store.put_user(&ana, "admin").expect("change"));
+        let s = store.session("hash-of-token").expect("read").expect("live");
+        assert_eq!(s.user.role, "viewer", "a role change holds at once");
+        ana.disabled = true;
+        store.put_user(&ana, "admin").expect("disable");
+        assert_eq!(store.session("hash-of-token").expect("read"), None);
+        store
+            .start_session("again", "ana", "c", "2999-01-01T00:00:00.000Z")
+            .expect("session");
+        assert_eq!(store.session("again").expect("read"), None, "disabled");
+        store.end_session("again").expect("end");
+        assert_eq!(store.users().expect("users").len(), 1);
+        let (log, _) = store.audit_log(None, 10).expect("log");
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions.len(), 3);
+        assert!(actions.contains(&"user-created") && actions.contains(&"user-disabled"));
+    });
 }
