@@ -6,7 +6,7 @@ use crate::{exit, output};
 use anyhow::Context;
 use clap::Args;
 use leakhound_findings::{Category, Status};
-use leakhound_reports::{AssessedColumn, AssessedTable, ReportOptions};
+use leakhound_reports::{AssessedTable, ReportOptions};
 use leakhound_scan::Summary;
 use leakhound_store::Filter;
 
@@ -169,36 +169,16 @@ pub fn run(a: ReportArgs) -> anyhow::Result<u8> {
     Ok(exit::CLEAN)
 }
 
-/// A stored assessment as the report shows it: its detail JSON holds the columns.
+/// A stored assessment as the report shows it.
 fn assessed(row: leakhound_store::AssessmentRow) -> AssessedTable {
-    let detail: serde_json::Value = serde_json::from_str(&row.detail).unwrap_or_default();
-    let columns = detail["columns"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            Some(AssessedColumn {
-                name: c["name"].as_str()?.to_string(),
-                kind: c["kind"].as_str()?.to_string(),
-                valid_ratio: c["valid_ratio"].as_f64().unwrap_or(0.0),
-            })
-        })
-        .collect();
-    AssessedTable {
-        source: row.source,
-        format: row.format,
-        rows: row.rows,
-        distinct_people: row.distinct_people,
-        distinct_people_min: detail["distinct_people_min"]
-            .as_u64()
-            .unwrap_or(row.distinct_people),
-        distinct_people_max: detail["distinct_people_max"]
-            .as_u64()
-            .unwrap_or(row.distinct_people),
-        distinct_vehicles: row.distinct_vehicles,
-        at: row.at,
-        columns,
-    }
+    AssessedTable::from_stored(
+        row.source,
+        row.format,
+        row.rows,
+        (row.distinct_people, row.distinct_vehicles),
+        row.at,
+        &row.detail,
+    )
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod cmd_report;
 mod cmd_rules;
 mod cmd_run;
 mod cmd_scan;
+mod cmd_serve;
 mod cmd_trace;
 mod cmd_triage;
 mod datastore;
@@ -49,6 +50,12 @@ enum Command {
     Triage(cmd_triage::TriageArgs),
     /// Report the findings of a datastore: human, json, jsonl, sarif, csv, html, markdown.
     Report(cmd_report::ReportArgs),
+    /// Team triage in the browser over a datastore: findings, scans, exposure, audit
+    /// log; accounts with roles (see `users`).
+    Serve(cmd_serve::ServeArgs),
+    /// Accounts of `leakhound serve`: add (or reset), disable, list.
+    #[command(subcommand)]
+    Users(cmd_serve::UsersCommand),
     /// List or check the detection rules.
     #[command(subcommand)]
     Rules(cmd_rules::RulesCommand),
@@ -109,6 +116,8 @@ fn main() -> ExitCode {
         Command::Triage(a) => cmd_triage::run(a),
         Command::Report(a) => cmd_report::run(a),
         Command::Rules(c) => cmd_rules::run(c),
+        Command::Serve(a) => cmd_serve::run(a),
+        Command::Users(c) => cmd_serve::users(c),
     };
     match result {
         Ok(code) => ExitCode::from(code),

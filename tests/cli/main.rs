@@ -21,6 +21,7 @@ mod people;
 mod precision;
 mod rules_cmd;
 mod scan_files;
+mod serve;
 mod spill;
 mod suppress;
 mod trace;

@@ -121,6 +121,48 @@ pub struct AssessedTable {
     pub columns: Vec<AssessedColumn>,
 }
 
+impl AssessedTable {
+    /// A table as the datastore recorded it: counts, and the detail JSON that holds
+    /// its columns and bounds (tables recorded before bounds get the estimate as both).
+    pub fn from_stored(
+        source: String,
+        format: String,
+        rows: u64,
+        (distinct_people, distinct_vehicles): (u64, u64),
+        at: String,
+        detail: &str,
+    ) -> AssessedTable {
+        let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
+        let columns = detail["columns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                Some(AssessedColumn {
+                    name: c["name"].as_str()?.to_string(),
+                    kind: c["kind"].as_str()?.to_string(),
+                    valid_ratio: c["valid_ratio"].as_f64().unwrap_or(0.0),
+                })
+            })
+            .collect();
+        AssessedTable {
+            source,
+            format,
+            rows,
+            distinct_people,
+            distinct_people_min: detail["distinct_people_min"]
+                .as_u64()
+                .unwrap_or(distinct_people),
+            distinct_people_max: detail["distinct_people_max"]
+                .as_u64()
+                .unwrap_or(distinct_people),
+            distinct_vehicles,
+            at,
+            columns,
+        }
+    }
+}
+
 /// One sensitive column of an assessed table.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct AssessedColumn {
