@@ -3,6 +3,7 @@
 
 mod archives;
 mod assess;
+mod browser;
 mod columns;
 mod credential_files;
 mod datastore;

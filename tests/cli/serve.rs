@@ -376,14 +376,14 @@ fn analysts_triage_in_the_browser_and_the_cli_sees_it() {
         let vic_csrf = hidden(&seen.body, "csrf");
         let refused = vic.post(
             "/triage",
-            &[("csrf", &vic_csrf), ("fp", &fps[0]), ("status", "ignored")],
+            &[("csrf", &vic_csrf), ("fp", &fps[0]), ("status", "accepted")],
         );
         assert_eq!(refused.status, 403);
         assert_eq!(vic.get("/users").status, 403);
         // Ana's token is not Vic's.
         let crossed = vic.post(
             "/triage",
-            &[("csrf", &csrf), ("fp", &fps[0]), ("status", "ignored")],
+            &[("csrf", &csrf), ("fp", &fps[0]), ("status", "accepted")],
         );
         assert_eq!(crossed.status, 403);
         let still = ana.get(&format!("/findings/{}", fps[0]));
