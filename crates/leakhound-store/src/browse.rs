@@ -4,7 +4,7 @@
 //!
 //! The SQL is written once with `?` placeholders for both backends ([`Sql`]).
 
-use crate::rows::{self, Filter, Param, Value};
+use crate::rows::{self, Engine, Filter, Param, Value};
 use crate::runs::Sql;
 use crate::StoreError;
 use leakhound_findings::Status;
@@ -85,7 +85,14 @@ pub struct FindingPage {
     pub findings: Vec<FindingSummary>,
     /// Where the next page starts, if there is one.
     pub next: Option<Cursor>,
+    /// How many findings the filter selects, counted no further than the cap asked
+    /// for plus one (so "more than cap" can be said).
+    pub count: u64,
 }
+
+/// Findings selected through their places whose keys one page view reads at most:
+/// beyond that, a page is found by walking the findings instead.
+const KEYS_AT_MOST: usize = 20_000;
 
 /// One triage decision, from the CLI or the web.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,8 +173,11 @@ fn summary(row: &[Value]) -> FindingSummary {
     }
 }
 
-/// The WHERE clause (possibly empty) of `filter` over findings `f`.
-fn conditions(filter: &Filter) -> (Vec<String>, Vec<Param>) {
+/// The WHERE clause (possibly empty) of `filter` over findings `f`. Conditions on
+/// places select the matching places first (by index where there is one) and keep
+/// their findings: walking findings newest first and probing each one's places reads
+/// the whole store when few match.
+fn conditions(filter: &Filter, engine: Engine) -> (Vec<String>, Vec<Param>, bool) {
     let mut wheres = Vec::new();
     let mut params = Vec::new();
     filter.on_finding(&mut wheres, &mut params);
@@ -184,43 +194,70 @@ fn conditions(filter: &Filter) -> (Vec<String>, Vec<Param>) {
         );
         params.push(Param::Text(run.clone()));
     }
-    filter.on_place(&mut on_place, &mut params);
-    if !on_place.is_empty() {
+    filter.on_place(engine, &mut on_place, &mut params);
+    let by_place = !on_place.is_empty();
+    if by_place {
         wheres.push(format!(
-            "EXISTS (SELECT 1 FROM locations l WHERE l.fingerprint = f.fingerprint AND {})",
+            "f.fingerprint IN (SELECT l.fingerprint FROM locations l WHERE {})",
             on_place.join(" AND ")
         ));
     }
-    (wheres, params)
+    (wheres, params, by_place)
 }
 
-/// One page of the findings `filter` selects, newest first, starting after `after`.
+fn where_clause(wheres: &[String]) -> String {
+    if wheres.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", wheres.join(" AND "))
+    }
+}
+
+/// One page of the findings `filter` selects, newest first, starting after `after`,
+/// with their number counted up to `cap`.
+///
+/// Filters on the finding alone walk an index newest first and stop after the page
+/// (and the count after `cap`). Filters on places must find the matching places
+/// first, whatever the page; their findings' keys are read once, in order, and give
+/// both the count and the page, instead of a second pass to count.
 pub(crate) fn page(
     sql: &mut dyn Sql,
     filter: &Filter,
     after: Option<&Cursor>,
     limit: usize,
+    cap: u64,
 ) -> Result<FindingPage, StoreError> {
-    let (mut wheres, mut params) = conditions(filter);
+    let limit = limit.clamp(1, 1000);
+    let (wheres, params, by_place) = conditions(filter, sql.engine());
+    if by_place {
+        if let Some(page) = page_by_keys(sql, &wheres, &params, after, limit, cap)? {
+            return Ok(page);
+        }
+    }
+    let count = count(sql, filter, cap.saturating_add(1))?;
+    let (mut wheres, mut params) = (wheres, params);
     if let Some(c) = after {
         wheres.push("(f.first_seen < ? OR (f.first_seen = ? AND f.fingerprint < ?))".into());
         params.push(Param::Text(c.first_seen.clone()));
         params.push(Param::Text(c.first_seen.clone()));
         params.push(Param::Text(c.fingerprint.clone()));
     }
-    let mut query = format!("SELECT {SUMMARY_COLUMNS} FROM findings f");
-    if !wheres.is_empty() {
-        query.push_str(" WHERE ");
-        query.push_str(&wheres.join(" AND "));
-    }
-    let limit = limit.clamp(1, 1000);
-    query.push_str(" ORDER BY f.first_seen DESC, f.fingerprint DESC LIMIT ?");
+    let query = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM findings f{} \
+         ORDER BY f.first_seen DESC, f.fingerprint DESC LIMIT ?",
+        where_clause(&wheres)
+    );
     params.push(Param::Int(limit as i64 + 1));
-    let mut findings: Vec<FindingSummary> = sql
+    let findings: Vec<FindingSummary> = sql
         .query(&query, &params)?
         .iter()
         .map(|r| summary(r))
         .collect();
+    Ok(paged(findings, limit, count))
+}
+
+/// The page and its cursor from `limit + 1` findings.
+fn paged(mut findings: Vec<FindingSummary>, limit: usize, count: u64) -> FindingPage {
     let next = if findings.len() > limit {
         findings.truncate(limit);
         findings.last().map(|f| Cursor {
@@ -230,19 +267,92 @@ pub(crate) fn page(
     } else {
         None
     };
-    Ok(FindingPage { findings, next })
+    FindingPage {
+        findings,
+        next,
+        count,
+    }
+}
+
+/// A page from the ordered keys of every finding the conditions select; `None` when
+/// there are more than [`KEYS_AT_MOST`] and the page lies beyond them.
+fn page_by_keys(
+    sql: &mut dyn Sql,
+    wheres: &[String],
+    params: &[Param],
+    after: Option<&Cursor>,
+    limit: usize,
+    cap: u64,
+) -> Result<Option<FindingPage>, StoreError> {
+    let mut params = params.to_vec();
+    params.push(Param::Int(KEYS_AT_MOST as i64 + 1));
+    let keys: Vec<(String, String)> = sql
+        .query(
+            &format!(
+                "SELECT f.first_seen, f.fingerprint FROM findings f{} \
+                 ORDER BY f.first_seen DESC, f.fingerprint DESC LIMIT ?",
+                where_clause(wheres)
+            ),
+            &params,
+        )?
+        .iter()
+        .map(|r| (text(r, 0), text(r, 1)))
+        .collect();
+    let complete = keys.len() <= KEYS_AT_MOST;
+    let start = match after {
+        None => 0,
+        Some(c) => {
+            let cursor = (c.first_seen.as_str(), c.fingerprint.as_str());
+            match keys
+                .iter()
+                .position(|(seen, fp)| (seen.as_str(), fp.as_str()) < cursor)
+            {
+                Some(i) => i,
+                None if complete => keys.len(),
+                None => return Ok(None),
+            }
+        }
+    };
+    let end = (start + limit + 1).min(keys.len());
+    if end - start <= limit && !complete {
+        // The page runs past the keys read: walk for it.
+        return Ok(None);
+    }
+    let count = if complete {
+        keys.len() as u64
+    } else {
+        KEYS_AT_MOST as u64 + 1
+    }
+    .min(cap.saturating_add(1));
+    let wanted = &keys[start..end];
+    if wanted.is_empty() {
+        return Ok(Some(paged(Vec::new(), limit, count)));
+    }
+    let marks = vec!["?"; wanted.len()].join(", ");
+    let ids: Vec<Param> = wanted
+        .iter()
+        .map(|(_, fp)| Param::Text(fp.clone()))
+        .collect();
+    let mut found: Vec<FindingSummary> = sql
+        .query(
+            &format!("SELECT {SUMMARY_COLUMNS} FROM findings f WHERE f.fingerprint IN ({marks})"),
+            &ids,
+        )?
+        .iter()
+        .map(|r| summary(r))
+        .collect();
+    found.sort_by(|a, b| {
+        (b.first_seen.as_str(), b.fingerprint.as_str())
+            .cmp(&(a.first_seen.as_str(), a.fingerprint.as_str()))
+    });
+    Ok(Some(paged(found, limit, count)))
 }
 
 /// How many findings `filter` selects, counting no further than `cap` (a count of a
 /// million rows for every page view would cost more than the page).
 pub(crate) fn count(sql: &mut dyn Sql, filter: &Filter, cap: u64) -> Result<u64, StoreError> {
-    let (wheres, mut params) = conditions(filter);
-    let mut inner = "SELECT 1 FROM findings f".to_string();
-    if !wheres.is_empty() {
-        inner.push_str(" WHERE ");
-        inner.push_str(&wheres.join(" AND "));
-    }
-    inner.push_str(" LIMIT ?");
+    let (wheres, mut params, _) = conditions(filter, sql.engine());
+    let inner = format!("SELECT 1 FROM findings f{} LIMIT ?", where_clause(&wheres));
     params.push(Param::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
     let rows = sql.query(&format!("SELECT COUNT(*) FROM ({inner}) capped"), &params)?;
     Ok(rows
@@ -386,19 +496,29 @@ pub(crate) fn audit_log(
     let (at, skip) = from.map_or(("9999", 0), |c| (c.at.as_str(), c.skip));
     // Ties are ordered by every column, so a page boundary inside one millisecond
     // neither repeats nor loses an entry.
+    // Each log is read only as far as this page can reach (its `limit + 1 + skip`
+    // newest entries up to `at`, and any sharing the last one's time) through its
+    // index on `at`, instead of sorting both logs whole.
+    let reach = i64::try_from(limit as u64 + skip).unwrap_or(i64::MAX);
     let rows = sql.query(
         "SELECT at, by_whom, action, subject, detail FROM ( \
            SELECT at, by_whom, 'triage' AS action, fingerprint AS subject, \
                   status || CASE WHEN comment IS NULL THEN '' ELSE ': ' || comment END AS detail \
-           FROM triage WHERE at <= ? \
+           FROM triage WHERE at <= ? AND at >= COALESCE((SELECT t2.at FROM triage t2 \
+             WHERE t2.at <= ? ORDER BY t2.at DESC LIMIT 1 OFFSET ?), '') \
            UNION ALL \
            SELECT at, by_whom, action, COALESCE(subject, ''), COALESCE(detail, '') \
-           FROM audit WHERE at <= ? \
+           FROM audit WHERE at <= ? AND at >= COALESCE((SELECT a2.at FROM audit a2 \
+             WHERE a2.at <= ? ORDER BY a2.at DESC LIMIT 1 OFFSET ?), '') \
          ) entries ORDER BY at DESC, action DESC, subject DESC, by_whom DESC, detail DESC \
          LIMIT ? OFFSET ?",
         &[
             Param::Text(at.into()),
             Param::Text(at.into()),
+            Param::Int(reach),
+            Param::Text(at.into()),
+            Param::Text(at.into()),
+            Param::Int(reach),
             Param::Int(limit as i64 + 1),
             Param::Int(i64::try_from(skip).unwrap_or(0)),
         ],
@@ -453,15 +573,19 @@ mod tests {
     }
 
     #[test]
-    fn place_conditions_become_one_exists() {
-        let (wheres, params) = conditions(&Filter {
-            path: Some("50%_off".into()),
-            target: Some("repo".into()),
-            rules: vec!["aws".into()],
-            ..Filter::default()
-        });
+    fn place_conditions_become_one_subquery() {
+        let (wheres, params, by_place) = conditions(
+            &Filter {
+                path: Some("50%_off".into()),
+                target: Some("repo".into()),
+                rules: vec!["aws".into()],
+                ..Filter::default()
+            },
+            Engine::Sqlite,
+        );
         assert_eq!(wheres.len(), 2, "{wheres:?}");
-        assert!(wheres[1].starts_with("EXISTS"));
+        assert!(by_place);
+        assert!(wheres[1].starts_with("f.fingerprint IN"));
         assert_eq!(params.len(), 4);
         assert!(matches!(&params[1], Param::Text(p) if p == "%50\\%\\_off%"));
     }

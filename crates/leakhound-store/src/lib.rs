@@ -161,10 +161,15 @@ impl Store {
 
     /// Findings, one per location, with their triage, in path order. Values are masked.
     pub fn findings(&mut self, filter: &Filter) -> Result<Vec<Finding>, StoreError> {
-        let (sql, params) = rows::select_findings(filter);
         let mut found = match &mut self.backend {
-            Backend::Sqlite(s) => s.load(&sql, &params)?,
-            Backend::Postgres(p) => p.load(&sql, &params)?,
+            Backend::Sqlite(s) => {
+                let (sql, params) = rows::select_findings(filter, rows::Engine::Sqlite);
+                s.load(&sql, &params)?
+            }
+            Backend::Postgres(p) => {
+                let (sql, params) = rows::select_findings(filter, rows::Engine::Postgres);
+                p.load(&sql, &params)?
+            }
         };
         let latest = self.latest_scan()?.map(|s| s.id);
         for (finding, first_scan) in &mut found {
@@ -225,19 +230,21 @@ impl Store {
     ) -> Result<T, StoreError> {
         match &mut self.backend {
             Backend::Sqlite(s) => s.in_read(f),
-            Backend::Postgres(p) => p.in_transaction(&mut f),
+            Backend::Postgres(p) => p.in_read(&mut f),
         }
     }
 
     /// One page of the findings `filter` selects (one row per finding, not per place),
-    /// newest first, starting after `after`; at most `limit` (1 to 1,000).
+    /// newest first, starting after `after`; at most `limit` (1 to 1,000); with their
+    /// number, counted up to `cap` (and one more, to say "more than").
     pub fn finding_page(
         &mut self,
         filter: &Filter,
         after: Option<&Cursor>,
         limit: usize,
+        cap: u64,
     ) -> Result<FindingPage, StoreError> {
-        self.in_read(|tx| browse::page(tx, filter, after, limit))
+        self.in_read(|tx| browse::page(tx, filter, after, limit, cap))
     }
 
     /// How many findings `filter` selects, counted up to `cap`.

@@ -208,13 +208,30 @@ impl Filter {
     }
 
     /// Conditions on the place (alias `l`), with their parameters in order.
-    pub(crate) fn on_place(&self, wheres: &mut Vec<String>, params: &mut Vec<Param>) {
+    pub(crate) fn on_place(
+        &self,
+        engine: Engine,
+        wheres: &mut Vec<String>,
+        params: &mut Vec<Param>,
+    ) {
         if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
-            wheres.push("LOWER(l.path) LIKE ? ESCAPE '\\'".to_string());
-            params.push(Param::Text(format!(
-                "%{}%",
-                like_escaped(&path.to_lowercase())
-            )));
+            match engine {
+                // SQLite's LIKE ignores ASCII case by itself (LOWER() would triple
+                // the cost of the scan) and has no default escape character.
+                Engine::Sqlite => {
+                    wheres.push("l.path LIKE ? ESCAPE '\\'".to_string());
+                    params.push(Param::Text(format!("%{}%", like_escaped(path))));
+                }
+                // Backslash is PostgreSQL's default escape; naming it would keep the
+                // trigram index out of the plan.
+                Engine::Postgres => {
+                    wheres.push("LOWER(l.path) LIKE ?".to_string());
+                    params.push(Param::Text(format!(
+                        "%{}%",
+                        like_escaped(&path.to_lowercase())
+                    )));
+                }
+            }
         }
         if let Some(target) = self.target.as_deref().filter(|t| !t.is_empty()) {
             wheres.push(
@@ -226,6 +243,13 @@ impl Filter {
             params.push(Param::Text(target.to_string()));
         }
     }
+}
+
+/// Which database the SQL is for, where the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Engine {
+    Sqlite,
+    Postgres,
 }
 
 /// `text` with LIKE's wildcards (and the escape character) taken literally.
@@ -483,7 +507,7 @@ pub(crate) const SELECT_COLUMNS: &str = "f.fingerprint, f.rule, f.name, f.catego
      l.removed, l.reach, l.first_scan, l.reappeared, l.column_values, l.decoded";
 
 /// The query for `filter`, with `?` placeholders (PostgreSQL numbers them).
-pub(crate) fn select_findings(filter: &Filter) -> (String, Vec<Param>) {
+pub(crate) fn select_findings(filter: &Filter, engine: Engine) -> (String, Vec<Param>) {
     let mut sql = format!(
         "SELECT {SELECT_COLUMNS} FROM findings f JOIN locations l ON l.fingerprint = f.fingerprint"
     );
@@ -504,7 +528,7 @@ pub(crate) fn select_findings(filter: &Filter) -> (String, Vec<Param>) {
         params.push(Param::Text(run.clone()));
     }
     filter.on_finding(&mut wheres, &mut params);
-    filter.on_place(&mut wheres, &mut params);
+    filter.on_place(engine, &mut wheres, &mut params);
     if !wheres.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&wheres.join(" AND "));
@@ -633,14 +657,17 @@ mod tests {
 
     #[test]
     fn filters_become_placeholders_in_order() {
-        let (sql, params) = select_findings(&Filter {
-            statuses: vec![Status::Open, Status::Revoked],
-            categories: vec![Category::Secret],
-            since: Some("2026-01-01T00:00:00.000Z".into()),
-            scan: Some(7),
-            run: Some("nightly".into()),
-            ..Filter::default()
-        });
+        let (sql, params) = select_findings(
+            &Filter {
+                statuses: vec![Status::Open, Status::Revoked],
+                categories: vec![Category::Secret],
+                since: Some("2026-01-01T00:00:00.000Z".into()),
+                scan: Some(7),
+                run: Some("nightly".into()),
+                ..Filter::default()
+            },
+            Engine::Sqlite,
+        );
         assert_eq!(sql.matches('?').count(), 6);
         assert!(matches!(params[0], Param::Int(7)));
         assert!(matches!(&params[1], Param::Text(r) if r == "nightly"));

@@ -32,6 +32,8 @@ pub(crate) trait Sql {
     /// Bulk-insert one target's identities (the backends' fastest path: COPY, or one
     /// prepared statement).
     fn insert_identities(&mut self, run: &RunTarget, rows: &[Identity]) -> Result<(), StoreError>;
+    /// Which database this is, for the little SQL that differs.
+    fn engine(&self) -> crate::rows::Engine;
     /// Before a query that joins whole runs: make the planner hash rather than loop,
     /// whatever its statistics say (a table loaded a second ago looks empty to it).
     fn prefer_hash_joins(&mut self) -> Result<(), StoreError> {

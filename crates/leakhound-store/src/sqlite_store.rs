@@ -586,6 +586,10 @@ fn bound(params: &[Param]) -> Vec<&dyn rusqlite::ToSql> {
 }
 
 impl Sql for Lite<'_> {
+    fn engine(&self) -> rows::Engine {
+        rows::Engine::Sqlite
+    }
+
     fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
         let err = err_for(self.1);
         let n = self

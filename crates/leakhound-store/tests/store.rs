@@ -598,6 +598,7 @@ fn a_store_from_before_assessments_is_migrated_and_keeps_its_findings() {
              ALTER TABLE locations DROP COLUMN decoded; \
              DROP TABLE users; DROP TABLE web_sessions; DROP TABLE audit; \
              DROP INDEX findings_newest; DROP INDEX findings_status; DROP INDEX findings_rule; \
+             DROP INDEX findings_first_scan; DROP INDEX locations_repository; \
              DROP INDEX triage_fingerprint; DROP INDEX triage_at; \
              DELETE FROM leakhound_schema WHERE version > 1;",
         )
@@ -820,9 +821,10 @@ fn findings_page_newest_first_with_a_cursor_and_filters() {
         let mut after = None;
         loop {
             let page = store
-                .finding_page(&Filter::default(), after.as_ref(), 2)
+                .finding_page(&Filter::default(), after.as_ref(), 2, 100)
                 .expect("page");
             assert!(page.findings.len() <= 2);
+            assert_eq!(page.count, 6);
             seen.extend(page.findings.iter().map(|f| f.fingerprint.clone()));
             match page.next {
                 Some(c) => after = Some(c),
@@ -855,6 +857,28 @@ fn findings_page_newest_first_with_a_cursor_and_filters() {
         assert_eq!(by_path("50%", &mut store), 1);
         assert_eq!(by_path("a_.env", &mut store), 0);
         assert_eq!(by_path("src/", &mut store), 5);
+        // Through places: the same pages and count from the matching findings' keys.
+        let under_src = Filter {
+            path: Some("SRC/".into()),
+            ..Filter::default()
+        };
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .finding_page(&under_src, after.as_ref(), 2, 100)
+                .expect("page");
+            assert_eq!(page.count, 5, "{spec}");
+            assert!(page.findings.len() <= 2);
+            paged.extend(page.findings.iter().map(|f| f.fingerprint.clone()));
+            match page.next {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(paged, seen[1..].to_vec(), "{spec}");
+        let capped_page = store.finding_page(&under_src, None, 2, 3).expect("page");
+        assert_eq!(capped_page.count, 4, "counted to the cap and one more");
         let capped = store.count_findings(&Filter::default(), 3).expect("count");
         assert_eq!(capped, 3);
         let new_in_second = Filter {
