@@ -364,6 +364,34 @@ fn analysts_triage_in_the_browser_and_the_cli_sees_it() {
             assert!(!csv.body.contains(raw) && !sarif.body.contains(raw));
         }
 
+        // Exposure: the assessed table, its people and identifiers by kind.
+        t.file(
+            "exports/customers.csv",
+            format!("name,id_card,phone\n张三,{ID1},{MOBILE}\n李四,{ID2},\n"),
+        );
+        let assess = run_in(
+            t.path(),
+            &["assess", "--datastore", store, "exports/customers.csv"],
+        );
+        assert!(assess.code <= 1, "{}", assess.stderr);
+        let exposure = ana.get("/exposure");
+        assert_eq!(exposure.status, 200);
+        assert!(
+            exposure.body.contains("exports/customers.csv"),
+            "{}",
+            exposure.body
+        );
+        assert!(exposure.body.contains("Assessed outside estate runs"));
+        assert!(
+            exposure.body.contains("<td>2 (2 – 2)</td>"),
+            "{}",
+            exposure.body
+        );
+        assert!(exposure.body.contains("resident_id 2"), "{}", exposure.body);
+        for raw in [ID1, ID2, MOBILE] {
+            assert!(!exposure.body.contains(raw));
+        }
+
         // A viewer reads, and is refused a change even with a valid token.
         let mut vic = Client::new(&server);
         assert_eq!(vic.login("vic", VIC).status, 303);

@@ -666,11 +666,23 @@ pub(crate) async fn scans(me: Signed, State(app): State<Arc<App>>) -> Result<Res
     Ok(html(StatusCode::OK, &page))
 }
 
+/// One system (an estate run's target) and the tables assessed in it.
+struct SystemView {
+    name: String,
+    tables: Vec<TableView>,
+}
+
+/// One assessed table with its distinct identifiers by kind.
+struct TableView {
+    table: AssessedTable,
+    identifiers: String,
+}
+
 #[derive(Template)]
 #[template(path = "exposure.html")]
 struct ExposurePage {
     nav: Nav,
-    tables: Vec<AssessedTable>,
+    systems: Vec<SystemView>,
 }
 
 impl ExposurePage {
@@ -679,24 +691,51 @@ impl ExposurePage {
     }
 }
 
+/// "resident_id 1203, mobile 1190" from a stored assessment's detail.
+fn identifiers(detail: &str) -> String {
+    let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
+    detail["distinct"]
+        .as_object()
+        .map(|kinds| {
+            kinds
+                .iter()
+                .filter_map(|(kind, n)| Some(format!("{kind} {}", n.as_u64()?)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) async fn exposure(me: Signed, State(app): State<Arc<App>>) -> Result<Response, Failure> {
     let rows = with_store(&app, |s| s.assessments()).await?;
-    let tables: Vec<AssessedTable> = rows
-        .into_iter()
-        .map(|r| {
-            AssessedTable::from_stored(
+    let mut systems: Vec<SystemView> = Vec::new();
+    for r in rows {
+        let name = r
+            .target
+            .clone()
+            .unwrap_or_else(|| "Assessed outside estate runs".to_string());
+        let view = TableView {
+            identifiers: identifiers(&r.detail),
+            table: AssessedTable::from_stored(
                 r.source,
                 r.format,
                 r.rows,
                 (r.distinct_people, r.distinct_vehicles),
                 r.at,
                 &r.detail,
-            )
-        })
-        .collect();
+            ),
+        };
+        match systems.iter_mut().find(|s| s.name == name) {
+            Some(s) => s.tables.push(view),
+            None => systems.push(SystemView {
+                name,
+                tables: vec![view],
+            }),
+        }
+    }
     let page = ExposurePage {
         nav: Nav::of(&me),
-        tables,
+        systems,
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -938,6 +977,15 @@ mod tests {
         ] {
             assert_eq!(local(away), "/findings", "{away:?}");
         }
+    }
+
+    #[test]
+    fn identifiers_come_from_the_detail() {
+        assert_eq!(
+            identifiers(r#"{"distinct":{"mobile":12,"resident_id":10}}"#),
+            "mobile 12, resident_id 10"
+        );
+        assert_eq!(identifiers("not json"), "");
     }
 
     #[test]

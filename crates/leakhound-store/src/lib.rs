@@ -405,8 +405,8 @@ impl Store {
     pub fn run_assessments(&mut self, run: &str) -> Result<Vec<AssessmentRow>, StoreError> {
         let rows = self.in_transaction(|tx| {
             tx.query(
-                "SELECT at, source, format, rows, distinct_people, distinct_vehicles, detail \
-                 FROM assessments WHERE run_id = ? ORDER BY source, id",
+                "SELECT at, source, format, rows, distinct_people, distinct_vehicles, detail, \
+                 target FROM assessments WHERE run_id = ? ORDER BY source, id",
                 &[rows::Param::Text(run.to_string())],
             )
         })?;
@@ -420,7 +420,7 @@ impl Store {
         };
         Ok(rows
             .iter()
-            .filter(|r| r.len() == 7)
+            .filter(|r| r.len() == 8)
             .map(|r| AssessmentRow {
                 at: text(&r[0]),
                 source: text(&r[1]),
@@ -429,6 +429,7 @@ impl Store {
                 distinct_people: int(&r[4]),
                 distinct_vehicles: int(&r[5]),
                 detail: text(&r[6]),
+                target: Some(text(&r[7])).filter(|t| !t.is_empty()),
             })
             .collect())
     }

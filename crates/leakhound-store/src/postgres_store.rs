@@ -307,6 +307,7 @@ impl Postgres {
                 distinct_people: r.get::<_, i64>(4).max(0) as u64,
                 distinct_vehicles: r.get::<_, i64>(5).max(0) as u64,
                 detail: r.get(6),
+                target: r.get(7),
             })
             .collect())
     }

@@ -92,13 +92,18 @@ pub struct AssessmentRow {
     /// The columns with their kinds and valid shares, and distinct counts per kind, as
     /// JSON.
     pub detail: String,
+    /// The estate-run target (the system: a database, a repository, a share) it was
+    /// assessed under, when an estate run recorded it (set by the store on reading).
+    pub target: Option<String>,
 }
 
-/// The newest assessment of each source, in source order.
+/// The newest assessment of each table (source within its target), in target and
+/// source order: two databases of an estate may both hold `public.customers`.
 pub(crate) const LATEST_ASSESSMENTS: &str =
-    "SELECT at, source, format, rows, distinct_people, distinct_vehicles, detail \
-     FROM assessments a WHERE id = (SELECT MAX(id) FROM assessments b WHERE b.source = a.source) \
-     ORDER BY source";
+    "SELECT at, source, format, rows, distinct_people, distinct_vehicles, detail, target \
+     FROM assessments a WHERE id = (SELECT MAX(id) FROM assessments b \
+     WHERE b.source = a.source AND b.target IS NOT DISTINCT FROM a.target) \
+     ORDER BY target, source";
 
 /// What recording a scan changed.
 #[derive(Debug, Clone, Default)]

@@ -1006,3 +1006,35 @@ fn accounts_and_sessions() {
         assert!(actions.contains(&"user-created") && actions.contains(&"user-disabled"));
     });
 }
+
+#[test]
+fn the_same_table_in_two_systems_is_two_assessments() {
+    use leakhound_store::RunTarget;
+    both(|spec| {
+        let mut store = Store::open(spec).expect("open");
+        for (target, people) in [("crm-db", 7), ("billing-db", 3)] {
+            let rt = RunTarget {
+                run: "nightly".into(),
+                target: target.into(),
+            };
+            store
+                .record_run_assessments(&[assessed("public.customers", 10, people)], Some(&rt), &[])
+                .expect("record");
+        }
+        store
+            .record_assessments(&[assessed("public.customers", 4, 2)])
+            .expect("record");
+        let got = store.assessments().expect("read");
+        let brief: Vec<(Option<&str>, u64)> = got
+            .iter()
+            .map(|a| (a.target.as_deref(), a.distinct_people))
+            .collect();
+        assert_eq!(brief.len(), 3, "{brief:?} on {spec}");
+        for want in [(Some("crm-db"), 7), (Some("billing-db"), 3), (None, 2)] {
+            assert!(
+                brief.contains(&want),
+                "{want:?} missing: {brief:?} on {spec}"
+            );
+        }
+    });
+}
