@@ -22,6 +22,13 @@ pub struct ServeArgs {
     /// browser then sends the session cookie over HTTPS only).
     #[arg(long)]
     secure_cookies: bool,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    /// Cookies are then Secure, and browsers are told to stay on HTTPS.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
     /// Datastore connections the requests share.
     #[arg(long, default_value_t = 8, value_name = "N")]
     connections: usize,
@@ -38,23 +45,29 @@ pub fn run(a: ServeArgs) -> anyhow::Result<u8> {
             a.store.shown()
         );
     }
-    if !a.listen.ip().is_loopback() && !a.secure_cookies {
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(leakhound_serve::Tls { cert, key }),
+        _ => None,
+    };
+    if !a.listen.ip().is_loopback() && !a.secure_cookies && tls.is_none() {
         eprintln!(
-            "leakhound serve: warning: listening on {} over plain HTTP; put a TLS reverse proxy in front and pass --secure-cookies (docs/serve.md)",
+            "leakhound serve: warning: listening on {} over plain HTTP; give --tls-cert and --tls-key, or put a TLS reverse proxy in front and pass --secure-cookies (docs/serve.md)",
             a.listen
         );
     }
     let shown = a.store.shown();
+    let scheme = if tls.is_some() { "https" } else { "http" };
     leakhound_serve::serve(
         leakhound_serve::ServeConfig {
             datastore: spec,
             listen: a.listen,
             secure_cookies: a.secure_cookies,
+            tls,
             connections: a.connections,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
         },
-        |addr| {
-            eprintln!("leakhound serve: http://{addr}/ over datastore {shown} (Ctrl-C stops)");
+        move |addr| {
+            eprintln!("leakhound serve: {scheme}://{addr}/ over datastore {shown} (Ctrl-C stops)");
         },
     )
     .context("leakhound serve")?;

@@ -41,6 +41,14 @@ pub(crate) fn add_user(t: &Tree, store: &str, name: &str, role: &str, password: 
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
+/// The address in the server's "listening" line: `http://127.0.0.1:PORT`.
+fn served_at(line: &str) -> Option<String> {
+    ["https://", "http://"].iter().find_map(|scheme| {
+        let rest = line.split(scheme).nth(1)?;
+        Some(format!("{scheme}{}", rest.split('/').next()?))
+    })
+}
+
 /// A running `leakhound serve`, stopped when dropped.
 pub(crate) struct Server {
     child: Child,
@@ -49,8 +57,13 @@ pub(crate) struct Server {
 
 impl Server {
     pub fn start(store: &str) -> Server {
+        Server::start_with(store, &[])
+    }
+
+    pub fn start_with(store: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_leakhound"))
             .args(["serve", "--datastore", store, "--listen", "127.0.0.1:0"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -63,9 +76,8 @@ impl Server {
                 .next()
                 .and_then(Result::ok)
                 .unwrap_or_else(|| panic!("leakhound serve stopped before listening"));
-            if let Some(rest) = line.split("http://").nth(1) {
-                let addr = rest.split('/').next().unwrap_or_default();
-                break format!("http://{addr}");
+            if let Some(base) = served_at(&line) {
+                break base;
             }
         };
         // Keep reading so the server never blocks on a full pipe.
@@ -111,6 +123,10 @@ impl Client {
             .http_status_as_error(false)
             .build()
             .into();
+        Client::with_agent(server, agent)
+    }
+
+    pub fn with_agent(server: &Server, agent: ureq::Agent) -> Client {
         Client {
             agent,
             base: server.base.clone(),
@@ -557,4 +573,81 @@ fn serve_refuses_a_missing_store_and_users_refuse_bad_input() {
         "{}",
         no_tty.stderr
     );
+}
+
+#[test]
+fn https_with_a_given_certificate() {
+    let t = Tree::new();
+    let store = t.join("findings.db").display().to_string();
+    fixture(&t, &store);
+    add_user(&t, &store, "ana", "analyst", ANA);
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+        .expect("self-signed certificate");
+    let (cert, key) = (t.join("cert.pem"), t.join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).expect("write cert");
+    std::fs::write(&key, made.signing_key.serialize_pem()).expect("write key");
+    let server = Server::start_with(
+        &store,
+        &[
+            "--tls-cert",
+            &cert.display().to_string(),
+            "--tls-key",
+            &key.display().to_string(),
+        ],
+    );
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let root = ureq::tls::Certificate::from_der(made.cert.der()).to_owned();
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
+            root,
+        ])))
+        .build();
+    let mut ana = Client::with_agent(
+        &server,
+        ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .tls_config(tls)
+            .build()
+            .into(),
+    );
+    let signed = ana.login("ana", ANA);
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let cookie = signed
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("leakhound_session="))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let list = ana.get("/findings");
+    assert_eq!(list.status, 200);
+    assert_eq!(
+        list.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
+    // Plain HTTP to the HTTPS port gets no page.
+    let plain = ureq::get(server.base.replace("https://", "http://") + "/login").call();
+    assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
+
+    // A key that does not fit is said clearly.
+    let other =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("certificate");
+    std::fs::write(t.join("other.pem"), other.signing_key.serialize_pem()).expect("write");
+    let run = run_in(
+        t.path(),
+        &[
+            "serve",
+            "--datastore",
+            &store,
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &cert.display().to_string(),
+            "--tls-key",
+            &t.join("other.pem").display().to_string(),
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("TLS certificate"), "{}", run.stderr);
 }

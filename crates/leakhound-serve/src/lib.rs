@@ -36,9 +36,28 @@ pub enum ServeError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// The certificate or key could not be read or do not fit.
+    #[error("TLS certificate {cert} and key {key}: {source}")]
+    Tls {
+        /// The certificate chain file (PEM).
+        cert: String,
+        /// The private key file (PEM).
+        key: String,
+        /// What was wrong.
+        source: std::io::Error,
+    },
     /// The runtime could not start, or serving failed.
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// A certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The certificate chain, leaf first.
+    pub cert: std::path::PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: std::path::PathBuf,
 }
 
 /// How to serve.
@@ -48,8 +67,11 @@ pub struct ServeConfig {
     pub datastore: String,
     /// Where to listen.
     pub listen: SocketAddr,
-    /// Mark cookies `Secure` (set when a TLS reverse proxy is in front).
+    /// Mark cookies `Secure` (set when a TLS reverse proxy is in front; always with
+    /// `tls`).
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate (rustls) instead of plain HTTP.
+    pub tls: Option<Tls>,
     /// How many datastore connections requests share.
     pub connections: usize,
     /// leakhound's version, for the footer and SARIF exports.
@@ -65,10 +87,14 @@ pub(crate) struct App {
 
 /// Serve until interrupted (Ctrl-C or SIGTERM). `ready` is called with the address
 /// once the socket listens (port 0 picks a free one).
-pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+pub fn serve(
+    mut config: ServeConfig,
+    ready: impl FnOnce(SocketAddr) + Send + 'static,
+) -> Result<(), ServeError> {
     // Open once up front so a wrong URL or a store from a newer leakhound is said at
     // once, and the schema is migrated before requests arrive.
     let first = leakhound_store::Store::open(&config.datastore)?;
+    config.secure_cookies |= config.tls.is_some();
     let stores = pool::Stores::new(config.datastore.clone(), config.connections, first);
     let app = Arc::new(App {
         stores,
@@ -79,29 +105,73 @@ pub fn serve(config: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), 
         .enable_all()
         .thread_name("leakhound-serve")
         .build()?;
+    let router = router(app, config.tls.is_some());
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServeError::Listen {
-                addr: config.listen,
-                source,
-            })?;
-        ready(listener.local_addr()?);
-        let router = router(app);
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped())
-        .await?;
+        match &config.tls {
+            None => {
+                let listener =
+                    tokio::net::TcpListener::bind(config.listen)
+                        .await
+                        .map_err(|source| ServeError::Listen {
+                            addr: config.listen,
+                            source,
+                        })?;
+                ready(listener.local_addr()?);
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stopped())
+                .await?;
+            }
+            Some(tls) => serve_tls(&config, tls, router, ready).await?,
+        }
         Ok(())
     })
 }
 
-/// The routes, wrapped in the headers every answer carries.
-fn router(app: Arc<App>) -> axum::Router {
+/// HTTPS through rustls: each connection's handshake runs in its own task, so a slow
+/// or silent client holds up nobody else.
+async fn serve_tls(
+    config: &ServeConfig,
+    tls: &Tls,
+    router: axum::Router,
+    ready: impl FnOnce(SocketAddr) + Send + 'static,
+) -> Result<(), ServeError> {
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+        .await
+        .map_err(|source| ServeError::Tls {
+            cert: tls.cert.display().to_string(),
+            key: tls.key.display().to_string(),
+            source,
+        })?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        stopped().await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let listening = handle.clone();
+    tokio::spawn(async move {
+        if let Some(addr) = listening.listening().await {
+            ready(addr);
+        }
+    });
+    axum_server::bind_rustls(config.listen, rustls)
+        .handle(handle)
+        .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+        .await
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })
+}
+
+/// The routes, wrapped in the headers every answer carries (and, over HTTPS, the
+/// header that keeps browsers on HTTPS).
+fn router(app: Arc<App>, https: bool) -> axum::Router {
     use axum::routing::{get, post};
-    axum::Router::new()
+    let router = axum::Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
@@ -118,7 +188,21 @@ fn router(app: Arc<App>) -> axum::Router {
         .route("/static/app.js", get(pages::script))
         .fallback(pages::not_found)
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(app)
+        .with_state(app);
+    if https {
+        router.layer(axum::middleware::map_response(strict_transport))
+    } else {
+        router
+    }
+}
+
+/// Browsers that reached the server over HTTPS use nothing else for a year.
+async fn strict_transport(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
 }
 
 /// Headers on every answer: a policy that forbids inline script and anything from
