@@ -373,6 +373,8 @@ fn analysts_triage_in_the_browser_and_the_cli_sees_it() {
         let rows = csv.body.lines().count() - 1;
         assert!(rows >= 3, "{}", csv.body);
         assert!(!csv.body.contains("confirmed"));
+        let one_finding = ana.get(&format!("/export.csv?fp={}", fps[0]));
+        assert_eq!(one_finding.body.lines().count(), 2, "{}", one_finding.body);
         let sarif = ana.get("/export.sarif?status=confirmed");
         let doc: serde_json::Value = serde_json::from_str(&sarif.body).expect("SARIF is JSON");
         assert_eq!(doc["runs"][0]["results"].as_array().map(Vec::len), Some(1));

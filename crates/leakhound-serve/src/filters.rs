@@ -21,6 +21,8 @@ pub(crate) struct ListQuery {
     pub scan: Option<i64>,
     pub new_in: Option<i64>,
     pub run: String,
+    /// One finding (its export: every place).
+    pub fingerprint: String,
     pub after: Option<Cursor>,
 }
 
@@ -58,6 +60,9 @@ impl ListQuery {
                 "scan" => q.scan = value.parse().ok(),
                 "new_in" => q.new_in = value.parse().ok(),
                 "run" => q.run = value.chars().take(200).collect(),
+                "fp" if value.len() <= 128 && value.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    q.fingerprint = value.to_ascii_lowercase()
+                }
                 "after" => q.after = Cursor::decode(&value),
                 _ => {}
             }
@@ -83,7 +88,8 @@ impl ListQuery {
             run: some(&self.run),
             path: some(&self.path),
             target: some(&self.target),
-            fingerprints: Vec::new(),
+            fingerprints: some(&self.fingerprint).into_iter().collect(),
+            at_most: None,
         }
     }
 
@@ -106,6 +112,7 @@ impl ListQuery {
             ("since", &self.since),
             ("until", &self.until),
             ("run", &self.run),
+            ("fp", &self.fingerprint),
         ] {
             if !v.is_empty() {
                 out.append_pair(k, v);
@@ -148,7 +155,10 @@ mod tests {
 
     #[test]
     fn bad_dates_are_dropped() {
-        let q = ListQuery::parse(Some("since=yesterday&until=2026-13-40"));
+        let q = ListQuery::parse(Some("since=yesterday&until=2026-13-40&fp=zz"));
         assert!(q.filter().since.is_none() && q.filter().until.is_none());
+        assert!(q.filter().fingerprints.is_empty());
+        let one = ListQuery::parse(Some("fp=ABCDEF12"));
+        assert_eq!(one.filter().fingerprints, ["abcdef12"]);
     }
 }

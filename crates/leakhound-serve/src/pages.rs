@@ -28,6 +28,12 @@ const PAGE: usize = 50;
 const COUNT_CAP: u64 = 1_000;
 /// Findings one triage may change.
 const MAX_TRIAGE: usize = 1000;
+/// Places a finding's page lists (a test token copied into every fixture can have
+/// tens of thousands; the export has them all).
+const PLACES_SHOWN: u64 = 500;
+/// Findings one export may hold: an export is built in memory, and the whole store
+/// belongs to `leakhound report`, not to a page.
+const EXPORT_AT_MOST: u64 = 100_000;
 
 /// Why a request was not served.
 pub(crate) enum Failure {
@@ -532,6 +538,8 @@ struct FindingPage {
     nav: Nav,
     f: FindingSummary,
     places: Vec<PlaceView>,
+    /// Places not listed (beyond [`PLACES_SHOWN`]).
+    more_places: u64,
     decisions: Vec<Decision>,
     may_triage: bool,
     all_statuses: Vec<&'static str>,
@@ -562,6 +570,7 @@ pub(crate) async fn finding(
         };
         let places = s.findings(&leakhound_store::Filter {
             fingerprints: vec![fp.clone()],
+            at_most: Some(PLACES_SHOWN),
             ..Default::default()
         })?;
         let decisions = s.decisions(&fp)?;
@@ -573,6 +582,7 @@ pub(crate) async fn finding(
     };
     let page = FindingPage {
         nav: Nav::of(&me),
+        more_places: f.places.saturating_sub(places.len() as u64),
         places: places.iter().map(place).collect(),
         decisions,
         may_triage: me.role.may_triage(),
@@ -906,7 +916,18 @@ pub(crate) async fn change_user(
 
 async fn export(app: &Arc<App>, raw: Option<String>, format: Format) -> Result<Vec<u8>, Failure> {
     let filter = ListQuery::parse(raw.as_deref()).filter();
-    let findings = with_store(app, move |s| s.findings(&filter)).await?;
+    let findings = with_store(app, move |s| {
+        if s.count_findings(&filter, EXPORT_AT_MOST + 1)? > EXPORT_AT_MOST {
+            return Ok(None);
+        }
+        s.findings(&filter).map(Some)
+    })
+    .await?
+    .ok_or_else(|| {
+        Failure::BadRequest(format!(
+            "This filter selects more than {EXPORT_AT_MOST} findings: narrow it, or export the whole store with `leakhound report --datastore STORE --format csv`."
+        ))
+    })?;
     let version = app.config.tool_version.clone();
     tokio::task::spawn_blocking(move || {
         let summary = leakhound_scan::Summary::of_findings(&findings);

@@ -172,6 +172,8 @@ pub struct Filter {
     pub target: Option<String>,
     /// Only these fingerprints (empty: all).
     pub fingerprints: Vec<String>,
+    /// At most this many places (rows of [`crate::Store::findings`]); all when `None`.
+    pub at_most: Option<u64>,
 }
 
 impl Filter {
@@ -539,6 +541,10 @@ pub(crate) fn select_findings(filter: &Filter, engine: Engine) -> (String, Vec<P
         sql.push_str(&wheres.join(" AND "));
     }
     sql.push_str(" ORDER BY l.path, l.line, l.col, f.rule, f.fingerprint");
+    if let Some(n) = filter.at_most {
+        sql.push_str(" LIMIT ?");
+        params.push(Param::Int(i64::try_from(n).unwrap_or(i64::MAX)));
+    }
     (sql, params)
 }
 

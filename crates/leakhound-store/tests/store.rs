@@ -901,6 +901,14 @@ fn findings_page_newest_first_with_a_cursor_and_filters() {
             .expect("places");
         assert_eq!(places.len(), 1);
         assert_eq!(places[0].location.line, 9);
+        let first_two = store
+            .findings(&Filter {
+                at_most: Some(2),
+                ..Filter::default()
+            })
+            .expect("places");
+        assert_eq!(first_two.len(), 2, "at most two places, in path order");
+        assert_eq!(first_two[0].location.path, "export/50%_off.csv");
     });
 }
 
