@@ -1000,6 +1000,15 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn whatever_a_form_says_the_way_back_stays_here(back in "\\PC{0,60}|//.{0,20}|/\\\\.{0,20}") {
+            let to = local(&back);
+            proptest::prop_assert!(to.starts_with('/') && !to.starts_with("//"));
+            proptest::prop_assert!(!to.contains('\\') && !to.chars().any(char::is_control));
+        }
+    }
+
     #[test]
     fn identifiers_come_from_the_detail() {
         assert_eq!(

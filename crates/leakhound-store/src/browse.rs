@@ -572,6 +572,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn cursors_from_pages_read_back_and_nothing_else_panics(
+            seen in "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z",
+            fp in "[0-9a-f]{1,64}",
+            skip in 0u64..1_000_000,
+            junk in "\\PC{0,80}",
+        ) {
+            let c = Cursor { first_seen: seen.clone(), fingerprint: fp };
+            proptest::prop_assert_eq!(Cursor::decode(&c.encode()), Some(c));
+            let a = AuditCursor { at: seen, skip };
+            proptest::prop_assert_eq!(AuditCursor::decode(&a.encode()), Some(a));
+            let _ = (Cursor::decode(&junk), AuditCursor::decode(&junk));
+        }
+    }
+
     #[test]
     fn place_conditions_become_one_subquery() {
         let (wheres, params, by_place) = conditions(
