@@ -525,50 +525,28 @@ fn serve_refuses_a_missing_store_and_users_refuse_bad_input() {
     assert!(run.stderr.contains("no datastore at"), "{}", run.stderr);
     let store = t.join("findings.db").display().to_string();
     fixture(&t, &store);
-    let bad = run_with_stdin(
-        t.path(),
-        &[
+    let users_add = |name: &str, stdin: Option<&[u8]>| {
+        let mut args = vec![
             "users",
             "add",
-            "<b>",
+            name,
             "--role",
             "admin",
-            "--password-stdin",
             "--datastore",
             &store,
-        ],
-        Some(b"long enough password\n"),
-    );
+        ];
+        if stdin.is_some() {
+            args.push("--password-stdin");
+        }
+        run_with_stdin(t.path(), &args, stdin)
+    };
+    let bad = users_add("<b>", Some(b"long enough password\n"));
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("account names"), "{}", bad.stderr);
-    let short = run_with_stdin(
-        t.path(),
-        &[
-            "users",
-            "add",
-            "ana",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--datastore",
-            &store,
-        ],
-        Some(b"short\n"),
-    );
+    let short = users_add("ana", Some(b"short\n"));
     assert_eq!(short.code, 2);
     assert!(short.stderr.contains("at least 12"), "{}", short.stderr);
-    let no_tty = run_in(
-        t.path(),
-        &[
-            "users",
-            "add",
-            "ana",
-            "--role",
-            "admin",
-            "--datastore",
-            &store,
-        ],
-    );
+    let no_tty = users_add("ana", None);
     assert_eq!(no_tty.code, 2);
     assert!(
         no_tty.stderr.contains("--password-stdin"),

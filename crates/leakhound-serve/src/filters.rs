@@ -33,6 +33,31 @@ pub(crate) fn pairs(raw: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A posted form: its fields by name, repeated names kept (`fp=…&fp=…`).
+pub(crate) struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Form {
+        Form(pairs(body))
+    }
+
+    /// The first value of `name`, or "" when the form has none.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// A `YYYY-MM-DD` as the start of that day, RFC 3339 UTC like the store's times.
 fn day(text: &str, plus_days: i64) -> Option<String> {
     let date: jiff::civil::Date = text.trim().parse().ok()?;

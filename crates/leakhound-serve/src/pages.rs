@@ -3,7 +3,7 @@
 //! markup in it is shown as text.
 
 use crate::accounts::{self, Role};
-use crate::filters::{pairs, ListQuery};
+use crate::filters::{pairs, Form, ListQuery};
 use crate::session::{self, Signed};
 use crate::App;
 use askama::Template;
@@ -278,16 +278,10 @@ pub(crate) async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Failure> {
-    let form = pairs(&body);
-    let field = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let (name, password, token) = (field("name"), field("password"), field("token"));
+    let form = Form::parse(&body);
+    let (name, password, token) = (form.get("name"), form.get("password"), form.get("token"));
     let expected = session::cookie(&headers, session::LOGIN_COOKIE).unwrap_or("");
-    if token.is_empty() || !session::same_token(expected, &token) {
+    if token.is_empty() || !session::same_token(expected, token) {
         return Err(Failure::Csrf);
     }
     let name: String = name.trim().chars().take(64).collect();
@@ -297,6 +291,7 @@ pub(crate) async fn login(
     }
     let who = name.clone();
     let user = with_store(&app, move |s| s.user(&who)).await?;
+    let password = password.to_string();
     let ok = tokio::task::spawn_blocking({
         let user = user.clone();
         move || match &user {
@@ -359,12 +354,7 @@ pub(crate) async fn logout(
     State(app): State<Arc<App>>,
     body: Bytes,
 ) -> Result<Response, Failure> {
-    let form = pairs(&body);
-    let csrf = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    if !me.csrf_ok(csrf.unwrap_or("")) {
+    if !me.csrf_ok(Form::parse(&body).get("csrf")) {
         return Err(Failure::Csrf);
     }
     let (token, name) = (me.token.clone(), me.name.clone());
@@ -598,32 +588,26 @@ pub(crate) async fn triage(
     State(app): State<Arc<App>>,
     body: Bytes,
 ) -> Result<Response, Failure> {
-    let form = pairs(&body);
-    let field = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
+    let form = Form::parse(&body);
     // The token first: a forged post learns nothing, not even whether the role fits.
-    if !me.csrf_ok(field("csrf").unwrap_or("")) {
+    if !me.csrf_ok(form.get("csrf")) {
         return Err(Failure::Csrf);
     }
     if !me.role.may_triage() {
         return Err(Failure::Forbidden("triage needs the analyst or admin role"));
     }
-    let status: Status = field("status")
-        .unwrap_or("")
+    let status: Status = form
+        .get("status")
         .parse()
         .map_err(|e: leakhound_findings::ParseKindError| Failure::BadRequest(e.to_string()))?;
-    let comment = field("comment")
-        .map(str::trim)
+    let comment = Some(form.get("comment").trim())
         .filter(|c| !c.is_empty())
         .map(|c| c.chars().take(2000).collect::<String>());
     let fingerprints: Vec<String> = form
-        .iter()
-        .filter(|(k, v)| k == "fp" && !v.is_empty() && v.len() <= 128)
-        .filter(|(_, v)| v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|(_, v)| v.to_ascii_lowercase())
+        .all("fp")
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .filter(|v| v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase)
         .collect();
     if fingerprints.is_empty() {
         return Err(Failure::BadRequest(
@@ -635,7 +619,7 @@ pub(crate) async fn triage(
             "At most {MAX_TRIAGE} findings at once."
         )));
     }
-    let back = local(field("back").unwrap_or("/findings")).to_string();
+    let back = local(form.get("back")).to_string();
     let by = me.name.clone();
     with_store(&app, move |s| {
         s.triage_many(&fingerprints, status, comment.as_deref(), &by)
@@ -831,14 +815,9 @@ pub(crate) async fn change_user(
     State(app): State<Arc<App>>,
     body: Bytes,
 ) -> Result<Response, Failure> {
-    let form = pairs(&body);
-    let field = |k: &str| {
-        form.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    if !me.csrf_ok(&field("csrf")) {
+    let form = Form::parse(&body);
+    let field = |k: &str| form.get(k).to_string();
+    if !me.csrf_ok(form.get("csrf")) {
         return Err(Failure::Csrf);
     }
     if me.role != Role::Admin {

@@ -457,14 +457,7 @@ impl Sqlite {
         &mut self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let err = err_for(&self.path);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&err)?;
-        let out = f(&mut Lite(&tx, &self.path))?;
-        tx.commit().map_err(&err)?;
-        Ok(out)
+        self.in_tx(TransactionBehavior::Immediate, f)
     }
 
     /// Run `f` in one read transaction: a consistent snapshot that, under WAL, neither
@@ -473,10 +466,18 @@ impl Sqlite {
         &mut self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.in_tx(TransactionBehavior::Deferred, f)
+    }
+
+    fn in_tx<T>(
+        &mut self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let err = err_for(&self.path);
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .transaction_with_behavior(behavior)
             .map_err(&err)?;
         let out = f(&mut Lite(&tx, &self.path))?;
         tx.commit().map_err(&err)?;
