@@ -21,6 +21,8 @@ pub(crate) struct ListQuery {
     pub scan: Option<i64>,
     pub new_in: Option<i64>,
     pub run: String,
+    /// New in this estate run (not seen by the run before it).
+    pub new_in_run: String,
     /// One finding (its export: every place).
     pub fingerprint: String,
     pub after: Option<Cursor>,
@@ -85,6 +87,7 @@ impl ListQuery {
                 "scan" => q.scan = value.parse().ok(),
                 "new_in" => q.new_in = value.parse().ok(),
                 "run" => q.run = value.chars().take(200).collect(),
+                "new_in_run" => q.new_in_run = value.chars().take(200).collect(),
                 "fp" if value.len() <= 128 && value.bytes().all(|b| b.is_ascii_hexdigit()) => {
                     q.fingerprint = value.to_ascii_lowercase()
                 }
@@ -111,6 +114,7 @@ impl ListQuery {
             scan: self.scan,
             new_in_scan: self.new_in,
             run: some(&self.run),
+            new_in_run: some(&self.new_in_run),
             path: some(&self.path),
             target: some(&self.target),
             fingerprints: some(&self.fingerprint).into_iter().collect(),
@@ -137,6 +141,7 @@ impl ListQuery {
             ("since", &self.since),
             ("until", &self.until),
             ("run", &self.run),
+            ("new_in_run", &self.new_in_run),
             ("fp", &self.fingerprint),
         ] {
             if !v.is_empty() {

@@ -172,6 +172,9 @@ pub struct Filter {
     pub target: Option<String>,
     /// Only these fingerprints (empty: all).
     pub fingerprints: Vec<String>,
+    /// Only findings estate run `R` saw that the run before it did not (all it saw
+    /// when it was the first).
+    pub new_in_run: Option<String>,
     /// At most this many places (rows of [`crate::Store::findings`]); all when `None`.
     pub at_most: Option<u64>,
 }
@@ -211,6 +214,25 @@ impl Filter {
         if let Some(scan) = self.new_in_scan {
             wheres.push("f.first_scan = ?".to_string());
             params.push(Param::Int(scan));
+        }
+        if let Some(run) = &self.new_in_run {
+            let seen_by = |run: &str| {
+                format!(
+                    "SELECT l5.fingerprint FROM scans sc5 JOIN sightings s5 ON s5.scan_id = sc5.id \
+                     JOIN locations l5 ON l5.id = s5.location_id WHERE sc5.run_id = {run}"
+                )
+            };
+            wheres.push(format!(
+                "f.fingerprint IN ({}) AND f.fingerprint NOT IN ({})",
+                seen_by("?"),
+                seen_by(
+                    "(SELECT r6.id FROM runs r6 WHERE r6.started_at < \
+                     (SELECT r7.started_at FROM runs r7 WHERE r7.id = ?) \
+                     ORDER BY r6.started_at DESC, r6.id DESC LIMIT 1)"
+                )
+            ));
+            params.push(Param::Text(run.clone()));
+            params.push(Param::Text(run.clone()));
         }
     }
 

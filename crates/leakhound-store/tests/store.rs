@@ -688,6 +688,49 @@ mod runs {
     }
 
     #[test]
+    fn new_in_a_run_is_what_the_run_before_did_not_see() {
+        both(|spec| {
+            let mut store = Store::open(spec).unwrap();
+            let (a, b, c) = (
+                finding("github-pat", &format!("{TOKEN}a"), "x.env", 1),
+                finding("github-pat", &format!("{TOKEN}b"), "x.env", 2),
+                finding("github-pat", &format!("{TOKEN}c"), "x.env", 3),
+            );
+            for (run, found) in [
+                ("r1", vec![a.clone(), b.clone()]),
+                ("r2", vec![b, c.clone()]),
+            ] {
+                store.start_run(&plan(run, 1), 0).unwrap();
+                let record = ScanRecord {
+                    run: Some(target(run, "t")),
+                    ..scan()
+                };
+                store.record(&record, &found).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            let new_in = |run: &str, store: &mut Store| {
+                let f = Filter {
+                    new_in_run: Some(run.into()),
+                    ..Filter::default()
+                };
+                let page = store.finding_page(&f, None, 10, 100).unwrap();
+                let mut fps: Vec<String> =
+                    page.findings.into_iter().map(|f| f.fingerprint).collect();
+                fps.sort();
+                fps
+            };
+            assert_eq!(new_in("r2", &mut store), [c.fingerprint.clone()], "{spec}");
+            assert_eq!(new_in("r1", &mut store).len(), 2, "the first run: all new");
+            let from_runs: Vec<String> = store
+                .run_new_fingerprints("r2")
+                .unwrap()
+                .into_iter()
+                .collect();
+            assert_eq!(from_runs, [c.fingerprint], "the same as report --run");
+        });
+    }
+
+    #[test]
     fn the_first_shard_writes_the_plan_and_the_others_read_it() {
         both(|spec| {
             let mut store = Store::open(spec).unwrap();
