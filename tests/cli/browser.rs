@@ -165,6 +165,20 @@ impl Browser {
         .collect()
     }
 
+    /// Wait (up to 10 s) until the address satisfies `want`: a click returns before
+    /// the navigation it starts has finished.
+    fn wait_url(&self, want: impl Fn(&str) -> bool, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.url();
+            if want(&url) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "expected {what}, still at {url}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Wait (up to 10 s) until `css` matches: a click's navigation may still be
     /// loading when the next command arrives.
     fn wait_for(&self, css: &str) {
@@ -281,10 +295,13 @@ fn a_team_triages_in_chromium_against_postgres() {
 
     // Log in.
     b.go(&format!("{base}/findings"));
-    assert!(b.url().ends_with("/login"), "{}", b.url());
+    b.wait_url(|u| u.ends_with("/login"), "the login page");
     b.screenshot("login");
     b.login(&base, "ana", "correct horse battery");
-    assert!(b.url().ends_with("/findings"), "{}", b.url());
+    b.wait_url(
+        |u| u.ends_with("/findings"),
+        "the findings after logging in",
+    );
     let all = b.all("input.pick").len();
     assert!(all >= 4, "{all} findings");
 
@@ -296,7 +313,7 @@ fn a_team_triages_in_chromium_against_postgres() {
     // Filter by path: the secrets under app/.
     b.type_into("#path", "app/");
     b.click("#apply");
-    assert!(b.url().contains("path=app%2F"), "{}", b.url());
+    b.wait_url(|u| u.contains("path=app%2F"), "the filtered list");
     let boxes = b.all("input.pick");
     assert!(
         boxes.len() >= 3 && boxes.len() < all,
@@ -315,7 +332,8 @@ fn a_team_triages_in_chromium_against_postgres() {
     b.choose("#status", "revoked");
     b.type_into("#comment", "rotated on the provider's console");
     b.click("#apply-triage");
-    assert!(b.url().contains("path=app%2F"), "back to the same filter");
+    b.wait_url(|u| u.contains("path=app%2F"), "back to the same filter");
+    b.wait_for("table.findings td.status-revoked");
     let statuses = b.texts("table.findings td[class^=status-]");
     assert_eq!(statuses.len(), boxes.len());
     let revoked = statuses.iter().filter(|s| s.starts_with("revoked")).count();
@@ -325,6 +343,7 @@ fn a_team_triages_in_chromium_against_postgres() {
     b.go(&format!("{base}/findings?status=revoked"));
     let first = b.one("table.findings td a");
     b.call("POST", &format!("/element/{first}/click"), None);
+    b.wait_for("#decisions");
     assert!(b
         .text("#decisions")
         .contains("rotated on the provider's console"));
@@ -371,14 +390,23 @@ fn a_team_triages_in_chromium_against_postgres() {
 
     // Log out: the session is gone.
     b.click("#logout");
-    assert!(b.url().ends_with("/login"), "{}", b.url());
+    b.wait_url(
+        |u| u.ends_with("/login"),
+        "the login page after logging out",
+    );
     b.go(&format!("{base}/findings"));
-    assert!(b.url().ends_with("/login"));
+    b.wait_url(
+        |u| u.ends_with("/login"),
+        "the login page: the session is gone",
+    );
 
     // A viewer sees findings, gets no triage form, and a post with its own valid
     // token is refused.
     b.login(&base, "vic", "viewer password 1");
-    assert!(b.url().ends_with("/findings"));
+    b.wait_url(
+        |u| u.ends_with("/findings"),
+        "the findings after logging in",
+    );
     assert!(b.all("input.pick").is_empty());
     assert!(b.all("#apply-triage").is_empty());
     b.script(&format!(
