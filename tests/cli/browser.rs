@@ -14,7 +14,7 @@
 
 use crate::datastore::{postgres, sqlite};
 use crate::serve::{add_user, fixture, Server, MARKUP};
-use crate::tree::Tree;
+use crate::tree::{values::*, Tree};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -284,9 +284,13 @@ fn a_team_triages_in_chromium_against_postgres() {
     fixture(&t, &store);
     add_user(&t, &store, "ana", "analyst", "correct horse battery");
     add_user(&t, &store, "vic", "viewer", "viewer password 1");
+    t.file(
+        "exports/customers.csv",
+        format!("name,id_card,phone,vin\n张三,{ID1},{MOBILE},{VIN_CN}\n李四,{ID2},,\n"),
+    );
     let assess = crate::tree::run_in(
         t.path(),
-        &["assess", "--datastore", &store, "people/list.txt"],
+        &["assess", "--datastore", &store, "exports/customers.csv"],
     );
     assert!(assess.code <= 1, "{}", assess.stderr);
     let server = Server::start(&store);
@@ -355,7 +359,9 @@ fn a_team_triages_in_chromium_against_postgres() {
     assert_eq!(audit.matches("ana triage").count(), 3, "{audit}");
     b.screenshot("audit");
     b.go(&format!("{base}/exposure"));
-    assert!(b.text("table.exposure").contains("people/list.txt"));
+    let exposure = b.text("table.exposure");
+    assert!(exposure.contains("exports/customers.csv"), "{exposure}");
+    assert!(exposure.contains("resident_id 2"), "{exposure}");
     b.screenshot("exposure");
     b.go(&format!("{base}/scans"));
     b.screenshot("scans");
