@@ -14,8 +14,8 @@ use std::net::SocketAddr;
 pub struct ServeArgs {
     #[command(flatten)]
     store: ExistingDatastore,
-    /// Address and port to listen on. Keep it on loopback unless a TLS reverse proxy
-    /// is in front (docs/serve.md).
+    /// Address and port to listen on. Keep it on loopback unless it serves HTTPS
+    /// (--tls-cert) or a TLS reverse proxy is in front (docs/serve.md).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     listen: SocketAddr,
     /// Mark cookies Secure: set it when a TLS reverse proxy serves the pages (the
