@@ -719,7 +719,11 @@ mod runs {
                 fps.sort();
                 fps
             };
-            assert_eq!(new_in("r2", &mut store), [c.fingerprint.clone()], "{spec}");
+            assert_eq!(
+                new_in("r2", &mut store),
+                std::slice::from_ref(&c.fingerprint),
+                "{spec}"
+            );
             assert_eq!(new_in("r1", &mut store).len(), 2, "the first run: all new");
             let from_runs: Vec<String> = store
                 .run_new_fingerprints("r2")
