@@ -8,8 +8,9 @@
 //! and `leakhound triage` see what the page did and the page sees what they did.
 //!
 //! Layout: [`accounts`] (passwords, roles, login throttling), [`session`] (cookies,
-//! CSRF), [`pages`] (one handler per page), [`filters`] (query string to store
-//! filter), [`pool`] (store connections for the request threads).
+//! CSRF), [`pages`] (one handler per page, a file per part of the site: `login`,
+//! `findings`, `overview`, `users`), [`filters`] (query string to store filter),
+//! [`pool`] (store connections for the request threads).
 #![deny(missing_docs)]
 
 pub mod accounts;
