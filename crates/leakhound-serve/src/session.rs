@@ -7,6 +7,7 @@
 //! own (double submit).
 
 use crate::accounts::Role;
+use crate::pages::{with_store, Failure};
 use crate::App;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -81,44 +82,27 @@ impl Signed {
     }
 }
 
-/// Why a request has no signed-in account.
-pub(crate) enum NotSigned {
-    /// No cookie, an unknown or ended session: sign in.
-    Login,
-    /// The store failed.
-    Store(String),
-}
-
 impl FromRequestParts<Arc<App>> for Signed {
-    type Rejection = crate::pages::Failure;
+    type Rejection = Failure;
 
     async fn from_request_parts(
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
         let Some(token) = cookie(&parts.headers, COOKIE) else {
-            return Err(NotSigned::Login.into());
+            return Err(Failure::Login);
         };
         let hash = token_hash(token);
-        let app = app.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            app.stores.with(|s| s.session(&hash)).map(|s| (s, hash))
+        let lookup = hash.clone();
+        let Some(session) = with_store(app, move |s| s.session(&lookup)).await? else {
+            return Err(Failure::Login);
+        };
+        Ok(Signed {
+            role: session.user.role.parse().unwrap_or(Role::Viewer),
+            name: session.user.name,
+            csrf: session.csrf,
+            token: hash,
         })
-        .await
-        .map_err(|e| NotSigned::Store(e.to_string()))?
-        .map_err(|e| NotSigned::Store(e.to_string()))?;
-        match found {
-            (Some(session), hash) => {
-                let role = session.user.role.parse().unwrap_or(Role::Viewer);
-                Ok(Signed {
-                    name: session.user.name,
-                    role,
-                    csrf: session.csrf,
-                    token: hash,
-                })
-            }
-            (None, _) => Err(NotSigned::Login.into()),
-        }
     }
 }
 

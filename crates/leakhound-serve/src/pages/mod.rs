@@ -15,7 +15,7 @@ pub(crate) use overview::{audit, exposure, scans};
 pub(crate) use users::{change_user, users};
 
 use crate::accounts::Role;
-use crate::session::{self, Signed};
+use crate::session::Signed;
 use crate::App;
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -38,15 +38,6 @@ pub(crate) enum Failure {
     TooMany(Duration),
     /// The store failed (said to the server's log, not to the page).
     Internal(String),
-}
-
-impl From<session::NotSigned> for Failure {
-    fn from(n: session::NotSigned) -> Failure {
-        match n {
-            session::NotSigned::Login => Failure::Login,
-            session::NotSigned::Store(e) => Failure::Internal(e),
-        }
-    }
 }
 
 impl From<StoreError> for Failure {
@@ -126,7 +117,7 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
 }
 
 /// Run `f` with a store connection on a blocking thread.
-async fn with_store<T: Send + 'static>(
+pub(crate) async fn with_store<T: Send + 'static>(
     app: &Arc<App>,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Failure> {
