@@ -102,10 +102,10 @@ pub struct ScanArgs {
         help_heading = "Git"
     )]
     incremental: bool,
-    /// With --history: keep the resident set small (a pod with a tight memory limit)
-    /// at some cost in time: free heap memory and mapped pack pages are handed back
-    /// ten times a second. ansible's history: 325 MiB peak instead of 577 MiB,
-    /// 13% slower (docs/performance.md).
+    /// With --history: keep the resident set smaller still (a pod with a tight
+    /// memory limit) at some cost in time: free heap memory and mapped pack pages are
+    /// handed back ten times a second. ansible's history: 277 MiB peak instead of
+    /// 295 MiB, 6% slower (docs/performance.md).
     #[arg(long, requires = "history", help_heading = "Git")]
     low_memory: bool,
     /// Scan what is staged for the next commit (for pre-commit hooks).

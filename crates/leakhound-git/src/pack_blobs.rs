@@ -43,8 +43,8 @@ enum Node {
 /// order; ansible: 292,000 of 1.7 million), their delta trees as flat arrays.
 struct Plan {
     offsets: Vec<u64>,
-    /// Bytes each object takes in the pack (to its next object), for the page window.
-    sizes: Vec<u32>,
+    /// Bytes each object takes in the pack (to its next object): what to read.
+    sizes: Vec<u64>,
     /// Index of the job each object is, or `NONE`.
     jobs: Vec<u32>,
     /// Bases to decode from (in pack order), each leading to at least one wanted blob.
@@ -55,27 +55,105 @@ struct Plan {
     children: Vec<u32>,
 }
 
-/// Pack bytes read between two drops of the pack's mapped pages: the pack's share of
-/// the resident set stays within a few times this (ansible: 490 MiB of a 466 MB pack
-/// before), for ~0.3 s of page faults on ansible.
-pub(crate) const PAGE_WINDOW: usize = 32 << 20;
-/// The same with `--low-memory`.
-pub(crate) const LOW_MEMORY_WINDOW: usize = 4 << 20;
+/// Bytes of the pack read at a time while the entries' headers are read front to back.
+const AHEAD: usize = 1 << 20;
+/// The most a pack entry's header takes: type and size (at most 10 bytes), then an
+/// offset (at most 10) or a base object id (at most 32).
+const HEADER_MAX: usize = 64;
+/// Compressed entries larger than this have their header read first, so one over the
+/// size limit is not read at all.
+const READ_HEADER_FIRST: u64 = 64 << 10;
+/// Buffers larger than this are not kept between delta trees.
+const KEEP_BUFFER: usize = 4 << 20;
 
-/// Counts pack bytes read by all workers and drops the pack's mapped pages each time
-/// another `every` bytes (a [`PAGE_WINDOW`]) have been read.
-struct Window<'a> {
-    pack: &'a [u8],
-    read: AtomicUsize,
-    every: usize,
+/// The pack file, read with positioned reads into the workers' own buffers.
+///
+/// It was memory-mapped before, and every page an entry touched stayed in the
+/// process's resident set until the next drop of the mapping: entries are a few
+/// hundred bytes and scattered over the pack, and the kernel maps up to 64 KiB around
+/// each fault, so 32 MiB of entries read left up to ~300 MiB of the pack resident
+/// (ansible). A read copies the entry's bytes out of the page cache instead; the
+/// resident set holds only the buffers, and there are no page faults to pay.
+struct PackFile {
+    file: std::fs::File,
+    /// The first byte past the last entry (the trailing checksum starts there).
+    end: u64,
+    hash: gix::hash::Kind,
 }
 
-impl Window<'_> {
-    fn read(&self, bytes: usize) {
-        let before = self.read.fetch_add(bytes, Ordering::Relaxed);
-        if before / self.every != (before + bytes) / self.every {
-            crate::memory::drop_mapped(self.pack);
+impl PackFile {
+    fn open(data: &pack::data::File) -> Option<PackFile> {
+        Some(PackFile {
+            file: std::fs::File::open(data.path()).ok()?,
+            end: data.pack_end() as u64,
+            hash: data.object_hash(),
+        })
+    }
+
+    /// `len` bytes at `offset` into `out` (replacing what it held); `false` if the
+    /// file is shorter or cannot be read, or memory cannot be had.
+    fn read(&self, offset: u64, len: u64, out: &mut Vec<u8>) -> bool {
+        let Ok(len) = usize::try_from(len) else {
+            return false;
+        };
+        out.clear();
+        if out.try_reserve_exact(len).is_err() {
+            return false;
         }
+        out.resize(len, 0);
+        read_exact_at(&self.file, out, offset).is_ok()
+    }
+
+    /// The header of the entry at `offset`, read from `raw` (which starts there).
+    fn header(&self, raw: &[u8], offset: u64) -> Option<pack::data::Entry> {
+        pack::data::Entry::from_bytes(raw, offset, self.hash).ok()
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, out: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, out, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &std::fs::File, mut out: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    while !out.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, out, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                out = &mut out[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads the entries' headers front to back, [`AHEAD`] bytes of the pack at a time.
+struct Headers<'a> {
+    pack: &'a PackFile,
+    buf: Vec<u8>,
+    /// Pack offset of `buf[0]`.
+    start: u64,
+}
+
+impl Headers<'_> {
+    /// The header of the entry at `offset`.
+    fn at(&mut self, offset: u64) -> Option<pack::data::Entry> {
+        let want = (HEADER_MAX as u64).min(self.pack.end.saturating_sub(offset));
+        let have = self.start..self.start + self.buf.len() as u64;
+        if offset < have.start || offset + want > have.end {
+            let len = (AHEAD as u64).min(self.pack.end.saturating_sub(offset));
+            if !self.pack.read(offset, len, &mut self.buf) {
+                self.buf.clear();
+                return None;
+            }
+            self.start = offset;
+        }
+        let from = usize::try_from(offset - self.start).ok()?;
+        self.pack.header(self.buf.get(from..)?, offset)
     }
 }
 
@@ -86,19 +164,15 @@ pub(crate) fn decode(
     wanted: &dyn Fn(&gix::oid) -> Option<usize>,
     limit: Option<u64>,
     threads: usize,
-    window: usize,
     visit: &(dyn Fn(usize, &[u8]) + Sync),
 ) {
-    let whole = bundle
-        .pack
-        .entry_slice(0..bundle.pack.data_len() as u64)
-        .unwrap_or_default();
-    let window = Window {
-        pack: whole,
-        read: AtomicUsize::new(0),
-        every: window.max(1),
+    let Some(file) = PackFile::open(&bundle.pack) else {
+        return;
     };
-    let Some(plan) = plan(bundle, wanted, &window) else {
+    let plan = plan(bundle, &file, wanted);
+    // The index was read whole to plan; its pages are not needed while decoding.
+    crate::memory::drop_pack_pages();
+    let Some(plan) = plan else {
         return;
     };
     let next = AtomicUsize::new(0);
@@ -106,11 +180,11 @@ pub(crate) fn decode(
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
                 let mut worker = Worker {
-                    pack: &bundle.pack,
-                    window: &window,
+                    pack: &file,
                     plan: &plan,
                     limit,
                     inflate: gix::zlib::Inflate::default(),
+                    raw: Vec::new(),
                     delta: Vec::new(),
                     spare: Vec::new(),
                 };
@@ -124,18 +198,16 @@ pub(crate) fn decode(
             });
         }
     });
-    crate::memory::drop_mapped(whole);
 }
 
 /// Read every entry's header (no inflation) and keep only the delta trees that lead to
 /// a wanted blob. `None`: the index and the pack disagree beyond use.
 fn plan(
     bundle: &pack::Bundle,
+    file: &PackFile,
     wanted: &dyn Fn(&gix::oid) -> Option<usize>,
-    window: &Window<'_>,
 ) -> Option<Plan> {
     let index = &bundle.index;
-    let pack = &bundle.pack;
     let n = index.num_objects() as usize;
     let mut by_offset: Vec<(u64, u32)> = Vec::with_capacity(n);
     for entry in index.iter() {
@@ -155,13 +227,14 @@ fn plan(
     };
     let mut kinds = Vec::with_capacity(n);
     let mut bases = Vec::with_capacity(n);
-    let mut last = 0;
+    let mut headers = Headers {
+        pack: file,
+        buf: Vec::new(),
+        start: 0,
+    };
     for &offset in &offsets {
-        // Headers are read front to back: drop the pages behind as the window fills.
-        window.read(usize::try_from(offset.saturating_sub(last)).unwrap_or(0));
-        last = offset;
-        let (kind, base) = match pack.entry(offset) {
-            Ok(entry) => match entry.header {
+        let (kind, base) = match headers.at(offset) {
+            Some(entry) => match entry.header {
                 pack::data::entry::Header::Blob => (Node::BlobBase, NONE),
                 pack::data::entry::Header::OfsDelta { base_distance } => {
                     match entry.checked_base_pack_offset(base_distance).map(position) {
@@ -180,7 +253,7 @@ fn plan(
                 }
                 _ => (Node::OtherBase, NONE),
             },
-            Err(_) => (Node::Lost, NONE),
+            None => (Node::Lost, NONE),
         };
         kinds.push(kind);
         bases.push(base);
@@ -215,7 +288,7 @@ fn plan(
         }
     }
     let m = m as usize;
-    let pack_end = bundle.pack.pack_end() as u64;
+    let pack_end = file.end;
     let mut kept_offsets = Vec::with_capacity(m);
     let mut sizes = Vec::with_capacity(m);
     let mut kept_jobs = Vec::with_capacity(m);
@@ -224,7 +297,7 @@ fn plan(
     for i in (0..n).filter(|&i| needed[i]) {
         let next = offsets.get(i + 1).copied().unwrap_or(pack_end);
         kept_offsets.push(offsets[i]);
-        sizes.push(u32::try_from(next.saturating_sub(offsets[i])).unwrap_or(u32::MAX));
+        sizes.push(next.saturating_sub(offsets[i]));
         kept_jobs.push(jobs[i]);
         let base = bases[i];
         kept_bases.push(if base == NONE {
@@ -236,7 +309,7 @@ fn plan(
             roots.push(slot[i]);
         }
     }
-    drop((offsets, jobs, kinds, bases, needed, slot));
+    drop((offsets, jobs, kinds, bases, needed, slot, headers));
     // Children of each object, as one array sliced by `first`.
     let mut first = vec![0u32; m + 1];
     for &base in &kept_bases {
@@ -268,11 +341,12 @@ fn plan(
 
 /// One decoding thread's state.
 struct Worker<'a> {
-    pack: &'a pack::data::File,
-    window: &'a Window<'a>,
+    pack: &'a PackFile,
     plan: &'a Plan,
     limit: Option<u64>,
     inflate: gix::zlib::Inflate,
+    /// The entry being inflated, as read from the pack.
+    raw: Vec<u8>,
     /// The delta being applied, inflated.
     delta: Vec<u8>,
     /// Buffers of versions already done with, reused.
@@ -296,18 +370,39 @@ impl Worker<'_> {
 
     /// Inflate entry `i` (whole object or delta) into `out`; `false` if it cannot be.
     fn inflate(&mut self, i: u32, into_delta: bool, out: &mut Vec<u8>) -> bool {
-        let Some(&offset) = self.plan.offsets.get(i as usize) else {
+        let (Some(&offset), Some(&stored)) = (
+            self.plan.offsets.get(i as usize),
+            self.plan.sizes.get(i as usize),
+        ) else {
             return false;
         };
-        self.window
-            .read(self.plan.sizes.get(i as usize).copied().unwrap_or(0) as usize);
-        let Ok(entry) = self.pack.entry(offset) else {
-            return false;
+        let over = |entry: &pack::data::Entry, limit: Option<u64>| {
+            limit.is_some_and(|l| entry.decompressed_size > l) && !into_delta
         };
-        if self.limit.is_some_and(|l| entry.decompressed_size > l) && !into_delta {
+        // A large entry: its header first, so one over the limit is never read.
+        if stored > READ_HEADER_FIRST {
+            let head = (HEADER_MAX as u64).min(stored);
+            if !self.pack.read(offset, head, &mut self.raw) {
+                return false;
+            }
+            match self.pack.header(&self.raw, offset) {
+                Some(entry) if !over(&entry, self.limit) => {}
+                _ => return false,
+            }
+        }
+        if !self.pack.read(offset, stored, &mut self.raw) {
             return false;
         }
-        let Ok(size) = usize::try_from(entry.decompressed_size) else {
+        let Some(entry) = self.pack.header(&self.raw, offset) else {
+            return false;
+        };
+        if over(&entry, self.limit) {
+            return false;
+        }
+        let (Ok(size), Some(input)) = (
+            usize::try_from(entry.decompressed_size),
+            self.raw.get(entry.header_size()..),
+        ) else {
             return false;
         };
         out.clear();
@@ -315,9 +410,13 @@ impl Worker<'_> {
             return false;
         }
         out.resize(size, 0);
-        self.pack
-            .decompress_entry(&entry, &mut self.inflate, out)
-            .is_ok()
+        // The entry must inflate to exactly the size its header gives: anything else
+        // is a damaged pack, left to the one-by-one lookups to report.
+        self.inflate.reset();
+        matches!(
+            self.inflate.once(input, out),
+            Ok((gix::zlib::Status::StreamEnd, _, produced)) if produced == size
+        )
     }
 
     /// Decode the delta tree under base `root`, depth first, handing over wanted blobs.
@@ -367,10 +466,13 @@ impl Worker<'_> {
             }
         }
         // Keep a few buffers, not the biggest version ever seen times the depth.
-        self.spare.retain(|b| b.capacity() <= 4 << 20);
+        self.spare.retain(|b| b.capacity() <= KEEP_BUFFER);
         self.spare.truncate(8);
-        if self.delta.capacity() > 4 << 20 {
+        if self.delta.capacity() > KEEP_BUFFER {
             self.delta = Vec::new();
+        }
+        if self.raw.capacity() > KEEP_BUFFER {
+            self.raw = Vec::new();
         }
     }
 }
@@ -460,8 +562,6 @@ mod tests {
             &|id| wanted.get(id).copied(),
             None,
             2,
-            // The smallest window: pages dropped after every object, read back right.
-            1,
             &|job, bytes| {
                 let old = got.lock().expect("lock").insert(job, bytes.to_vec());
                 assert!(old.is_none(), "each blob once");
@@ -497,7 +597,6 @@ mod tests {
             &|id| wanted.get(id).copied(),
             Some(limit),
             1,
-            PAGE_WINDOW,
             &|job, bytes| got.lock().expect("lock").push((job, bytes.len())),
         );
         let got = got.into_inner().expect("lock");
@@ -506,5 +605,112 @@ mod tests {
             assert_eq!(job % 5, 0, "only wanted blobs");
             assert!(len as u64 <= limit, "{len} bytes over the limit");
         }
+    }
+
+    #[test]
+    fn a_damaged_entry_is_left_out_and_the_rest_read_right() {
+        let (dir, blobs) = packed_repo();
+        let repo = gix::open(dir.path()).expect("open");
+        let mut buf = Vec::new();
+        let contents: Vec<Vec<u8>> = blobs
+            .iter()
+            .map(|id| {
+                repo.objects
+                    .find_blob(id, &mut buf)
+                    .expect("blob")
+                    .data
+                    .to_vec()
+            })
+            .collect();
+        let bundle = bundle(dir.path());
+        // The largest whole blob: its compressed bytes are scribbled over.
+        let (offset, damaged) = (0..bundle.index.num_objects())
+            .filter_map(|i| {
+                let offset = bundle.index.pack_offset_at_index(i);
+                let entry = bundle.pack.entry(offset).ok()?;
+                (entry.header == pack::data::entry::Header::Blob).then(|| {
+                    (
+                        offset,
+                        entry.decompressed_size,
+                        bundle.index.oid_at_index(i).to_owned(),
+                    )
+                })
+            })
+            .max_by_key(|&(_, size, _)| size)
+            .map(|(offset, _, id)| (offset, id))
+            .expect("a whole blob");
+        let path = bundle.pack.path().to_path_buf();
+        drop(bundle);
+        let mut bytes = std::fs::read(&path).expect("read pack");
+        let at = usize::try_from(offset).expect("offset") + 8;
+        for b in &mut bytes[at..at + 16] {
+            *b ^= 0x5a;
+        }
+        let mut perms = std::fs::metadata(&path).expect("meta").permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms).expect("writable");
+        std::fs::write(&path, &bytes).expect("write pack");
+        let bundle = self::bundle(dir.path());
+        let wanted: HashMap<ObjectId, usize> =
+            blobs.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let got = Mutex::new(HashMap::new());
+        decode(
+            &bundle,
+            &|id| wanted.get(id).copied(),
+            None,
+            2,
+            &|job, bytes| {
+                got.lock().expect("lock").insert(job, bytes.to_vec());
+            },
+        );
+        let got = got.into_inner().expect("lock");
+        assert!(
+            !got.contains_key(&wanted[&damaged]),
+            "the damaged blob is not handed over"
+        );
+        assert!(
+            got.len() >= blobs.len() / 2,
+            "the rest is read: {} of {}",
+            got.len(),
+            blobs.len()
+        );
+        for (job, bytes) in got {
+            assert_eq!(bytes, contents[job], "blob {} as git stores it", blobs[job]);
+        }
+    }
+
+    #[test]
+    fn a_truncated_pack_gives_what_it_still_holds() {
+        let (dir, blobs) = packed_repo();
+        let bundle = bundle(dir.path());
+        let path = bundle.pack.path().to_path_buf();
+        let len = std::fs::metadata(&path).expect("meta").len();
+        drop(bundle);
+        let bundle = self::bundle(dir.path());
+        let mut perms = std::fs::metadata(&path).expect("meta").permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms).expect("writable");
+        // Cut after the bundle is open: the reads see a shorter file than the index
+        // promises, and must neither panic nor hand over anything but whole blobs.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_len(len / 2))
+            .expect("truncate");
+        let repo_blobs: HashMap<ObjectId, usize> =
+            blobs.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let got = Mutex::new(0usize);
+        decode(
+            &bundle,
+            &|id| repo_blobs.get(id).copied(),
+            None,
+            2,
+            &|_, _| {
+                *got.lock().expect("lock") += 1;
+            },
+        );
+        assert!(*got.lock().expect("lock") < blobs.len());
     }
 }

@@ -81,6 +81,7 @@ impl History<'_> {
                 if paths.nodes[0].pending == 0 || !walked.insert(id) {
                     break;
                 }
+                paths.drops.lookup();
                 let (tree, parent) = match repo.objects.find_commit(&id, &mut buf) {
                     Ok(commit) => (commit.tree(), commit.parents().next()),
                     Err(_) => break,
@@ -110,6 +111,9 @@ struct Paths {
     /// For each query, the nodes from the root to its file.
     trail: Vec<Vec<usize>>,
     resolved: Vec<bool>,
+    /// Every lookup walks history back through the pack: its pages are let go as it
+    /// goes.
+    drops: crate::memory::PageDrops,
 }
 
 impl Default for Paths {
@@ -118,6 +122,7 @@ impl Default for Paths {
             nodes: vec![PathNode::default()],
             trail: Vec::new(),
             resolved: Vec::new(),
+            drops: crate::memory::PageDrops::default(),
         }
     }
 }
@@ -204,6 +209,7 @@ impl Paths {
                 let search = n
                     .values
                     .get_or_insert_with(|| Values::new(&n.queries, values));
+                self.drops.lookup();
                 let holding = search.held_in(repo, id);
                 found.extend(
                     rest.into_iter()
@@ -217,6 +223,7 @@ impl Paths {
             return;
         }
         let mut buf = Vec::new();
+        self.drops.lookup();
         let Ok(tree) = repo.objects.find_tree_iter(&id, &mut buf) else {
             return;
         };
@@ -271,6 +278,7 @@ fn blobs_on_tips(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<ObjectId>
     let mut found = HashSet::new();
     let mut seen = HashSet::new();
     let mut buf = Vec::new();
+    let mut drops = crate::memory::PageDrops::default();
     for tip in tips {
         let root = match repo.objects.find_commit(tip, &mut buf) {
             Ok(commit) => commit.tree(),
@@ -281,6 +289,7 @@ fn blobs_on_tips(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<ObjectId>
             if !seen.insert(id) {
                 continue;
             }
+            drops.lookup();
             let Ok(tree) = repo.objects.find_tree_iter(&id, &mut buf) else {
                 continue;
             };

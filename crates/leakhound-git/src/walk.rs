@@ -80,6 +80,7 @@ impl Repository {
         options: &HistoryOptions,
         visitor: &dyn Visitor,
     ) -> Result<History<'_>, GitError> {
+        crate::memory::return_freed_promptly();
         let trim = options.low_memory.then(crate::memory::Trimmer::start);
         let repo = self.local_own_store();
         let tips = graph::tips(self, &repo, &options.branches, visitor)?;
@@ -180,12 +181,7 @@ impl Repository {
             blob_bytes: &blob_bytes,
         };
         let done: Vec<AtomicBool> = jobs.iter().map(|_| AtomicBool::new(false)).collect();
-        let window = if options.low_memory {
-            crate::pack_blobs::LOW_MEMORY_WINDOW
-        } else {
-            crate::pack_blobs::PAGE_WINDOW
-        };
-        reader.read_packs(&repo, &jobs, &done, threads, window);
+        reader.read_packs(&repo, &jobs, &done, threads);
         // The line tables and the packs' pages are done with: hand them back before
         // the next phase maps other pages.
         crate::memory::trim();
@@ -343,7 +339,6 @@ impl Reader<'_> {
         jobs: &[Job],
         done: &[AtomicBool],
         threads: usize,
-        window: usize,
     ) {
         use gix::odb::pack;
         let by_id = JobsById::new(jobs);
@@ -373,20 +368,13 @@ impl Reader<'_> {
             // A blob over the size limit is not inflated; twice the limit lets a
             // large base still yield its smaller versions.
             let limit = (self.max > 0).then(|| self.max.saturating_mul(2));
-            crate::pack_blobs::decode(
-                &bundle,
-                &|id| by_id.find(id),
-                limit,
-                threads,
-                window,
-                &|i, data| {
-                    if let (Some(job), Some(done)) = (jobs.get(i), done.get(i)) {
-                        if !done.swap(true, Ordering::Relaxed) {
-                            self.visit(job, data);
-                        }
+            crate::pack_blobs::decode(&bundle, &|id| by_id.find(id), limit, threads, &|i, data| {
+                if let (Some(job), Some(done)) = (jobs.get(i), done.get(i)) {
+                    if !done.swap(true, Ordering::Relaxed) {
+                        self.visit(job, data);
                     }
-                },
-            );
+                }
+            });
         }
     }
 
