@@ -7,7 +7,8 @@
 #   bench/history.sh /path/to/repo [extra scan options, e.g. --branch master]
 #
 # A long public history to try: a mirror of git/git (200,000 commits with its pull
-# request refs, 82,000 on master).
+# request refs, 82,000 on master). A larger one than can be fetched:
+# bench/gen_history.py 2000000 | git -C big.git fast-import (10 million objects).
 set -euo pipefail
 repo=${1:?usage: bench/history.sh REPO [scan options]}
 shift

@@ -152,10 +152,12 @@ pub(crate) fn commits_in_order(
     let mut stack: Vec<ObjectId> = tips.iter().rev().copied().collect();
     let mut buf = Vec::new();
     let mut read = 0u64;
+    let mut drops = crate::memory::PageDrops::every(crate::memory::LOOKUPS_PER_PAGE_DROP);
     while let Some(id) = stack.pop() {
         if hidden.contains(&id) || known.contains(&id) || !queued.insert(id) {
             continue;
         }
+        drops.lookup();
         let commit = match repo.objects.find_commit(&id, &mut buf) {
             Ok(c) => c,
             Err(e) => {
@@ -234,10 +236,12 @@ pub(crate) fn ancestors(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<Ob
     let mut seen = HashSet::new();
     let mut stack = tips.to_vec();
     let mut buf = Vec::new();
+    let mut drops = crate::memory::PageDrops::every(crate::memory::LOOKUPS_PER_PAGE_DROP);
     while let Some(id) = stack.pop() {
         if !seen.insert(id) {
             continue;
         }
+        drops.lookup();
         if let Ok(commit) = repo.objects.find_commit(&id, &mut buf) {
             stack.extend(commit.parents());
         }

@@ -122,7 +122,7 @@ impl Default for Paths {
             nodes: vec![PathNode::default()],
             trail: Vec::new(),
             resolved: Vec::new(),
-            drops: crate::memory::PageDrops::default(),
+            drops: crate::memory::PageDrops::every(crate::memory::LOOKUPS_PER_PAGE_DROP),
         }
     }
 }
@@ -278,7 +278,7 @@ fn blobs_on_tips(repo: &gix::Repository, tips: &[ObjectId]) -> HashSet<ObjectId>
     let mut found = HashSet::new();
     let mut seen = HashSet::new();
     let mut buf = Vec::new();
-    let mut drops = crate::memory::PageDrops::default();
+    let mut drops = crate::memory::PageDrops::every(crate::memory::LOOKUPS_PER_PAGE_DROP);
     for tip in tips {
         let root = match repo.objects.find_commit(tip, &mut buf) {
             Ok(commit) => commit.tree(),

@@ -62,10 +62,6 @@ struct Job {
     versions: u32,
 }
 
-/// Trees read between two drops of the walk's mapped pack pages: ~36 drops on ansible
-/// (1.16M trees), each costing a few thousand page faults to map the index back.
-const TREES_PER_PAGE_DROP: u64 = 32 << 10;
-
 /// A pack is decoded whole, in delta-tree order, when at least this share of its
 /// objects are blobs to read (1/8); fewer (`--since-commit`, one branch of many) are
 /// looked up one by one.
@@ -414,10 +410,12 @@ impl Seen {
     fn mark_tree(&mut self, repo: &gix::Repository, root: ObjectId) {
         let mut stack = vec![root];
         let mut buf = Vec::new();
+        let mut drops = crate::memory::PageDrops::every(crate::memory::TREES_PER_PAGE_DROP);
         while let Some(id) = stack.pop() {
             if !self.trees.insert(id) {
                 continue;
             }
+            drops.lookup();
             let Ok(tree) = repo.objects.find_tree_iter(&id, &mut buf) else {
                 continue;
             };
@@ -464,7 +462,10 @@ impl Walker<'_> {
         let mut buf = Vec::new();
         while let Some((id, prefix)) = stack.pop() {
             self.trees += 1;
-            if self.trees.is_multiple_of(TREES_PER_PAGE_DROP) {
+            if self
+                .trees
+                .is_multiple_of(crate::memory::TREES_PER_PAGE_DROP)
+            {
                 // The walk's lookups leave the pack and its index mapped page by page
                 // (430 MiB of ansible's 466 MB pack by the end of the walk).
                 crate::memory::drop_pack_pages();
