@@ -121,7 +121,7 @@ fn read_exact_at(file: &std::fs::File, mut out: &mut [u8], mut offset: u64) -> s
         match std::os::windows::fs::FileExt::seek_read(file, out, offset) {
             Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => {
-                out = &mut out[n..];
+                out = &mut std::mem::take(&mut out)[n..];
                 offset += n as u64;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
