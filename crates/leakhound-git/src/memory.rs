@@ -125,7 +125,8 @@ pub(crate) fn give_back() {
 pub(crate) const LOOKUPS_PER_PAGE_DROP: u64 = 8 << 10;
 /// Trees read by the walk between two drops. The walk touches the same index pages
 /// again and again, which a drop makes it fault back in, so it drops less often:
-/// ~140 drops on ansible (1.16M trees).
+/// ~36 drops on ansible (1.16M trees); every 8,192 trees was slower for little less
+/// memory (docs/performance.md).
 pub(crate) const TREES_PER_PAGE_DROP: u64 = 32 << 10;
 
 /// Counts object lookups and drops the mapped pack pages every `every` of them, so a

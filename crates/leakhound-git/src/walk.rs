@@ -140,6 +140,7 @@ impl Repository {
             paths: HashMap::new(),
             visitor,
             trees: 0,
+            drops: crate::memory::PageDrops::every(crate::memory::TREES_PER_PAGE_DROP),
         };
         walker.commits(&nodes, 0, Reach::Ref);
         for (id, name) in &tips.trees {
@@ -443,6 +444,7 @@ struct Walker<'a> {
     paths: HashMap<String, Arc<str>>,
     visitor: &'a dyn Visitor,
     trees: u64,
+    drops: crate::memory::PageDrops,
 }
 
 impl Walker<'_> {
@@ -462,14 +464,9 @@ impl Walker<'_> {
         let mut buf = Vec::new();
         while let Some((id, prefix)) = stack.pop() {
             self.trees += 1;
-            if self
-                .trees
-                .is_multiple_of(crate::memory::TREES_PER_PAGE_DROP)
-            {
-                // The walk's lookups leave the pack and its index mapped page by page
-                // (430 MiB of ansible's 466 MB pack by the end of the walk).
-                crate::memory::drop_pack_pages();
-            }
+            // The walk's lookups leave the pack and its index mapped page by page
+            // (430 MiB of ansible's 466 MB pack by the end of the walk).
+            self.drops.lookup();
             let tree = match self.repo.objects.find_tree_iter(&id, &mut buf) {
                 Ok(tree) => tree,
                 Err(e) => {
