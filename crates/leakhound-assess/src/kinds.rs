@@ -4,6 +4,7 @@
 
 use leakhound_validators::normal;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// What a column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -176,7 +177,7 @@ pub fn recognise(value: &str, column: &Column) -> Option<(Kind, String)> {
     }
     for &kind in Kind::ALL {
         if let Some(n) = check(kind, v, column) {
-            return Some((kind, n));
+            return Some((kind, n.into_owned()));
         }
     }
     None
@@ -185,7 +186,7 @@ pub fn recognise(value: &str, column: &Column) -> Option<(Kind, String)> {
 /// Is `v` a valid value of `kind`? Returns its normalised form. Identifiers that need
 /// no column name are normalised in [`leakhound_validators::normal`]; names,
 /// addresses, birth dates and a lone coordinate need the column to say so.
-pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
+pub fn check<'v>(kind: Kind, v: &'v str, column: &Column) -> Option<Cow<'v, str>> {
     match kind {
         Kind::ResidentId => normal::resident_id(v),
         Kind::Uscc => normal::uscc(v),
@@ -214,13 +215,13 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
             let (y, m, d) = date_of(v)?;
             (1900..=2030)
                 .contains(&y)
-                .then(|| format!("{y:04}-{m:02}-{d:02}"))
+                .then(|| Cow::Owned(format!("{y:04}-{m:02}-{d:02}")))
         }
         Kind::Gps => {
             let x: f64 = v.parse().ok()?;
             let decimals = v.split_once('.').map_or(0, |(_, d)| d.len());
             let in_china = (3.0..=54.0).contains(&x) || (73.0..=136.0).contains(&x);
-            (decimals >= 4 && in_china && column.suggests(Kind::Gps)).then(|| v.to_string())
+            (decimals >= 4 && in_china && column.suggests(Kind::Gps)).then_some(Cow::Borrowed(v))
         }
         Kind::Name => {
             // Chinese names: 2-4 Han characters (a middle dot for minority names), in a
@@ -229,7 +230,7 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
             let han = v
                 .chars()
                 .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || c == '·');
-            ((2..=6).contains(&n) && han).then(|| v.to_string())
+            ((2..=6).contains(&n) && han).then_some(Cow::Borrowed(v))
         }
         Kind::Address => {
             let n = v.chars().count();
@@ -239,7 +240,7 @@ pub fn check(kind: Kind, v: &str, column: &Column) -> Option<String> {
             let latin = v.chars().any(|c| c.is_ascii_digit())
                 && v.split_whitespace().count() >= 3
                 && v.chars().any(|c| c.is_ascii_alphabetic());
-            (n >= 6 && (marker || latin)).then(|| v.to_string())
+            (n >= 6 && (marker || latin)).then_some(Cow::Borrowed(v))
         }
     }
 }

@@ -22,7 +22,7 @@ pub use kinds::{check, date_of, header_suggests, is_placeholder, recognise, Colu
 
 use ids::IdSet;
 use leakhound_inputs::{Limits, Problem};
-use leakhound_tables::{DatabaseError, Meter, Table, TableSink};
+use leakhound_tables::{DatabaseError, Meter, Row, RowSource, Table, TableSink};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -321,35 +321,62 @@ pub fn classify(
 /// however long the table.
 pub const SAMPLE_ROWS: usize = 10_000;
 
-/// Rows checked per batch handed to the counting thread.
+/// Rows per batch handed from the reader to the checkers and on to the counter.
 const BATCH_ROWS: usize = 2_048;
+
+/// Threads that check rows at once: as many as there are cores, up to four (past
+/// that the reader and the counter are the bottleneck).
+fn checkers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
 
 /// A table assessed row by row: the first [`SAMPLE_ROWS`] rows are kept to decide the
 /// columns' kinds, then replayed; later rows are counted as they come.
 ///
-/// The work is split in two so a long table uses both cores: the [`Checker`] (cells
-/// against their column's kind, validators, hashes: no shared state) runs on the
-/// thread that reads the rows, and the [`Counter`] (the distinct-value sets and the
-/// people, where the time goes in cache misses) on another, fed in batches.
+/// Past the sample the work is a pipeline so a long table uses every core: the thread
+/// that reads the rows only packs them into [`RowBatch`]es; [`checkers`] threads check
+/// them against their column's kind (validators, normalising, hashes: no shared
+/// state, so they run side by side); one [`Counter`] thread (the distinct-value sets
+/// and the people, where the time goes in cache misses) takes the checked batches in
+/// reading order, so the figures do not depend on which checker finished first.
 pub struct TableBuilder {
     source: String,
     format: &'static str,
     names: Vec<String>,
     sample: Vec<Vec<String>>,
     checker: Checker,
+    tally: Tally,
     counter: Counter,
 }
 
-/// Checks cells against their column's kind: validity counts, and each identifier's
-/// kind and hash for the [`Counter`].
+/// Checks cells against their column's kind: each identifier's kind and hash for the
+/// [`Counter`]. Read-only once the kinds are decided, so checkers share one.
 struct Checker {
     keyed: Option<KeyedHash>,
     context: Vec<Column>,
     /// Decided after the sample: (kind, column name agrees).
     kinds: Option<Vec<Option<(Kind, bool)>>>,
+}
+
+/// What a checker counts as it goes: rows, non-empty and valid cells per column. One
+/// per checker thread, added up at the end.
+#[derive(Clone)]
+struct Tally {
     non_empty: Vec<u64>,
     valid: Vec<u64>,
     rows: u64,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.rows += other.rows;
+        for (a, b) in self.non_empty.iter_mut().zip(&other.non_empty) {
+            *a += b;
+        }
+        for (a, b) in self.valid.iter_mut().zip(&other.valid) {
+            *a += b;
+        }
+    }
 }
 
 /// Counts distinct values and people from checked rows.
@@ -370,9 +397,60 @@ struct CheckedContact {
     placeholder: bool,
 }
 
+/// Rows as read, for the checkers: every row's cells (exactly one per column) one
+/// after another in `text`, each cell's end in `ends`. One buffer per batch, reused,
+/// rather than a string per cell.
+#[derive(Default)]
+struct RowBatch {
+    /// Its place in reading order.
+    seq: u64,
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RowBatch {
+    /// Append a row, padded or cut to `width` cells.
+    fn push<'a>(&mut self, width: usize, row: impl IntoIterator<Item = &'a str>) {
+        let mut cells = row.into_iter();
+        for _ in 0..width {
+            self.text.push_str(cells.next().unwrap_or_default());
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// The rows, `width` cells each.
+    fn rows(&self, width: usize) -> impl Iterator<Item = impl Iterator<Item = &str>> {
+        self.ends
+            .chunks(width.max(1))
+            .enumerate()
+            .map(move |(r, ends)| {
+                let mut start = match (r * width).checked_sub(1) {
+                    Some(i) => self.ends.get(i).copied().unwrap_or(0),
+                    None => 0,
+                };
+                ends.iter().map(move |&end| {
+                    let cell = self.text.get(start..end).unwrap_or_default();
+                    start = end;
+                    cell
+                })
+            })
+    }
+
+    fn len(&self, width: usize) -> usize {
+        self.ends.len() / width.max(1)
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
 /// Checked rows: their identifiers in flat lists, each row's end in `ends`.
 #[derive(Default)]
 struct Batch {
+    /// Its place in reading order.
+    seq: u64,
     /// Per row: where its strong, contact and other identifiers end.
     ends: Vec<(u32, u32, u32)>,
     strong: Vec<people::Strong>,
@@ -393,49 +471,32 @@ impl Batch {
 }
 
 impl Checker {
-    /// Check one row into `batch`.
-    fn check(&mut self, row: &[String], batch: &mut Batch) {
+    /// Check one row into `batch`, counting into `tally`.
+    fn check<'a>(&self, tally: &mut Tally, row: impl Iterator<Item = &'a str>, batch: &mut Batch) {
         let Some(kinds) = &self.kinds else {
             return;
         };
-        self.rows += 1;
-        for (i, cell) in row.iter().enumerate().take(self.context.len()) {
-            if cell.trim().is_empty() {
+        tally.rows += 1;
+        for (i, cell) in row.enumerate().take(self.context.len()) {
+            let cell = cell.trim();
+            if cell.is_empty() {
                 continue;
             }
-            self.non_empty[i] += 1;
+            tally.non_empty[i] += 1;
             let Some((kind, _)) = kinds[i] else {
                 continue;
             };
+            // Nearly every cell is one line: no line splitting for those.
             let mut any = false;
-            for v in cell.lines() {
-                let Some(normal) = check(kind, v.trim(), &self.context[i]) else {
-                    continue;
-                };
-                any = true;
-                let hash = match &self.keyed {
-                    Some(keyed) => keyed(kind, &normal),
-                    None => identity_hash(kind, &normal),
-                };
-                // People keep the sets of strong and contact kinds; one set each.
-                if Kind::STRONG.contains(&kind) {
-                    batch.strong.push((kind, hash));
-                } else if Kind::CONTACTS.contains(&kind) {
-                    let start = batch.text.len();
-                    batch.text.push_str(&normal);
-                    batch.contacts.push(CheckedContact {
-                        hash,
-                        column: i,
-                        kind,
-                        placeholder: kinds::is_placeholder(kind, &normal),
-                        value: start..batch.text.len(),
-                    });
-                } else {
-                    batch.others.push((kind, hash));
+            if cell.contains('\n') {
+                for v in cell.lines() {
+                    any |= self.value(kind, i, v.trim(), batch);
                 }
+            } else {
+                any = self.value(kind, i, cell, batch);
             }
             if any {
-                self.valid[i] += 1;
+                tally.valid[i] += 1;
             }
         }
         batch.ends.push((
@@ -443,6 +504,34 @@ impl Checker {
             batch.contacts.len() as u32,
             batch.others.len() as u32,
         ));
+    }
+
+    /// Check one value of column `i` into `batch`: is it a valid `kind`?
+    fn value(&self, kind: Kind, i: usize, v: &str, batch: &mut Batch) -> bool {
+        let Some(normal) = check(kind, v, &self.context[i]) else {
+            return false;
+        };
+        let hash = match &self.keyed {
+            Some(keyed) => keyed(kind, &normal),
+            None => identity_hash(kind, &normal),
+        };
+        // People keep the sets of strong and contact kinds; one set each.
+        if Kind::STRONG.contains(&kind) {
+            batch.strong.push((kind, hash));
+        } else if Kind::CONTACTS.contains(&kind) {
+            let start = batch.text.len();
+            batch.text.push_str(&normal);
+            batch.contacts.push(CheckedContact {
+                hash,
+                column: i,
+                kind,
+                placeholder: kinds::is_placeholder(kind, &normal),
+                value: start..batch.text.len(),
+            });
+        } else {
+            batch.others.push((kind, hash));
+        }
+        true
     }
 }
 
@@ -491,6 +580,8 @@ impl TableBuilder {
                 keyed: None,
                 context: names.iter().map(|n| Column::new(n)).collect(),
                 kinds: None,
+            },
+            tally: Tally {
                 non_empty: vec![0; width],
                 valid: vec![0; width],
                 rows: 0,
@@ -506,57 +597,115 @@ impl TableBuilder {
 
     /// Rows taken so far (sampled or counted).
     pub fn rows_seen(&self) -> u64 {
-        self.checker.rows + self.sample.len() as u64
+        self.tally.rows + self.sample.len() as u64
     }
 
     /// Every row of a table (cells beyond the columns are ignored, missing ones are
-    /// empty). Past the sample, rows are checked on this thread and counted on
-    /// another.
-    pub fn consume(&mut self, rows: &mut dyn Iterator<Item = Vec<String>>) {
+    /// empty). Past the sample, rows are packed on this thread, checked on
+    /// [`checkers`] others and counted on one more.
+    pub fn consume(&mut self, rows: &mut dyn RowSource) {
+        let mut row = Row::default();
         if self.checker.kinds.is_none() {
             while self.sample.len() < SAMPLE_ROWS {
-                let Some(row) = rows.next() else {
+                if !rows.next_into(&mut row) {
                     // Ended within the sample; a finished reader is not asked again.
                     self.decide();
                     return;
-                };
-                self.sample.push(row);
+                }
+                self.sample.push(row.to_vec());
             }
             self.decide();
         }
-        let Some(first) = rows.next() else {
+        if !rows.next_into(&mut row) {
             return;
-        };
-        let (checker, counter) = (&mut self.checker, &mut self.counter);
-        std::thread::scope(|scope| {
-            let (full, to_count) = std::sync::mpsc::sync_channel::<Batch>(4);
-            let (empty, to_reuse) = std::sync::mpsc::channel::<Batch>();
+        }
+        let width = self.names.len();
+        let (checker, counter) = (&self.checker, &mut self.counter);
+        let tallies = std::thread::scope(|scope| {
+            let workers = checkers();
+            let (to_check, unchecked) = crossbeam_channel::bounded::<RowBatch>(2 * workers);
+            let (full, to_count) = crossbeam_channel::bounded::<Batch>(2 * workers);
+            let (reuse_rows, reusable_rows) = crossbeam_channel::unbounded::<RowBatch>();
+            let (reuse_checked, reusable_checked) = crossbeam_channel::unbounded::<Batch>();
+            let checking: Vec<_> = (0..workers)
+                .map(|_| {
+                    let (unchecked, full) = (unchecked.clone(), full.clone());
+                    let (reuse_rows, reusable_checked) =
+                        (reuse_rows.clone(), reusable_checked.clone());
+                    let mut tally = Tally {
+                        non_empty: vec![0; width],
+                        valid: vec![0; width],
+                        rows: 0,
+                    };
+                    scope.spawn(move || {
+                        for mut rows in unchecked {
+                            let mut batch = reusable_checked.try_recv().unwrap_or_default();
+                            batch.seq = rows.seq;
+                            for row in rows.rows(width) {
+                                checker.check(&mut tally, row, &mut batch);
+                            }
+                            rows.clear();
+                            // The reader may have finished and gone: nothing to reuse then.
+                            let _ = reuse_rows.send(rows);
+                            if full.send(batch).is_err() {
+                                break;
+                            }
+                        }
+                        tally
+                    })
+                })
+                .collect();
+            drop((unchecked, full, reusable_checked));
             let counting = scope.spawn(move || {
-                for mut batch in to_count {
-                    counter.count(&batch);
-                    batch.clear();
-                    // The reader may have finished and gone: nothing to reuse then.
-                    let _ = empty.send(batch);
+                // Batches come in as checkers finish them and are counted in reading
+                // order; the few that overtook a slower one wait here.
+                let mut next = 0u64;
+                let mut waiting: BTreeMap<u64, Batch> = BTreeMap::new();
+                for batch in to_count {
+                    waiting.insert(batch.seq, batch);
+                    while let Some(mut batch) = waiting.remove(&next) {
+                        counter.count(&batch);
+                        batch.clear();
+                        let _ = reuse_checked.send(batch);
+                        next += 1;
+                    }
                 }
             });
-            let mut batch = Batch::default();
-            for row in std::iter::once(first).chain(rows) {
-                checker.check(&row, &mut batch);
-                if batch.ends.len() >= BATCH_ROWS {
-                    let next = to_reuse.try_recv().unwrap_or_default();
-                    if full.send(std::mem::replace(&mut batch, next)).is_err() {
+            let mut seq = 0u64;
+            let mut batch = RowBatch::default();
+            loop {
+                batch.push(width, row.cells());
+                if batch.len(width) >= BATCH_ROWS {
+                    let mut next = reusable_rows.try_recv().unwrap_or_default();
+                    seq += 1;
+                    next.seq = seq;
+                    if to_check.send(std::mem::replace(&mut batch, next)).is_err() {
                         break;
                     }
                 }
+                if !rows.next_into(&mut row) {
+                    break;
+                }
             }
             if !batch.ends.is_empty() {
-                let _ = full.send(batch);
+                let _ = to_check.send(batch);
             }
-            drop(full);
+            drop(to_check);
+            let tallies: Vec<Tally> = checking
+                .into_iter()
+                .map(|c| {
+                    c.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect();
             if let Err(panic) = counting.join() {
                 std::panic::resume_unwind(panic);
             }
+            tallies
         });
+        for t in &tallies {
+            self.tally.add(t);
+        }
     }
 
     /// Decide each column's kind from the sample, then count the sample.
@@ -569,7 +718,8 @@ impl TableBuilder {
         );
         let mut batch = Batch::default();
         for row in std::mem::take(&mut self.sample) {
-            self.checker.check(&row, &mut batch);
+            self.checker
+                .check(&mut self.tally, row.iter().map(String::as_str), &mut batch);
             if batch.ends.len() >= BATCH_ROWS {
                 self.counter.count(&batch);
                 batch.clear();
@@ -583,14 +733,12 @@ impl TableBuilder {
         if self.checker.kinds.is_none() {
             self.decide();
         }
-        let Checker {
-            kinds,
+        let Checker { kinds, keyed, .. } = self.checker;
+        let Tally {
             non_empty,
             valid,
             rows,
-            keyed,
-            ..
-        } = self.checker;
+        } = self.tally;
         let Counter {
             people: table_people,
             distinct: sets,
@@ -735,6 +883,51 @@ mod tests {
         assert_eq!(t.distinct_people, 3);
         assert_eq!(t.distinct_vehicles, 1);
         assert_eq!(t.distinct.get(&Kind::Mobile), Some(&2));
+    }
+
+    /// A valid resident ID for person `i` (unique for `i` < 50,000).
+    fn resident_id(i: usize) -> String {
+        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let body = format!("110105{:04}0101{:03}", 1950 + i / 1000, i % 1000);
+        let sum: u32 = body
+            .bytes()
+            .zip(W)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum();
+        let check = b"10X98765432"[(sum % 11) as usize] as char;
+        format!("{body}{check}")
+    }
+
+    #[test]
+    fn a_long_table_counts_the_same_in_the_pipeline_as_person_by_person() {
+        // Past the sample and over many batches, checked on several threads: each
+        // person's phone-only row comes 12,500 rows after their ID row, and one dealer
+        // phone is on every row. Batches are counted in reading order, so the joins
+        // and the shared dealer phone come out as for a short table.
+        let n = 12_500;
+        let mut csv = String::from("姓名,身份证号,手机号,经销商电话\n");
+        for i in 0..n {
+            csv.push_str(&format!("张伟,{},1391{i:07},13712345678\n", resident_id(i)));
+        }
+        for i in 0..n {
+            // Some cells hold two lines; both values count.
+            if i % 1000 == 7 {
+                csv.push_str(&format!("张伟,,\"1391{i:07}\n1392{i:07}\",13712345678\n"));
+            } else {
+                csv.push_str(&format!("张伟,,1391{i:07},13712345678\n"));
+            }
+        }
+        let t = one("long.csv", &csv);
+        assert_eq!(t.rows, 2 * n as u64);
+        assert_eq!(t.distinct_people, n as u64);
+        assert_eq!(t.distinct_people_min, n as u64);
+        assert_eq!(t.distinct.get(&Kind::ResidentId), Some(&(n as u64)));
+        // Every person's phone, the 13 second lines and the dealer's.
+        assert_eq!(t.distinct.get(&Kind::Mobile), Some(&(n as u64 + 13 + 1)));
+        assert_eq!(t.columns[2].non_empty, 2 * n as u64);
+        assert_eq!(t.columns[2].valid_ratio, 1.0);
+        assert_eq!(t.shared_contacts.len(), 1, "{:?}", t.shared_contacts);
+        assert_eq!(t.shared_contacts[0].column, "经销商电话");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::{locate, BlobFinding, CellRef, Scanner};
 use leakhound_inputs::Problem;
-use leakhound_tables::{Table, TableSink};
+use leakhound_tables::{Row, Table, TableSink};
 
 /// Cells are matched in batches of about this many bytes: few matcher calls, bounded
 /// memory, and a location trace (many coordinate pairs) still seen as one.
@@ -64,20 +64,23 @@ impl TableSink for Cells<'_> {
             text: Vec::new(),
             starts: Vec::new(),
         };
-        for (n, row) in table.rows.enumerate() {
-            for (field, cell) in row.iter().enumerate() {
+        let mut row = Row::default();
+        let mut n = 0u64;
+        while table.rows.next_into(&mut row) {
+            for (field, cell) in row.cells().enumerate() {
                 if cell.is_empty() {
                     continue;
                 }
                 batch.starts.push(CellStart {
                     at: batch.text.len(),
-                    row: n as u64 + 1,
+                    row: n + 1,
                     field,
                 });
                 batch.text.extend_from_slice(cell.as_bytes());
                 batch.text.push(b'\t');
             }
             batch.text.push(b'\n');
+            n += 1;
             if batch.text.len() >= BATCH {
                 self.flush(&mut batch, &suffix, &table.columns);
             }

@@ -154,7 +154,7 @@ mod tests {
         struct Nothing;
         impl TableSink for Nothing {
             fn table(&mut self, t: Table<'_>) {
-                t.rows.for_each(drop);
+                t.rows.vecs().for_each(drop);
             }
             fn problem(&mut self, _: leakhound_inputs::Problem) {}
         }

@@ -2,7 +2,7 @@
 //! a live database. Every reader hands its tables to the same [`TableSink`].
 
 use crate::databases::{self, DatabaseError};
-use crate::table::{Meter, Table, TableSink};
+use crate::table::{Meter, Row, RowSource, Table, TableSink};
 use crate::{columnar, sources, stream, workbook};
 use leakhound_inputs::archive::{expand, Visitor};
 use leakhound_inputs::{decode, Limits, Problem, ProblemKind};
@@ -177,8 +177,10 @@ struct Metered<'s> {
 
 impl TableSink for Metered<'_> {
     fn table(&mut self, table: Table<'_>) {
-        let meter = self.meter;
-        let mut counted = table.rows.inspect(|_| meter.add_rows(1));
+        let mut counted = CountedRows {
+            inner: table.rows,
+            meter: self.meter,
+        };
         self.inner.table(Table {
             source: table.source,
             format: table.format,
@@ -188,6 +190,22 @@ impl TableSink for Metered<'_> {
     }
     fn problem(&mut self, problem: Problem) {
         self.inner.problem(problem);
+    }
+}
+
+/// A table's rows, counted into the meter as they are read.
+struct CountedRows<'r, 's> {
+    inner: &'r mut dyn RowSource,
+    meter: &'s Meter,
+}
+
+impl RowSource for CountedRows<'_, '_> {
+    fn next_into(&mut self, row: &mut Row) -> bool {
+        let more = self.inner.next_into(row);
+        if more {
+            self.meter.add_rows(1);
+        }
+        more
     }
 }
 
@@ -204,7 +222,7 @@ mod tests {
 
     impl TableSink for Collect {
         fn table(&mut self, t: Table<'_>) {
-            let rows = t.rows.collect();
+            let rows = t.rows.vecs().collect();
             self.tables.push((t.source.to_string(), t.columns, rows));
         }
         fn problem(&mut self, p: Problem) {
@@ -267,7 +285,7 @@ mod tests {
         struct FirstOnly(usize);
         impl TableSink for FirstOnly {
             fn table(&mut self, t: Table<'_>) {
-                self.0 += t.rows.take(1).count();
+                self.0 += t.rows.vecs().take(1).count();
             }
             fn problem(&mut self, _: Problem) {}
         }

@@ -4,7 +4,7 @@
 
 use crate::json::{self, BadLines};
 use crate::json_stream;
-use crate::table::{Meter, Table, TableSink};
+use crate::table::{Meter, Row, RowSource, Table, TableSink};
 use crate::{rows, sources};
 use leakhound_inputs::decode;
 use leakhound_inputs::{Problem, ProblemKind};
@@ -77,11 +77,11 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
         .has_headers(false)
         .flexible(true)
         .from_reader(guard);
-    let mut records = csv.records();
-    let first: Vec<String> = match records.next() {
-        Some(Ok(r)) => r.iter().map(str::to_string).collect(),
-        Some(Err(e)) => return sink.problem(problem(format!("not a readable table: {e}"))),
-        None => Vec::new(),
+    let mut record = csv::StringRecord::new();
+    let first: Vec<String> = match csv.read_record(&mut record) {
+        Ok(true) => record.iter().map(str::to_string).collect(),
+        Ok(false) => Vec::new(),
+        Err(e) => return sink.problem(problem(format!("not a readable table: {e}"))),
     };
     let header = rows::looks_like_header(&first);
     let names: Vec<String> = if header {
@@ -102,30 +102,21 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
     };
     let width = names.len();
     let format = if delimiter == b'\t' { "tsv" } else { "csv" };
-    let lead = (!header && !first.is_empty()).then_some(first);
-    let mut damage = None;
-    let mut read = 0u64;
-    let mut rows = lead
-        .into_iter()
-        .chain(std::iter::from_fn(|| match records.next()? {
-            Ok(r) => Some(r.iter().map(str::to_string).collect()),
-            Err(e) => {
-                damage = Some(e.to_string());
-                None
-            }
-        }))
-        .map(|mut row: Vec<String>| {
-            read += 1;
-            row.resize(width, String::new());
-            row
-        });
+    let mut rows = CsvRows {
+        csv: &mut csv,
+        record,
+        lead: (!header && !first.is_empty()).then_some(first),
+        width,
+        damage: None,
+        read: 0,
+    };
     sink.table(Table {
         source: shown,
         format,
         columns: names,
         rows: &mut rows,
     });
-    drop(rows);
+    let (damage, read) = (rows.damage, rows.read);
     if let Some(e) = damage {
         sink.problem(problem(format!(
             "damaged table: {e} (after {read} rows; the rest is not read)"
@@ -133,6 +124,49 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
     }
     if let Some(message) = csv.get_ref().repairs().message() {
         sink.problem(problem(message));
+    }
+}
+
+/// A streamed CSV file's rows, each read into the consumer's [`Row`] through one
+/// reused record: no allocation per row.
+struct CsvRows<'c, R> {
+    csv: &'c mut csv::Reader<R>,
+    record: csv::StringRecord,
+    /// The first row, when it was data rather than a header.
+    lead: Option<Vec<String>>,
+    width: usize,
+    /// What ended the readable part, if damage did.
+    damage: Option<String>,
+    read: u64,
+}
+
+impl<R: Read> RowSource for CsvRows<'_, R> {
+    fn next_into(&mut self, row: &mut Row) -> bool {
+        row.clear();
+        if let Some(lead) = self.lead.take() {
+            for i in 0..self.width {
+                row.push(lead.get(i).map_or("", String::as_str));
+            }
+            self.read += 1;
+            return true;
+        }
+        if self.damage.is_some() {
+            return false;
+        }
+        match self.csv.read_record(&mut self.record) {
+            Ok(true) => {
+                for i in 0..self.width {
+                    row.push(self.record.get(i).unwrap_or_default());
+                }
+                self.read += 1;
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                self.damage = Some(e.to_string());
+                false
+            }
+        }
     }
 }
 

@@ -21,7 +21,7 @@ pub struct RowCounter {
 impl TableSink for RowCounter {
     fn table(&mut self, t: Table<'_>) {
         if self.rows.is_none() {
-            self.rows = Some(t.rows.count() as u64);
+            self.rows = Some(t.rows.vecs().count() as u64);
         }
     }
     fn problem(&mut self, _: Problem) {}
@@ -113,8 +113,8 @@ impl<W: Write> TableSink for Exporter<'_, W> {
             return;
         }
         self.done = true;
-        let sample: Vec<Vec<String>> = t.rows.take(leakhound_assess::SAMPLE_ROWS).collect();
-        let rows = t.rows;
+        let mut rows = t.rows.vecs();
+        let sample: Vec<Vec<String>> = rows.by_ref().take(leakhound_assess::SAMPLE_ROWS).collect();
         let context: Vec<Column> = t.columns.iter().map(|c| Column::new(c)).collect();
         let kinds: Vec<Option<Kind>> = classify(&t.columns, &context, &sample)
             .into_iter()

@@ -245,8 +245,8 @@ impl TableSink for IndexBuilder<'_> {
                 });
             }
         }
-        let sample: Vec<Vec<String>> = t.rows.take(leakhound_assess::SAMPLE_ROWS).collect();
-        let rows = t.rows;
+        let mut rows = t.rows.vecs();
+        let sample: Vec<Vec<String>> = rows.by_ref().take(leakhound_assess::SAMPLE_ROWS).collect();
         let plan = Plan::new(&t.columns, &sample);
         let mut summary = SourceSummary {
             source: t.source.to_string(),

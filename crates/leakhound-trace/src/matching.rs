@@ -282,8 +282,8 @@ impl<'a> Matcher<'a> {
 
 impl TableSink for Matcher<'_> {
     fn table(&mut self, t: Table<'_>) {
-        let sample: Vec<Vec<String>> = t.rows.take(leakhound_assess::SAMPLE_ROWS).collect();
-        let rows = t.rows;
+        let mut rows = t.rows.vecs();
+        let sample: Vec<Vec<String>> = rows.by_ref().take(leakhound_assess::SAMPLE_ROWS).collect();
         let plan = Plan::new(&t.columns, &sample);
         let mut table = TableMatch {
             source: t.source.to_string(),
