@@ -233,14 +233,21 @@ pub fn check<'v>(kind: Kind, v: &'v str, column: &Column) -> Option<Cow<'v, str>
             ((2..=6).contains(&n) && han).then_some(Cow::Borrowed(v))
         }
         Kind::Address => {
-            let n = v.chars().count();
-            let marker = ["省", "市", "区", "县", "路", "街", "号", "镇", "村"]
-                .iter()
-                .any(|m| v.contains(m));
-            let latin = v.chars().any(|c| c.is_ascii_digit())
-                && v.split_whitespace().count() >= 3
-                && v.chars().any(|c| c.is_ascii_alphabetic());
-            (n >= 6 && (marker || latin)).then_some(Cow::Borrowed(v))
+            // One pass over the characters: an address column is long text on every row.
+            let (mut n, mut marker) = (0, false);
+            for c in v.chars() {
+                n += 1;
+                marker |= matches!(
+                    c,
+                    '省' | '市' | '区' | '县' | '路' | '街' | '号' | '镇' | '村'
+                );
+            }
+            let latin = || {
+                v.chars().any(|c| c.is_ascii_digit())
+                    && v.split_whitespace().count() >= 3
+                    && v.chars().any(|c| c.is_ascii_alphabetic())
+            };
+            (n >= 6 && (marker || latin())).then_some(Cow::Borrowed(v))
         }
     }
 }

@@ -263,50 +263,134 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
     let Some((reader, _)) = open_decoded(path, meter, sink, &problem) else {
         return;
     };
-    let mut lines = BufReader::with_capacity(1 << 20, reader).lines();
-    let mut damage: Option<String> = None;
-    let mut bad = BadLines::default();
-    let mut number = 0u64;
-    let mut next_record = |damage: &mut Option<String>| -> Option<Vec<(String, String)>> {
-        if damage.is_some() {
-            return None;
-        }
-        loop {
-            number += 1;
-            let line = match lines.next()? {
-                Ok(l) => l,
-                Err(e) => {
-                    *damage = Some(e.to_string());
-                    return None;
-                }
-            };
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<serde_json::Value>(&line) {
-                Ok(v) => {
-                    let mut cells = Vec::new();
-                    json::flatten(&v, String::new(), &mut cells);
-                    return Some(cells);
-                }
-                Err(e) => bad.note(number, &e),
-            }
-        }
+    let mut lines = JsonLines {
+        reader: BufReader::with_capacity(1 << 20, reader),
+        line: String::new(),
+        number: 0,
+        bad: BadLines::default(),
+        damage: None,
     };
-    records_table(
-        shown,
-        "jsonl",
-        &mut std::iter::from_fn(|| next_record(&mut damage)),
-        sink,
-    );
-    if let Some(e) = damage {
+    // The sample is read as `Value`s: its keys, sorted per object, name the columns
+    // (as when the file is read whole).
+    let mut sample = Vec::new();
+    while sample.len() < COLUMN_SAMPLE && lines.next_line() {
+        match serde_json::from_str::<serde_json::Value>(lines.text()) {
+            Ok(v) => {
+                let mut cells = Vec::new();
+                json::flatten(&v, String::new(), &mut cells);
+                sample.push(cells);
+            }
+            Err(e) => lines.bad.note(lines.number, &e),
+        }
+    }
+    let (columns, index) = columns_of(&sample);
+    let width = columns.len();
+    let sample: Vec<Vec<String>> = sample
+        .into_iter()
+        .map(|cells| json::place(cells, &index, width))
+        .collect();
+    let mut rows = JsonlRows {
+        sample: sample.into_iter(),
+        lines,
+        flat: json::Flattener::new(index, width),
+    };
+    sink.table(Table {
+        source: shown,
+        format: "jsonl",
+        columns,
+        rows: &mut rows,
+    });
+    let lines = rows.lines;
+    if let Some(e) = lines.damage {
         sink.problem(problem(format!(
             "damaged JSON Lines: {e} (the rest is not read)"
         )));
     }
-    if let Some(message) = bad.message() {
+    if let Some(message) = lines.bad.message() {
         sink.problem(problem(message));
     }
+}
+
+/// The non-blank lines of a JSON Lines file, one at a time in one reused buffer.
+struct JsonLines<R> {
+    reader: R,
+    line: String,
+    /// The current line's number, from 1.
+    number: u64,
+    bad: BadLines,
+    /// What stopped the reading, if not the end (bad UTF-8 after transcoding, I/O).
+    damage: Option<String>,
+}
+
+impl<R: BufRead> JsonLines<R> {
+    /// Move to the next non-blank line; `false` at the end or on damage.
+    fn next_line(&mut self) -> bool {
+        loop {
+            if self.damage.is_some() {
+                return false;
+            }
+            self.line.clear();
+            match self.reader.read_line(&mut self.line) {
+                Ok(0) => return false,
+                Ok(_) => {
+                    self.number += 1;
+                    if !self.text().trim().is_empty() {
+                        return true;
+                    }
+                }
+                Err(e) => self.damage = Some(e.to_string()),
+            }
+        }
+    }
+
+    /// The current line without its line break.
+    fn text(&self) -> &str {
+        let l = self.line.strip_suffix('\n').unwrap_or(&self.line);
+        l.strip_suffix('\r').unwrap_or(l)
+    }
+}
+
+/// A streamed JSON Lines file's rows: the sample as placed, then each later line
+/// flattened straight into the row (see [`json::Flattener`]).
+struct JsonlRows<R> {
+    sample: std::vec::IntoIter<Vec<String>>,
+    lines: JsonLines<R>,
+    flat: json::Flattener,
+}
+
+impl<R: BufRead> RowSource for JsonlRows<R> {
+    fn next_into(&mut self, row: &mut Row) -> bool {
+        if let Some(cells) = self.sample.next() {
+            row.set(&cells);
+            return true;
+        }
+        while self.lines.next_line() {
+            match self.flat.record(self.lines.text()) {
+                Ok(()) => {
+                    row.set(self.flat.cells());
+                    return true;
+                }
+                Err(e) => self.lines.bad.note(self.lines.number, &e),
+            }
+        }
+        false
+    }
+}
+
+/// Column names of flattened records, in order of first appearance, and each one's
+/// place.
+fn columns_of(
+    records: &[Vec<(String, String)>],
+) -> (Vec<String>, std::collections::HashMap<String, usize>) {
+    let mut columns: Vec<String> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for (k, _) in records.iter().flatten() {
+        if !index.contains_key(k) {
+            index.insert(k.clone(), columns.len());
+            columns.push(k.clone());
+        }
+    }
+    (columns, index)
 }
 
 /// Flattened JSON records as one table: the columns are the keys of the first
@@ -318,14 +402,7 @@ fn records_table(
     sink: &mut dyn TableSink,
 ) {
     let sample: Vec<Vec<(String, String)>> = records.take(COLUMN_SAMPLE).collect();
-    let mut columns: Vec<String> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for (k, _) in sample.iter().flatten() {
-        if !index.contains_key(k) {
-            index.insert(k.clone(), columns.len());
-            columns.push(k.clone());
-        }
-    }
+    let (columns, index) = columns_of(&sample);
     let width = columns.len();
     let mut rows = sample
         .into_iter()

@@ -292,7 +292,12 @@ pub(crate) fn email(value: &str) -> Verdict {
         return Verdict::Invalid;
     }
     let tld_as_written = domain.rsplit_once('.').map_or("", |(_, t)| t);
-    let domain = domain.to_ascii_lowercase();
+    // Most addresses are written in lower case: no copy for those.
+    let domain = if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(domain.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(domain)
+    };
     let Some((_, tld)) = domain.rsplit_once('.') else {
         return Verdict::Invalid;
     };
