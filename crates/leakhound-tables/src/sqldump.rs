@@ -434,8 +434,20 @@ fn insert(stmt: &str) -> Result<Insert, String> {
 
 /// An INSERT's table, column list, and where its tuples start (after `VALUES`).
 fn insert_head(stmt: &str) -> Option<(String, Vec<String>, usize)> {
-    let upper = stmt.to_ascii_uppercase();
-    let values_at = find_keyword(&upper, "VALUES")?;
+    // `VALUES` is near the start: the head is upper-cased, not a statement of many
+    // megabytes (unless the keyword is not found in it whole).
+    let mut head_len = stmt.len().min(4096);
+    while !stmt.is_char_boundary(head_len) {
+        head_len -= 1;
+    }
+    let mut upper = stmt[..head_len].to_ascii_uppercase();
+    let values_at = match find_keyword(&upper, "VALUES") {
+        Some(at) if at + "VALUES".len() < head_len || head_len == stmt.len() => at,
+        _ => {
+            upper = stmt.to_ascii_uppercase();
+            find_keyword(&upper, "VALUES")?
+        }
+    };
     let head = &stmt[..values_at];
     let into = upper[..values_at].find("INTO").map(|i| i + 4)?;
     let target = head[into..].trim();
@@ -472,6 +484,8 @@ fn find_keyword(upper: &str, word: &str) -> Option<usize> {
 fn tuples(s: &str) -> Vec<Vec<String>> {
     let b = s.as_bytes();
     let mut rows = Vec::new();
+    // A quoted value's bytes, unescaped; one buffer for all of them.
+    let mut raw = Vec::new();
     let mut i = 0;
     while i < b.len() {
         if b[i] != b'(' {
@@ -490,8 +504,15 @@ fn tuples(s: &str) -> Vec<Vec<String>> {
                 }
                 quoted = true;
                 i += 1;
-                let mut raw = Vec::new();
+                raw.clear();
                 while let Some(&d) = b.get(i) {
+                    // Plain bytes up to the next escape or quote, in one copy.
+                    let plain = memchr::memchr2(b'\\', b'\'', &b[i..]).unwrap_or(b.len() - i);
+                    if plain > 0 {
+                        raw.extend_from_slice(&b[i..i + plain]);
+                        i += plain;
+                        continue;
+                    }
                     if d == b'\\' {
                         let e = b.get(i + 1).copied().unwrap_or(b'\\');
                         raw.push(match e {
@@ -889,7 +910,19 @@ fn statement_end_from(
             return Some(i);
         }
         match *quote {
-            Some(q) => i = quoted_step(b, i, q, quote),
+            Some(q) => {
+                // Inside a string only its quote, a backslash and a line break matter:
+                // jump to the next one (strings are most of an INSERT's bytes).
+                match memchr::memchr3(q, b'\\', b'\n', &b[i..]) {
+                    Some(0) => {}
+                    Some(n) => {
+                        i += n;
+                        continue;
+                    }
+                    None => return None,
+                }
+                i = quoted_step(b, i, q, quote)
+            }
             None => match c {
                 b'\'' | b'"' | b'`' => *quote = Some(c),
                 b';' => return Some(i + 1),
@@ -965,6 +998,28 @@ mod tests {
         );
         assert_eq!(rows.rows[1][2], "");
         assert_eq!(rows.rows[1][3], "a'b");
+    }
+
+    #[test]
+    fn long_column_lists_long_strings_and_escapes_in_inserts() {
+        // A column list longer than the upper-cased head, with `VALUES` cut at its
+        // end; strings long enough to be copied in runs, with escapes and line breaks.
+        let cols: Vec<String> = (0..900).map(|i| format!("c{i}")).collect();
+        let long = "长".repeat(3000);
+        let dump = format!(
+            "INSERT INTO t ({}) VALUES ('a\\nb', 'it''s', '{long}', 'x\\\\y'{});\n\
+             INSERT INTO t ({}) VALUES ('two\nlines', 'end\\'', '', '' {});\n",
+            cols.join(", "),
+            ", ''".repeat(896),
+            cols.join(", "),
+            ", NULL".repeat(896),
+        );
+        let t = both(&dump);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].1.len(), 900);
+        assert_eq!(t[0].2.len(), 2);
+        assert_eq!(t[0].2[0][..4], ["a\nb", "it's", long.as_str(), "x\\y"]);
+        assert_eq!(t[0].2[1][..2], ["two\nlines", "end'"]);
     }
 
     #[test]
