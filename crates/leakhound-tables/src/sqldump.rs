@@ -4,6 +4,7 @@
 //! table's `CREATE TABLE`, else `column_N`.
 
 use crate::rows::Rows;
+use crate::table::{Row, RowSource};
 use std::collections::HashMap;
 
 /// A dump's tables, and a note on statements cut at an unterminated string.
@@ -432,6 +433,13 @@ fn insert(stmt: &str) -> Result<Insert, String> {
     Ok((name, cols, tuples(&stmt[values_at..])))
 }
 
+/// [`insert`] with the rows into `rows`: table and column list.
+fn insert_into(stmt: &str, rows: &mut Tuples) -> Result<(String, Vec<String>), String> {
+    let (name, cols, values_at) = insert_head(stmt).ok_or("an INSERT without INTO … VALUES")?;
+    tuples_into(&stmt[values_at..], rows);
+    Ok((name, cols))
+}
+
 /// An INSERT's table, column list, and where its tuples start (after `VALUES`).
 fn insert_head(stmt: &str) -> Option<(String, Vec<String>, usize)> {
     // `VALUES` is near the start: the head is upper-cased, not a statement of many
@@ -482,10 +490,87 @@ fn find_keyword(upper: &str, word: &str) -> Option<usize> {
 
 /// `(1,'a',NULL),(2,'b\'c',3.5)` -> rows of cell texts (NULL as empty).
 fn tuples(s: &str) -> Vec<Vec<String>> {
+    let mut rows = Tuples::default();
+    tuples_into(s, &mut rows);
+    rows.to_vecs()
+}
+
+/// Rows parsed from dump statements, their cells one after another in one buffer: a
+/// string per cell was most of the time spent reading a big dump.
+#[derive(Debug, Default)]
+pub(crate) struct Tuples {
+    text: String,
+    /// Where each cell ends in `text`.
+    cell_ends: Vec<usize>,
+    /// Where each row ends in `cell_ends`.
+    row_ends: Vec<usize>,
+}
+
+impl Tuples {
+    fn push_cell(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.cell_ends.push(self.text.len());
+    }
+    fn end_row(&mut self) {
+        self.row_ends.push(self.cell_ends.len());
+    }
+    fn len(&self) -> usize {
+        self.row_ends.len()
+    }
+    fn is_empty(&self) -> bool {
+        self.row_ends.is_empty()
+    }
+    fn clear(&mut self) {
+        self.text.clear();
+        self.cell_ends.clear();
+        self.row_ends.clear();
+    }
+    /// Row `r`'s cells.
+    fn row(&self, r: usize) -> impl Iterator<Item = &str> {
+        let cells = match r.checked_sub(1) {
+            Some(p) => self.row_ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        }..self.row_ends.get(r).copied().unwrap_or(0);
+        let mut start = match cells.start.checked_sub(1) {
+            Some(p) => self.cell_ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        self.cell_ends
+            .get(cells)
+            .unwrap_or_default()
+            .iter()
+            .map(move |&end| {
+                let cell = self.text.get(start..end).unwrap_or_default();
+                start = end;
+                cell
+            })
+    }
+    /// The widest row's cell count.
+    fn width(&self) -> usize {
+        let mut before = 0;
+        self.row_ends
+            .iter()
+            .map(|&end| {
+                let n = end - before;
+                before = end;
+                n
+            })
+            .max()
+            .unwrap_or(0)
+    }
+    fn to_vecs(&self) -> Vec<Vec<String>> {
+        (0..self.len())
+            .map(|r| self.row(r).map(str::to_string).collect())
+            .collect()
+    }
+}
+
+/// The tuples of an INSERT's `VALUES` part, into `rows`.
+fn tuples_into(s: &str, rows: &mut Tuples) {
     let b = s.as_bytes();
-    let mut rows = Vec::new();
-    // A quoted value's bytes, unescaped; one buffer for all of them.
+    // A quoted value's bytes, unescaped, and the cell being read; one buffer each.
     let mut raw = Vec::new();
+    let mut cell = String::new();
     let mut i = 0;
     while i < b.len() {
         if b[i] != b'(' {
@@ -493,8 +578,7 @@ fn tuples(s: &str) -> Vec<Vec<String>> {
             continue;
         }
         i += 1;
-        let mut row = Vec::new();
-        let mut cell = String::new();
+        cell.clear();
         let mut quoted = false;
         while let Some(&c) = b.get(i) {
             if c == b'\'' {
@@ -542,12 +626,12 @@ fn tuples(s: &str) -> Vec<Vec<String>> {
             match c {
                 b',' | b')' => {
                     let t = cell.trim();
-                    row.push(if !quoted && t.eq_ignore_ascii_case("NULL") {
-                        String::new()
+                    rows.push_cell(if !quoted && t.eq_ignore_ascii_case("NULL") {
+                        ""
                     } else if quoted {
-                        std::mem::take(&mut cell)
+                        &cell
                     } else {
-                        t.to_string()
+                        t
                     });
                     cell.clear();
                     quoted = false;
@@ -564,9 +648,8 @@ fn tuples(s: &str) -> Vec<Vec<String>> {
                 }
             }
         }
-        rows.push(row);
+        rows.end_row();
     }
-    rows
 }
 
 /// `COPY public.t (a, b) FROM stdin;` -> (public.t, [a, b]).
@@ -645,7 +728,7 @@ fn unescape_copy(f: &str) -> String {
 }
 
 /// One batch of rows a dump statement gave: table, column list (may be empty), rows.
-type Batch = (String, Vec<String>, Vec<Vec<String>>);
+type Batch = (String, Vec<String>, Tuples);
 
 /// Rows per batch taken from a COPY block, so a huge block is never held whole.
 const COPY_BATCH: usize = 1_000;
@@ -659,7 +742,11 @@ pub(crate) struct DumpStream<R> {
     created: HashMap<String, Vec<String>>,
     /// The table being read and its width.
     current: Option<(String, usize)>,
-    pending: std::collections::VecDeque<Vec<String>>,
+    /// Rows read and not yet handed on: `pending` from row `taken`.
+    pending: Tuples,
+    taken: usize,
+    /// Buffers of rows already handed on, for the next statement's rows.
+    spare: Tuples,
     /// A batch already read that belongs to the next table.
     next: Option<Batch>,
     /// Inside a COPY block: its table and columns.
@@ -675,13 +762,21 @@ pub(crate) struct DumpStream<R> {
     lines: u64,
 }
 
+impl<R: std::io::BufRead> RowSource for DumpStream<R> {
+    fn next_into(&mut self, row: &mut Row) -> bool {
+        DumpStream::next_into(self, row)
+    }
+}
+
 impl<R: std::io::BufRead> DumpStream<R> {
     pub(crate) fn new(reader: R) -> Self {
         DumpStream {
             reader,
             created: HashMap::new(),
             current: None,
-            pending: Default::default(),
+            pending: Tuples::default(),
+            taken: 0,
+            spare: Tuples::default(),
             next: None,
             copy: None,
             damage: None,
@@ -695,7 +790,8 @@ impl<R: std::io::BufRead> DumpStream<R> {
     /// The next table with rows: its name and columns. Rows of the previous table not
     /// read are skipped.
     pub(crate) fn next_table(&mut self) -> Option<(String, Vec<String>)> {
-        while self.next_row().is_some() {}
+        let mut skipped = Row::default();
+        while self.next_into(&mut skipped) {}
         let (name, cols, rows) = match self.next.take() {
             Some(b) => b,
             None => self.fill()?,
@@ -705,12 +801,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
         } else {
             cols
         };
-        let width = rows
-            .iter()
-            .map(Vec::len)
-            .max()
-            .unwrap_or(0)
-            .max(columns.len());
+        let width = rows.width().max(columns.len());
         let columns: Vec<String> = (0..width)
             .map(|i| {
                 columns
@@ -720,33 +811,52 @@ impl<R: std::io::BufRead> DumpStream<R> {
             })
             .collect();
         self.current = Some((name.clone(), width));
-        self.pending = rows.into();
+        self.spare = std::mem::replace(&mut self.pending, rows);
+        self.taken = 0;
         Some((name, columns))
     }
 
     /// The next row of the current table, `None` when it ends.
+    #[cfg(test)]
     pub(crate) fn next_row(&mut self) -> Option<Vec<String>> {
+        let mut row = Row::default();
+        self.next_into(&mut row).then(|| row.to_vec())
+    }
+
+    /// The next row of the current table into `row` (as many cells as the table has
+    /// columns), `false` when it ends.
+    fn next_into(&mut self, row: &mut Row) -> bool {
         loop {
-            let (name, width) = self.current.as_ref()?;
-            if let Some(mut r) = self.pending.pop_front() {
-                r.resize(*width, String::new());
-                return Some(r);
+            let Some((name, width)) = self.current.as_ref() else {
+                return false;
+            };
+            if self.taken < self.pending.len() {
+                row.clear();
+                let mut cells = self.pending.row(self.taken);
+                for _ in 0..*width {
+                    row.push(cells.next().unwrap_or_default());
+                }
+                self.taken += 1;
+                return true;
             }
             if self.next.is_some() {
                 self.current = None;
-                return None;
+                return false;
             }
             let name = name.clone();
             match self.fill() {
-                Some((n, _, rows)) if n == name => self.pending = rows.into(),
+                Some((n, _, rows)) if n == name => {
+                    self.spare = std::mem::replace(&mut self.pending, rows);
+                    self.taken = 0;
+                }
                 Some(other) => {
                     self.next = Some(other);
                     self.current = None;
-                    return None;
+                    return false;
                 }
                 None => {
                     self.current = None;
-                    return None;
+                    return false;
                 }
             }
         }
@@ -758,7 +868,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
             return None;
         }
         if let Some((name, cols)) = self.copy.clone() {
-            let mut rows = Vec::new();
+            let mut rows = Tuples::default();
             while rows.len() < COPY_BATCH {
                 if !self.read_line()? {
                     break;
@@ -768,7 +878,10 @@ impl<R: std::io::BufRead> DumpStream<R> {
                     self.copy = None;
                     break;
                 }
-                rows.push(copy_rows(l).into_iter().next().unwrap_or_default());
+                for cell in copy_rows(l).into_iter().next().unwrap_or_default() {
+                    rows.push_cell(&cell);
+                }
+                rows.end_row();
             }
             if !rows.is_empty() {
                 return Some((name, cols, rows));
@@ -834,8 +947,11 @@ impl<R: std::io::BufRead> DumpStream<R> {
             }
             None
         } else if upper.starts_with("INSERT INTO") || upper.starts_with("REPLACE INTO") {
-            match insert(t) {
-                Ok(batch) => Some(batch),
+            // The rows go into the buffer of the batch handed on before this one.
+            let mut rows = std::mem::take(&mut self.spare);
+            rows.clear();
+            match insert_into(t, &mut rows) {
+                Ok((name, cols)) => Some((name, cols, rows)),
                 Err(e) => {
                     self.damage = Some(e);
                     None

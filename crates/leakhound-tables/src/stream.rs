@@ -234,12 +234,11 @@ pub(crate) fn read_sql_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
     let mut dump = crate::sqldump::DumpStream::new(BufReader::with_capacity(1 << 20, reader));
     while let Some((name, columns)) = dump.next_table() {
         let source = format!("{shown}!{name}");
-        let mut rows = std::iter::from_fn(|| dump.next_row());
         sink.table(Table {
             source: &source,
             format: "sql",
             columns,
-            rows: &mut rows,
+            rows: &mut dump,
         });
     }
     if let Some(e) = dump.damage {
