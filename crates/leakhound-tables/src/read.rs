@@ -281,6 +281,34 @@ mod tests {
     }
 
     #[test]
+    fn a_streamed_csv_that_stops_being_utf8_is_read_to_the_end() {
+        // UTF-8, then a row in GBK (`张伟` as two double bytes), then UTF-8 again: the
+        // row is kept with its bad bytes replaced and the rows after it are read.
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("mixed.csv");
+        let mut bytes = "姓名,手机号\n李娜,13912345678\n".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\xd5\xc5\xce\xb0,13812345678\n");
+        bytes.extend_from_slice("王芳,13712345678\n".as_bytes());
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let mut c = Collect::default();
+        read_path(
+            &path,
+            "mixed.csv",
+            &Limits::default(),
+            1,
+            &Meter::default(),
+            &mut c,
+        );
+        assert_eq!(c.tables.len(), 1);
+        let rows = &c.tables[0].2;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(rows[0], ["李娜", "13912345678"]);
+        assert!(rows[1][0].contains('\u{fffd}'), "{:?}", rows[1]);
+        assert_eq!(rows[1][1], "13812345678");
+        assert_eq!(rows[2], ["王芳", "13712345678"]);
+    }
+
+    #[test]
     fn a_sink_may_stop_reading_early() {
         struct FirstOnly(usize);
         impl TableSink for FirstOnly {

@@ -77,9 +77,13 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
         .has_headers(false)
         .flexible(true)
         .from_reader(guard);
-    let mut record = csv::StringRecord::new();
-    let first: Vec<String> = match csv.read_record(&mut record) {
-        Ok(true) => record.iter().map(str::to_string).collect(),
+    let mut record = csv::ByteRecord::new();
+    let first: Vec<String> = match csv.read_byte_record(&mut record) {
+        Ok(true) => {
+            let mut row = Row::default();
+            utf8_cells(&record, usize::MAX, &mut row);
+            row.to_vec()
+        }
         Ok(false) => Vec::new(),
         Err(e) => return sink.problem(problem(format!("not a readable table: {e}"))),
     };
@@ -127,11 +131,27 @@ pub(crate) fn read_csv_file(path: &Path, shown: &str, meter: &Meter, sink: &mut 
     }
 }
 
+/// A record's first `width` cells into `row` (it is cleared first), checked as UTF-8
+/// once for the whole record (`simdutf8`; the check was a sixth of reading a CSV) and
+/// cut at the cells' ends. The decoding reader already gives UTF-8; should a cell not
+/// be, its bad bytes are replaced rather than the rest of the file lost.
+fn utf8_cells(record: &csv::ByteRecord, width: usize, row: &mut Row) {
+    row.clear();
+    let whole = simdutf8::basic::from_utf8(record.as_slice()).ok();
+    for i in 0..record.len().min(width) {
+        let range = record.range(i).unwrap_or_default();
+        match whole.and_then(|w| w.get(range)) {
+            Some(cell) => row.push(cell),
+            None => row.push(&String::from_utf8_lossy(record.get(i).unwrap_or_default())),
+        }
+    }
+}
+
 /// A streamed CSV file's rows, each read into the consumer's [`Row`] through one
 /// reused record: no allocation per row.
 struct CsvRows<'c, R> {
     csv: &'c mut csv::Reader<R>,
-    record: csv::StringRecord,
+    record: csv::ByteRecord,
     /// The first row, when it was data rather than a header.
     lead: Option<Vec<String>>,
     width: usize,
@@ -153,10 +173,11 @@ impl<R: Read> RowSource for CsvRows<'_, R> {
         if self.damage.is_some() {
             return false;
         }
-        match self.csv.read_record(&mut self.record) {
+        match self.csv.read_byte_record(&mut self.record) {
             Ok(true) => {
-                for i in 0..self.width {
-                    row.push(self.record.get(i).unwrap_or_default());
+                utf8_cells(&self.record, self.width, row);
+                for _ in row.len()..self.width {
+                    row.push("");
                 }
                 self.read += 1;
                 true
