@@ -406,6 +406,8 @@ struct RowBatch {
     seq: u64,
     text: String,
     ends: Vec<usize>,
+    /// Rows held (counted apart: a table may have no columns, and its rows count).
+    rows: usize,
 }
 
 impl RowBatch {
@@ -416,33 +418,33 @@ impl RowBatch {
             self.text.push_str(cells.next().unwrap_or_default());
             self.ends.push(self.text.len());
         }
+        self.rows += 1;
     }
 
     /// The rows, `width` cells each.
     fn rows(&self, width: usize) -> impl Iterator<Item = impl Iterator<Item = &str>> {
-        self.ends
-            .chunks(width.max(1))
-            .enumerate()
-            .map(move |(r, ends)| {
-                let mut start = match (r * width).checked_sub(1) {
-                    Some(i) => self.ends.get(i).copied().unwrap_or(0),
-                    None => 0,
-                };
-                ends.iter().map(move |&end| {
+        (0..self.rows).map(move |r| {
+            let first = r * width;
+            let mut start = match first.checked_sub(1) {
+                Some(i) => self.ends.get(i).copied().unwrap_or(0),
+                None => 0,
+            };
+            self.ends
+                .get(first..first + width)
+                .unwrap_or_default()
+                .iter()
+                .map(move |&end| {
                     let cell = self.text.get(start..end).unwrap_or_default();
                     start = end;
                     cell
                 })
-            })
-    }
-
-    fn len(&self, width: usize) -> usize {
-        self.ends.len() / width.max(1)
+        })
     }
 
     fn clear(&mut self) {
         self.text.clear();
         self.ends.clear();
+        self.rows = 0;
     }
 }
 
@@ -675,7 +677,7 @@ impl TableBuilder {
             let mut batch = RowBatch::default();
             loop {
                 batch.push(width, row.cells());
-                if batch.len(width) >= BATCH_ROWS {
+                if batch.rows >= BATCH_ROWS {
                     let mut next = reusable_rows.try_recv().unwrap_or_default();
                     seq += 1;
                     next.seq = seq;
@@ -687,7 +689,7 @@ impl TableBuilder {
                     break;
                 }
             }
-            if !batch.ends.is_empty() {
+            if batch.rows > 0 {
                 let _ = to_check.send(batch);
             }
             drop(to_check);
@@ -887,14 +889,9 @@ mod tests {
 
     /// A valid resident ID for person `i` (unique for `i` < 50,000).
     fn resident_id(i: usize) -> String {
-        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         let body = format!("110105{:04}0101{:03}", 1950 + i / 1000, i % 1000);
-        let sum: u32 = body
-            .bytes()
-            .zip(W)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum();
-        let check = b"10X98765432"[(sum % 11) as usize] as char;
+        let digits: Vec<u8> = body.bytes().map(|b| b - b'0').collect();
+        let check = leakhound_validators::resident_id_check_char(&digits) as char;
         format!("{body}{check}")
     }
 
@@ -928,6 +925,14 @@ mod tests {
         assert_eq!(t.columns[2].valid_ratio, 1.0);
         assert_eq!(t.shared_contacts.len(), 1, "{:?}", t.shared_contacts);
         assert_eq!(t.shared_contacts[0].column, "经销商电话");
+    }
+
+    #[test]
+    fn rows_without_columns_are_counted_past_the_sample() {
+        // JSON Lines records with no keys: no columns, every row still counts.
+        let t = one("empty.jsonl", &"{}\n".repeat(25_000));
+        assert_eq!(t.rows, 25_000);
+        assert!(t.columns.is_empty());
     }
 
     #[test]
