@@ -20,7 +20,7 @@ struct Count {
 
 impl TableSink for Count {
     fn table(&mut self, t: Table<'_>) {
-        self.rows += t.rows.count() as u64;
+        self.rows += t.rows.vecs().count() as u64;
     }
     fn problem(&mut self, _problem: Problem) {
         self.problems += 1;

@@ -15,7 +15,7 @@ const NAMES: &[&str] = &[
 struct Drain;
 impl TableSink for Drain {
     fn table(&mut self, t: Table<'_>) {
-        let sample: Vec<Vec<String>> = t.rows.take(100).collect();
+        let sample: Vec<Vec<String>> = t.rows.vecs().take(100).collect();
         let context: Vec<_> = t.columns.iter().map(|c| leakhound_assess::Column::new(c)).collect();
         let _ = leakhound_assess::classify(&t.columns, &context, &sample);
     }

@@ -355,6 +355,50 @@ mod tests {
         }
     }
 
+    /// Any JSON value: nested objects and arrays of strings (escapes, Chinese, line
+    /// breaks), integers, floats, booleans and nulls.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e300f64..1e300).prop_map(Value::from),
+            r#"[a-z张伟"\\\n\t\x7f😀 ]{0,12}"#.prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+                proptest::collection::btree_map("[a-z_0-9]{1,4}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_flattener_agrees_with_the_tree_on_any_records(
+            records in proptest::collection::vec(any_json(), 1..6)
+        ) {
+            let texts: Vec<String> = records.iter().map(Value::to_string).collect();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let (index, width, want) = placed(&refs);
+            let mut flat = Flattener::new(index, width);
+            for (text, want) in texts.iter().zip(&want) {
+                proptest::prop_assert!(flat.record(text).is_ok(), "{}", text);
+                proptest::prop_assert_eq!(flat.cells(), want.as_slice(), "{}", text);
+            }
+        }
+
+        #[test]
+        fn the_flattener_never_panics(text in r#"[\[\]{}":,a-z0-9.eE+\-\\ \n]{0,64}"#) {
+            let (index, width, _) = placed(&[r#"{"a": 1, "b": [2]}"#]);
+            let mut flat = Flattener::new(index, width);
+            let _ = flat.record(&text);
+        }
+    }
+
     #[test]
     fn a_broken_record_leaves_no_cells_behind() {
         let (index, width, _) = placed(&[r#"{"a": "1", "b": "2"}"#]);
