@@ -22,7 +22,7 @@ pub use kinds::{check, date_of, header_suggests, is_placeholder, recognise, Colu
 
 use ids::IdSet;
 use leakhound_inputs::{Limits, Problem};
-use leakhound_tables::{DatabaseError, Meter, Row, RowSource, Table, TableSink};
+use leakhound_tables::{DatabaseError, Meter, Row, RowBuffer, RowSource, Table, TableSink};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -397,17 +397,13 @@ struct CheckedContact {
     placeholder: bool,
 }
 
-/// Rows as read, for the checkers: every row's cells (exactly one per column) one
-/// after another in `text`, each cell's end in `ends`. One buffer per batch, reused,
-/// rather than a string per cell.
+/// Rows as read, for the checkers, each padded or cut to the table's width; the
+/// buffer is reused from batch to batch.
 #[derive(Default)]
 struct RowBatch {
     /// Its place in reading order.
     seq: u64,
-    text: String,
-    ends: Vec<usize>,
-    /// Rows held (counted apart: a table may have no columns, and its rows count).
-    rows: usize,
+    rows: RowBuffer,
 }
 
 impl RowBatch {
@@ -415,36 +411,9 @@ impl RowBatch {
     fn push<'a>(&mut self, width: usize, row: impl IntoIterator<Item = &'a str>) {
         let mut cells = row.into_iter();
         for _ in 0..width {
-            self.text.push_str(cells.next().unwrap_or_default());
-            self.ends.push(self.text.len());
+            self.rows.push_cell(cells.next().unwrap_or_default());
         }
-        self.rows += 1;
-    }
-
-    /// The rows, `width` cells each.
-    fn rows(&self, width: usize) -> impl Iterator<Item = impl Iterator<Item = &str>> {
-        (0..self.rows).map(move |r| {
-            let first = r * width;
-            let mut start = match first.checked_sub(1) {
-                Some(i) => self.ends.get(i).copied().unwrap_or(0),
-                None => 0,
-            };
-            self.ends
-                .get(first..first + width)
-                .unwrap_or_default()
-                .iter()
-                .map(move |&end| {
-                    let cell = self.text.get(start..end).unwrap_or_default();
-                    start = end;
-                    cell
-                })
-        })
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
-        self.rows = 0;
+        self.rows.end_row();
     }
 }
 
@@ -643,10 +612,10 @@ impl TableBuilder {
                         for mut rows in unchecked {
                             let mut batch = reusable_checked.try_recv().unwrap_or_default();
                             batch.seq = rows.seq;
-                            for row in rows.rows(width) {
+                            for row in rows.rows.rows() {
                                 checker.check(&mut tally, row, &mut batch);
                             }
-                            rows.clear();
+                            rows.rows.clear();
                             // The reader may have finished and gone: nothing to reuse then.
                             let _ = reuse_rows.send(rows);
                             if full.send(batch).is_err() {
@@ -677,7 +646,7 @@ impl TableBuilder {
             let mut batch = RowBatch::default();
             loop {
                 batch.push(width, row.cells());
-                if batch.rows >= BATCH_ROWS {
+                if batch.rows.len() >= BATCH_ROWS {
                     let mut next = reusable_rows.try_recv().unwrap_or_default();
                     seq += 1;
                     next.seq = seq;
@@ -689,7 +658,7 @@ impl TableBuilder {
                     break;
                 }
             }
-            if batch.rows > 0 {
+            if !batch.rows.is_empty() {
                 let _ = to_check.send(batch);
             }
             drop(to_check);

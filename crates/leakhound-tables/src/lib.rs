@@ -35,4 +35,4 @@ pub use read::{
     is_binary_table, is_database_url, is_workbook, read_blob, read_database, read_path,
 };
 pub use stream::STREAM_ABOVE;
-pub use table::{Meter, Row, RowSource, Table, TableSink, Vecs};
+pub use table::{Meter, Row, RowBuffer, RowSource, Table, TableSink, Vecs};

@@ -4,7 +4,7 @@
 //! table's `CREATE TABLE`, else `column_N`.
 
 use crate::rows::Rows;
-use crate::table::{Row, RowSource};
+use crate::table::{Row, RowBuffer, RowSource};
 use std::collections::HashMap;
 
 /// A dump's tables, and a note on statements cut at an unterminated string.
@@ -434,7 +434,7 @@ fn insert(stmt: &str) -> Result<Insert, String> {
 }
 
 /// [`insert`] with the rows into `rows`: table and column list.
-fn insert_into(stmt: &str, rows: &mut Tuples) -> Result<(String, Vec<String>), String> {
+fn insert_into(stmt: &str, rows: &mut RowBuffer) -> Result<(String, Vec<String>), String> {
     let (name, cols, values_at) = insert_head(stmt).ok_or("an INSERT without INTO … VALUES")?;
     tuples_into(&stmt[values_at..], rows);
     Ok((name, cols))
@@ -490,83 +490,15 @@ fn find_keyword(upper: &str, word: &str) -> Option<usize> {
 
 /// `(1,'a',NULL),(2,'b\'c',3.5)` -> rows of cell texts (NULL as empty).
 fn tuples(s: &str) -> Vec<Vec<String>> {
-    let mut rows = Tuples::default();
+    let mut rows = RowBuffer::default();
     tuples_into(s, &mut rows);
-    rows.to_vecs()
-}
-
-/// Rows parsed from dump statements, their cells one after another in one buffer: a
-/// string per cell was most of the time spent reading a big dump.
-#[derive(Debug, Default)]
-pub(crate) struct Tuples {
-    text: String,
-    /// Where each cell ends in `text`.
-    cell_ends: Vec<usize>,
-    /// Where each row ends in `cell_ends`.
-    row_ends: Vec<usize>,
-}
-
-impl Tuples {
-    fn push_cell(&mut self, cell: &str) {
-        self.text.push_str(cell);
-        self.cell_ends.push(self.text.len());
-    }
-    fn end_row(&mut self) {
-        self.row_ends.push(self.cell_ends.len());
-    }
-    fn len(&self) -> usize {
-        self.row_ends.len()
-    }
-    fn is_empty(&self) -> bool {
-        self.row_ends.is_empty()
-    }
-    fn clear(&mut self) {
-        self.text.clear();
-        self.cell_ends.clear();
-        self.row_ends.clear();
-    }
-    /// Row `r`'s cells.
-    fn row(&self, r: usize) -> impl Iterator<Item = &str> {
-        let cells = match r.checked_sub(1) {
-            Some(p) => self.row_ends.get(p).copied().unwrap_or(0),
-            None => 0,
-        }..self.row_ends.get(r).copied().unwrap_or(0);
-        let mut start = match cells.start.checked_sub(1) {
-            Some(p) => self.cell_ends.get(p).copied().unwrap_or(0),
-            None => 0,
-        };
-        self.cell_ends
-            .get(cells)
-            .unwrap_or_default()
-            .iter()
-            .map(move |&end| {
-                let cell = self.text.get(start..end).unwrap_or_default();
-                start = end;
-                cell
-            })
-    }
-    /// The widest row's cell count.
-    fn width(&self) -> usize {
-        let mut before = 0;
-        self.row_ends
-            .iter()
-            .map(|&end| {
-                let n = end - before;
-                before = end;
-                n
-            })
-            .max()
-            .unwrap_or(0)
-    }
-    fn to_vecs(&self) -> Vec<Vec<String>> {
-        (0..self.len())
-            .map(|r| self.row(r).map(str::to_string).collect())
-            .collect()
-    }
+    rows.rows()
+        .map(|r| r.map(str::to_string).collect())
+        .collect()
 }
 
 /// The tuples of an INSERT's `VALUES` part, into `rows`.
-fn tuples_into(s: &str, rows: &mut Tuples) {
+fn tuples_into(s: &str, rows: &mut RowBuffer) {
     let b = s.as_bytes();
     // A quoted value's bytes, unescaped, and the cell being read; one buffer each.
     let mut raw = Vec::new();
@@ -728,7 +660,7 @@ fn unescape_copy(f: &str) -> String {
 }
 
 /// One batch of rows a dump statement gave: table, column list (may be empty), rows.
-type Batch = (String, Vec<String>, Tuples);
+type Batch = (String, Vec<String>, RowBuffer);
 
 /// Rows per batch taken from a COPY block, so a huge block is never held whole.
 const COPY_BATCH: usize = 1_000;
@@ -743,10 +675,10 @@ pub(crate) struct DumpStream<R> {
     /// The table being read and its width.
     current: Option<(String, usize)>,
     /// Rows read and not yet handed on: `pending` from row `taken`.
-    pending: Tuples,
+    pending: RowBuffer,
     taken: usize,
     /// Buffers of rows already handed on, for the next statement's rows.
-    spare: Tuples,
+    spare: RowBuffer,
     /// A batch already read that belongs to the next table.
     next: Option<Batch>,
     /// Inside a COPY block: its table and columns.
@@ -774,9 +706,9 @@ impl<R: std::io::BufRead> DumpStream<R> {
             reader,
             created: HashMap::new(),
             current: None,
-            pending: Tuples::default(),
+            pending: RowBuffer::default(),
             taken: 0,
-            spare: Tuples::default(),
+            spare: RowBuffer::default(),
             next: None,
             copy: None,
             damage: None,
@@ -868,7 +800,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
             return None;
         }
         if let Some((name, cols)) = self.copy.clone() {
-            let mut rows = Tuples::default();
+            let mut rows = RowBuffer::default();
             while rows.len() < COPY_BATCH {
                 if !self.read_line()? {
                     break;

@@ -78,6 +78,80 @@ impl Row {
     }
 }
 
+/// Many rows in one buffer: their cells one after another, each cell's end and each
+/// row's end. For a reader that parses many rows at once (an INSERT's tuples) and a
+/// consumer that hands rows on in batches (`assess`'s checkers): reused, it allocates
+/// only when it grows.
+#[derive(Debug, Default, Clone)]
+pub struct RowBuffer {
+    text: String,
+    /// Where each cell ends in `text`.
+    cell_ends: Vec<usize>,
+    /// Where each row ends in `cell_ends`.
+    row_ends: Vec<usize>,
+}
+
+impl RowBuffer {
+    /// Add a cell to the row being built.
+    pub fn push_cell(&mut self, cell: &str) {
+        self.text.push_str(cell);
+        self.cell_ends.push(self.text.len());
+    }
+    /// End the row being built (a row may have no cells).
+    pub fn end_row(&mut self) {
+        self.row_ends.push(self.cell_ends.len());
+    }
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.row_ends.len()
+    }
+    /// No rows at all.
+    pub fn is_empty(&self) -> bool {
+        self.row_ends.is_empty()
+    }
+    /// Forget the rows, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.cell_ends.clear();
+        self.row_ends.clear();
+    }
+    /// Row `r`'s cells (none past the end).
+    pub fn row(&self, r: usize) -> impl Iterator<Item = &str> {
+        let before = |ends: &[usize], i: usize| match i.checked_sub(1) {
+            Some(p) => ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        let cells = before(&self.row_ends, r)..self.row_ends.get(r).copied().unwrap_or(0);
+        let mut start = before(&self.cell_ends, cells.start);
+        self.cell_ends
+            .get(cells)
+            .unwrap_or_default()
+            .iter()
+            .map(move |&end| {
+                let cell = self.text.get(start..end).unwrap_or_default();
+                start = end;
+                cell
+            })
+    }
+    /// Every row's cells, in order.
+    pub fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = &str>> {
+        (0..self.len()).map(|r| self.row(r))
+    }
+    /// The widest row's cell count.
+    pub fn width(&self) -> usize {
+        let mut before = 0;
+        self.row_ends
+            .iter()
+            .map(|&end| {
+                let n = end - before;
+                before = end;
+                n
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// Where a table's rows come from, one at a time into a [`Row`] the consumer owns and
 /// reuses. Readers that build each row anyway (JSON, SQL dumps, databases) are
 /// iterators of `Vec<String>` and are a `RowSource` as they are.
@@ -174,6 +248,26 @@ mod tests {
         assert!(row.is_empty());
         row.push("b");
         assert_eq!(row.to_vec(), ["b"]);
+    }
+
+    #[test]
+    fn a_row_buffer_keeps_rows_and_cells_apart() {
+        let mut b = RowBuffer::default();
+        for cell in ["a", "", "张伟"] {
+            b.push_cell(cell);
+        }
+        b.end_row();
+        b.end_row();
+        b.push_cell("x,y");
+        b.end_row();
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.width(), 3);
+        let rows: Vec<Vec<&str>> = b.rows().map(Iterator::collect).collect();
+        assert_eq!(rows, [vec!["a", "", "张伟"], vec![], vec!["x,y"]]);
+        assert_eq!(b.row(3).count(), 0, "past the end");
+        b.clear();
+        assert!(b.is_empty());
+        assert_eq!(b.width(), 0);
     }
 
     #[test]
