@@ -196,6 +196,26 @@ impl Matcher {
     /// [`Matcher::scan`], also running the path rules `scoped` (from
     /// [`Matcher::rules_for_path`]) over the whole of `hay`.
     pub fn scan_with(&self, hay: &[u8], scoped: &[RuleIndex]) -> Vec<RawMatch> {
+        self.scan_parts(hay, scoped, true)
+    }
+
+    /// [`Matcher::scan`] of one window of a bigger text, without counting the rules
+    /// that [`Matcher::aggregates`] names into their aggregate: whether a file's
+    /// coordinates are a trace depends on all of its windows, so the caller counts.
+    /// (A counted match nested in another of its rule is dropped before it is counted
+    /// here, after it is counted by [`Matcher::scan`]; no built-in rule nests so.)
+    pub fn scan_window(&self, hay: &[u8]) -> Vec<RawMatch> {
+        self.scan_parts(hay, &[], false)
+    }
+
+    /// The aggregate rules: (aggregate, the rule it counts, the count from which the
+    /// counted rule's matches in one text are reported as one aggregate match).
+    pub fn aggregates(&self) -> &[(RuleIndex, RuleIndex, usize)] {
+        &self.aggregates
+    }
+
+    /// Every accepted match in order, counted into aggregates if `aggregate`.
+    fn scan_parts(&self, hay: &[u8], scoped: &[RuleIndex], aggregate: bool) -> Vec<RawMatch> {
         let mut out = Vec::new();
         // Per rule: not hit, hit (match the whole blob), or hit on some lines only.
         let mut whole = vec![false; self.rules.len()];
@@ -244,7 +264,9 @@ impl Matcher {
             }
         }
         self.drop_generic_overlaps(&mut out);
-        self.apply_aggregates(&mut out);
+        if aggregate {
+            self.apply_aggregates(&mut out);
+        }
         out.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.rule));
         drop_nested_repeats(&mut out);
         out

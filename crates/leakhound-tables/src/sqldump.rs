@@ -6,6 +6,7 @@
 use crate::rows::Rows;
 use crate::table::{Row, RowBuffer, RowSource};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A dump's tables, and a note on statements cut at an unterminated string.
 pub(crate) type Dump = (Vec<(String, Rows)>, Option<String>);
@@ -129,21 +130,26 @@ enum Piece<'t> {
 /// The flag says the statement was cut at an unterminated string.
 fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>, bool)> {
     let mut pos = 0;
-    std::iter::from_fn(move || loop {
-        let rest = &text[pos..];
+    std::iter::from_fn(move || next_piece(text, &mut pos))
+}
+
+/// The next statement of [`pieces`] from byte `pos` of `text`, moving `pos` past it.
+fn next_piece<'t>(text: &'t str, pos: &mut usize) -> Option<(usize, Piece<'t>, bool)> {
+    loop {
+        let rest = text.get(*pos..)?;
         let trimmed = rest.trim_start();
-        pos += rest.len() - trimmed.len();
+        *pos += rest.len() - trimmed.len();
         if trimmed.is_empty() {
             return None;
         }
-        let at = pos;
+        let at = *pos;
         // Comments and blank lines.
         if trimmed.starts_with("--") || trimmed.starts_with('#') {
-            pos += line_end(trimmed);
+            *pos += line_end(trimmed);
             continue;
         }
         if trimmed.starts_with("/*") {
-            pos += trimmed.find("*/").map_or(trimmed.len(), |i| i + 2);
+            *pos += trimmed.find("*/").map_or(trimmed.len(), |i| i + 2);
             continue;
         }
         let upper: String = trimmed
@@ -154,7 +160,7 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>, bool)> {
         if upper.starts_with("COPY ") {
             let header_end = line_end(trimmed);
             let used = copy_body_len(&trimmed[header_end..]);
-            pos += header_end + used;
+            *pos += header_end + used;
             return Some((
                 at,
                 Piece::Copy(
@@ -166,7 +172,7 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>, bool)> {
         }
         let mut cut = false;
         let end = statement_end_from(trimmed, 0, &mut None, &mut cut).unwrap_or(trimmed.len());
-        pos += end;
+        *pos += end;
         let stmt = &trimmed[..end];
         if upper.starts_with("CREATE TABLE") {
             return Some((at, Piece::Create(stmt), cut));
@@ -174,66 +180,133 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, Piece<'_>, bool)> {
         if upper.starts_with("INSERT INTO") || upper.starts_with("REPLACE INTO") {
             return Some((at, Piece::Insert(stmt), cut));
         }
-    })
+    }
 }
 
-/// Where each byte offset of a dump sits: (table, column, 1-based row counted over all
-/// of that table's statements), or `None` outside row data. `offsets` must be sorted.
-pub(crate) fn places(text: &str, offsets: &[usize]) -> Vec<Option<(String, String, u64)>> {
-    let mut out = vec![None; offsets.len()];
-    let mut created: HashMap<String, Vec<String>> = HashMap::new();
-    let mut rows_before: HashMap<String, u64> = HashMap::new();
-    let mut next = 0;
-    for (at, piece, _) in pieces(text) {
-        if next == offsets.len() {
-            break;
-        }
-        let (name, cols, body_at, body, copy) = match piece {
-            Piece::Create(stmt) => {
-                if let Some((name, cols)) = create_table(stmt) {
-                    created.insert(name, cols);
+/// Where byte offsets of a dump sit: (table, column, 1-based row counted over all of
+/// that table's statements), or `None` outside row data. Offsets are given in rising
+/// order, over as many calls as the caller likes (a scan places findings window by
+/// window): the walk goes on from where the last call stopped, and always over the
+/// same `text`.
+#[derive(Default)]
+pub(crate) struct SqlPlaces {
+    /// Where the next statement is looked for.
+    pos: usize,
+    created: HashMap<String, Vec<Arc<str>>>,
+    rows_before: HashMap<String, u64>,
+    /// The statement the last offset fell in (or before), not yet counted in
+    /// `rows_before`: a later offset may fall in it too.
+    current: Option<Body>,
+}
+
+/// (table, column, 1-based row).
+pub(crate) type SqlPlace = (Arc<str>, Arc<str>, u64);
+
+/// The rows of one INSERT or COPY statement.
+struct Body {
+    table: Arc<str>,
+    columns: Vec<Arc<str>>,
+    at: usize,
+    len: usize,
+    copy: bool,
+    /// Its rows, once walked.
+    rows: Option<u64>,
+}
+
+impl SqlPlaces {
+    /// The places of `offsets` (rising, none below an offset of an earlier call).
+    pub(crate) fn place(&mut self, text: &str, offsets: &[usize]) -> Vec<Option<SqlPlace>> {
+        let mut out = vec![None; offsets.len()];
+        let mut next = 0;
+        while next < offsets.len() {
+            let Some(body) = &mut self.current else {
+                match next_piece(text, &mut self.pos) {
+                    Some((at, piece, _)) => self.current = self.body(at, piece),
+                    None => break,
                 }
                 continue;
+            };
+            while next < offsets.len() && offsets[next] < body.at {
+                next += 1;
+            }
+            let end = body.at + body.len;
+            let inside = offsets[next..].partition_point(|&o| o < end);
+            let rows_before = self
+                .rows_before
+                .get(body.table.as_ref())
+                .copied()
+                .unwrap_or(0);
+            if inside > 0 {
+                let mut here: Vec<(usize, u64, usize)> = Vec::new();
+                let rows = walk(text, body, &offsets[next..next + inside], &mut here);
+                body.rows = Some(rows);
+                for (i, row, field) in here {
+                    let column = match body.columns.get(field) {
+                        Some(c) => Arc::clone(c),
+                        None => Arc::from(format!("column_{}", field + 1)),
+                    };
+                    out[next + i] = Some((Arc::clone(&body.table), column, rows_before + row));
+                }
+                next += inside;
+            }
+            if next < offsets.len() {
+                // Past this statement: its rows count before the table's next one.
+                let rows = match body.rows {
+                    Some(rows) => rows,
+                    None => walk(text, body, &[], &mut Vec::new()),
+                };
+                *self.rows_before.entry(body.table.to_string()).or_default() += rows;
+                self.current = None;
+            }
+        }
+        out
+    }
+
+    /// The rows `piece` holds, or `None` for a statement without rows.
+    fn body(&mut self, at: usize, piece: Piece<'_>) -> Option<Body> {
+        let (name, cols, body_at, len, copy) = match piece {
+            Piece::Create(stmt) => {
+                if let Some((name, cols)) = create_table(stmt) {
+                    let cols = cols.into_iter().map(Arc::from).collect();
+                    self.created.insert(name, cols);
+                }
+                return None;
             }
             Piece::Insert(stmt) => {
-                let Some((name, cols, values_at)) = insert_head(stmt) else {
-                    continue;
-                };
-                (name, cols, at + values_at, &stmt[values_at..], false)
+                let (name, cols, values_at) = insert_head(stmt)?;
+                (name, cols, at + values_at, stmt.len() - values_at, false)
             }
             Piece::Copy(header, body) => {
-                let Some((name, cols)) = copy_header(header) else {
-                    continue;
-                };
-                (name, cols, at + header.len(), body, true)
+                let (name, cols) = copy_header(header)?;
+                (name, cols, at + header.len(), body.len(), true)
             }
         };
-        while next < offsets.len() && offsets[next] < body_at {
-            next += 1;
-        }
         let columns = if cols.is_empty() {
-            created.get(&name).cloned().unwrap_or_default()
+            self.created.get(&name).cloned().unwrap_or_default()
         } else {
-            cols
+            cols.into_iter().map(Arc::from).collect()
         };
-        let before = rows_before.entry(name.clone()).or_default();
-        let mut here: Vec<(usize, u64, usize)> = Vec::new();
-        let rows = if copy {
-            walk_copy(body, body_at, &offsets[next..], &mut here)
-        } else {
-            walk_tuples(body, body_at, &offsets[next..], &mut here)
-        };
-        for (i, row, field) in here {
-            let column = columns
-                .get(field)
-                .cloned()
-                .unwrap_or_else(|| format!("column_{}", field + 1));
-            out[next + i] = Some((name.clone(), column, *before + row));
-        }
-        next += offsets[next..].partition_point(|&o| o < body_at + body.len());
-        *before += rows;
+        Some(Body {
+            table: Arc::from(name),
+            columns,
+            at: body_at,
+            len,
+            copy,
+            rows: None,
+        })
     }
-    out
+}
+
+/// Walk a statement's rows (see [`walk_tuples`]).
+fn walk(text: &str, body: &Body, offsets: &[usize], here: &mut Vec<(usize, u64, usize)>) -> u64 {
+    let Some(rows) = text.get(body.at..body.at + body.len) else {
+        return 0;
+    };
+    if body.copy {
+        walk_copy(rows, body.at, offsets, here)
+    } else {
+        walk_tuples(rows, body.at, offsets, here)
+    }
 }
 
 /// Walk `(…),(…)` counting tuples and fields; for each offset inside a tuple push
@@ -1124,8 +1197,8 @@ mod tests {
         assert_eq!(s.unterminated.message().unwrap_or_default(), note);
         // And the scanner's places run past it.
         let at = dump.find("13912340199").unwrap_or(0);
-        let p = places(&dump, &[at]);
-        assert_eq!(p[0], Some(("p".to_string(), "mobile".to_string(), 200)));
+        let p = SqlPlaces::default().place(&dump, &[at]);
+        assert_eq!(p[0], Some((Arc::from("p"), Arc::from("mobile"), 200)));
     }
 
     #[test]
