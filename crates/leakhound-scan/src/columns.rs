@@ -6,20 +6,32 @@
 //! value: each key is revoked on its own. `scan --each-cell` turns this off.
 
 use leakhound_findings::{
-    column_fingerprint, value_key, Category, ColumnValues, Finding, MAX_EXAMPLES,
+    column_fingerprint, value_key, Category, ColumnValues, Confidence, Finding, Severity,
+    TableCell, MAX_EXAMPLES,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Whether a finding joins its column's table-level finding.
 fn joins(f: &Finding) -> bool {
-    f.cell.is_some()
-        // A location trace already counts its points.
-        && f.count.is_none()
+    f.cell.is_some() && would_join(f.category, f.count)
+}
+
+/// Whether a finding of `category` in a table cell joins its column's finding.
+pub(crate) fn would_join(category: Category, count: Option<u64>) -> bool {
+    // A location trace already counts its points.
+    count.is_none()
         && matches!(
-            f.category,
+            category,
             Category::Personal | Category::Vehicle | Category::Organisation
         )
+}
+
+/// The hash a column's values are told apart by before their fingerprints are
+/// made: most cells of a column repeat a value met before (a customer on many
+/// orders), and those are counted without hashing them again with SHA-256.
+fn value_hash(value: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(value.as_bytes())
 }
 
 /// Table, column and rule: what a table-level finding is about.
@@ -31,7 +43,10 @@ struct Column {
     first: Finding,
     cells: u64,
     last_row: u64,
-    keys: HashSet<u64>,
+    /// [`value_hash`] of each distinct value.
+    seen: HashSet<u64>,
+    /// The value key of each distinct value.
+    keys: Vec<u64>,
     examples: Vec<String>,
 }
 
@@ -39,10 +54,59 @@ struct Column {
 #[derive(Default)]
 pub(crate) struct Columns {
     index: HashMap<ColumnKey, usize>,
+    /// Columns found by the names' identity, before `index` hashes them: cells come
+    /// with the table's one copy of each name.
+    recent: Vec<(ColumnKey, usize)>,
     columns: Vec<Column>,
 }
 
+/// Columns remembered by name identity.
+const RECENT: usize = 64;
+
 impl Columns {
+    /// Count a cell whose value its column has already met, as [`Columns::take`]
+    /// would. False when the column or the value is new: then the finding is made
+    /// and taken.
+    pub(crate) fn count_again(
+        &mut self,
+        cell: &TableCell,
+        rule: &Arc<str>,
+        value: &str,
+        severity: Severity,
+        confidence: Confidence,
+    ) -> bool {
+        let Some(at) = self.find(&cell.name, &cell.column, rule) else {
+            return false;
+        };
+        let Some(column) = self.columns.get_mut(at) else {
+            return false;
+        };
+        if !column.seen.contains(&value_hash(value)) {
+            return false;
+        }
+        column.cells += 1;
+        column.last_row = column.last_row.max(cell.row);
+        column.first.severity = column.first.severity.max(severity);
+        column.first.confidence = column.first.confidence.max(confidence);
+        true
+    }
+
+    /// The column of `name`, `column` and `rule`, if it was met.
+    fn find(&mut self, name: &Arc<str>, column: &Arc<str>, rule: &Arc<str>) -> Option<usize> {
+        let same = |(n, c, r): &ColumnKey| {
+            Arc::ptr_eq(n, name) && Arc::ptr_eq(c, column) && Arc::ptr_eq(r, rule)
+        };
+        if let Some((_, at)) = self.recent.iter().find(|(key, _)| same(key)) {
+            return Some(*at);
+        }
+        let key = (Arc::clone(name), Arc::clone(column), Arc::clone(rule));
+        let at = *self.index.get(&key)?;
+        if self.recent.len() < RECENT {
+            self.recent.push((key, at));
+        }
+        Some(at)
+    }
+
     /// Take `f` into its column, or give it back when it stays a finding of its own.
     pub(crate) fn take(&mut self, f: Finding) -> Option<Finding> {
         if !joins(&f) {
@@ -63,7 +127,8 @@ impl Columns {
                 first: f.clone(),
                 cells: 0,
                 last_row: row,
-                keys: HashSet::new(),
+                seen: HashSet::new(),
+                keys: Vec::new(),
                 examples: Vec::new(),
             });
             self.columns.len() - 1
@@ -76,8 +141,11 @@ impl Columns {
         // The column's grade is its strongest cell's.
         column.first.severity = column.first.severity.max(f.severity);
         column.first.confidence = column.first.confidence.max(f.confidence);
-        if column.keys.insert(value_key) && column.examples.len() < MAX_EXAMPLES {
-            column.examples.push(f.value);
+        if column.seen.insert(value_hash(&f.value)) {
+            column.keys.push(value_key);
+            if column.examples.len() < MAX_EXAMPLES {
+                column.examples.push(f.value);
+            }
         }
         None
     }
@@ -95,8 +163,10 @@ impl Columns {
             // line could not be masked around them: the examples say what it holds.
             f.line_text = None;
             f.count = Some(c.cells);
-            let mut keys: Vec<u64> = c.keys.into_iter().collect();
+            let mut keys = c.keys;
             keys.sort_unstable();
+            // Two values with one key (a 64-bit clash) are one, as they always were.
+            keys.dedup();
             f.column_values = Some(Box::new(ColumnValues {
                 distinct: keys.len() as u64,
                 last_row: c.last_row,
@@ -111,7 +181,7 @@ impl Columns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use leakhound_findings::{fingerprint, Confidence, Location, Severity, TableCell};
+    use leakhound_findings::{fingerprint, Location};
 
     fn cell(rule: &str, category: Category, column: &str, row: u64, value: &str) -> Finding {
         Finding {

@@ -26,6 +26,7 @@ mod seen_lines;
 mod streamed;
 mod summary;
 mod table_files;
+mod table_text;
 
 pub use history::{repository_key, repository_keys, HistoryScanOptions};
 pub use leakhound_git::HistoryOptions;
@@ -212,6 +213,14 @@ impl Scanner {
             let key: Vec<u8> = scoped.iter().flat_map(|r| r.to_le_bytes()).collect();
             hash ^= xxhash_rust::xxh3::xxh3_128(&key).rotate_left(1);
         }
+        if self.streams_table(path, blob, &scoped) {
+            // Too big to keep the result of: a copy met later is matched again.
+            if remember && self.seen_before(hash) {
+                self.counters.add_duplicate();
+            }
+            self.scan_table_text(path, blob, &format!("{hash:032x}"), report);
+            return;
+        }
         let cell = match self.seen.lock() {
             // Content known to be met once (a git blob): matched, not remembered.
             _ if !remember => Arc::new(OnceLock::new()),
@@ -270,7 +279,7 @@ impl Scanner {
                             Some(t) => format!("{path}!{t}"),
                             None => path.to_string(),
                         }),
-                        column: shared(p.column),
+                        column: p.column,
                         row: p.row,
                     })
                 })
@@ -285,6 +294,18 @@ impl Scanner {
                 self.forget(hash, &cell);
             }
         }
+    }
+
+    /// Whether content `hash`, whose result is not kept, was met before; remembers
+    /// that it now was (as [`Scanner::forget`] does for big results).
+    fn seen_before(&self, hash: u128) -> bool {
+        let kept = self.seen.lock().is_ok_and(|s| s.contains_key(&hash));
+        let dropped = match self.dropped.lock() {
+            Ok(mut dropped) if dropped.len() < self.max_seen => !dropped.insert(hash),
+            Ok(dropped) => dropped.contains(&hash),
+            Err(_) => false,
+        };
+        kept || dropped
     }
 
     /// Count `n` more kept findings, if the budget has room for them.
@@ -375,107 +396,30 @@ impl Scanner {
         path: &str,
         result: &BlobResult,
         content_id: &str,
-        (line_shift, offset_shift): (u64, u64),
+        shift: (u64, u64),
         mut cells: Option<Vec<Option<TableCell>>>,
         report: &mut dyn FnMut(Finding),
     ) {
         if result.findings.is_empty() {
             return;
         }
-        let allowlist = self.options.allowlist.as_deref().filter(|a| !a.is_empty());
-        let blob: Arc<str> = Arc::from(content_id);
-        // Tests, fixtures, examples and docs: kept, with low confidence, one severity
-        // lower (see `leakhound_findings::is_test_or_example`).
-        let relative = self.below_root(path);
-        let in_tests = leakhound_findings::is_test_or_example(relative);
-        let code = leakhound_findings::is_source_code(relative);
-        // Addresses in a contributor list are the `contributor-email` kind.
-        let contributors = leakhound_findings::is_contributor_list(relative)
-            .then(|| {
-                Some((
-                    self.matcher.rule_index("email-address")?,
-                    self.matcher.rule_index("contributor-email")?,
-                ))
-            })
-            .flatten();
-        let mut thing_columns = ThingColumns::default();
-        let mut columns = (!self.options.each_cell).then(columns::Columns::default);
+        let mut emitter = Emitter::new(self, path, content_id, result.binary, shift);
         for (n, bf) in result.findings.iter().enumerate() {
-            let rule = match contributors {
-                Some((email, contributor)) if bf.rule == email => contributor,
-                _ => bf.rule,
-            };
-            let info = self.matcher.rule(rule);
-            if bf.inline_allowed && self.options.inline_allow {
-                self.counters.add_suppressed();
-                continue;
-            }
-            let fingerprint = fingerprint(&info.id, &bf.value);
-            if allowlist.is_some_and(|a| a.allows(path, &bf.value, &fingerprint)) {
-                self.counters.add_suppressed();
-                continue;
-            }
             let cell = match &bf.cell {
-                Some(c) => Some(Box::new(TableCell {
+                Some(c) => Some(TableCell {
                     name: format!("{path}{}", c.suffix).into(),
                     column: c.column.as_str().into(),
                     row: c.row,
-                })),
+                }),
                 // Moved, not copied: a big table has a cell per finding.
                 None => cells
                     .as_mut()
                     .and_then(|c| c.get_mut(n))
-                    .and_then(Option::take)
-                    .map(Box::new),
+                    .and_then(Option::take),
             };
-            let place = Place {
-                in_tests,
-                code,
-                column: cell
-                    .as_ref()
-                    .filter(|_| info.category == Category::Personal)
-                    .map(|c| thing_columns.names_a_thing(&c.column)),
-            };
-            let (severity, confidence) = grade(info, bf, place);
-            let finding = Finding {
-                rule: Arc::clone(&info.id),
-                name: Arc::clone(&info.name),
-                category: info.category,
-                severity,
-                confidence,
-                location: Location {
-                    path: path.to_string(),
-                    line: bf.line + line_shift,
-                    column: bf.column,
-                    offset: bf.offset + offset_shift,
-                },
-                fingerprint,
-                value: bf.value.clone(),
-                validator: info.validator.map(std::borrow::Cow::Borrowed),
-                line_text: Some(Arc::clone(&bf.line_text)),
-                count: bf.count,
-                blob: Arc::clone(&blob),
-                binary: result.binary,
-                git: None,
-                triage: None,
-                cell,
-                process: None,
-                column_values: None,
-                decoded: bf.decoded.clone(),
-            };
-            let own = match &mut columns {
-                Some(c) => c.take(finding),
-                None => Some(finding),
-            };
-            if let Some(f) = own {
-                self.counters.add_finding();
-                report(f);
-            }
+            emitter.emit(bf, cell, report);
         }
-        for f in columns.into_iter().flat_map(columns::Columns::finish) {
-            self.counters.add_finding();
-            report(f);
-        }
+        emitter.finish(report);
     }
 
     /// Match a blob's text with every rule, and with the path rules `scoped` that its
@@ -555,6 +499,143 @@ impl Scanner {
             findings.push(bf);
         }
         findings.sort_by_key(|f| f.offset);
+    }
+}
+
+/// Findings of one blob on their way out: given their path, graded where they sit,
+/// checked against the allowlist, and gathered into table-level findings (see
+/// `columns.rs`). A blob's findings may come all at once or window by window.
+struct Emitter<'s> {
+    scanner: &'s Scanner,
+    path: &'s str,
+    blob: Arc<str>,
+    binary: bool,
+    /// Lines and bytes before the findings' text in the blob (history parts).
+    shift: (u64, u64),
+    /// Tests, fixtures, examples and docs: kept, with low confidence, one severity
+    /// lower (see `leakhound_findings::is_test_or_example`).
+    in_tests: bool,
+    code: bool,
+    /// Addresses in a contributor list are the `contributor-email` kind.
+    contributors: Option<(RuleIndex, RuleIndex)>,
+    thing_columns: ThingColumns,
+    columns: Option<columns::Columns>,
+}
+
+impl<'s> Emitter<'s> {
+    fn new(
+        scanner: &'s Scanner,
+        path: &'s str,
+        content_id: &str,
+        binary: bool,
+        shift: (u64, u64),
+    ) -> Emitter<'s> {
+        let relative = scanner.below_root(path);
+        let contributors = leakhound_findings::is_contributor_list(relative)
+            .then(|| {
+                Some((
+                    scanner.matcher.rule_index("email-address")?,
+                    scanner.matcher.rule_index("contributor-email")?,
+                ))
+            })
+            .flatten();
+        Emitter {
+            scanner,
+            path,
+            blob: Arc::from(content_id),
+            binary,
+            shift,
+            in_tests: leakhound_findings::is_test_or_example(relative),
+            code: leakhound_findings::is_source_code(relative),
+            contributors,
+            thing_columns: ThingColumns::default(),
+            columns: (!scanner.options.each_cell).then(columns::Columns::default),
+        }
+    }
+
+    /// Report `bf`, in table cell `cell` if it is in one, or take it into its column.
+    fn emit(&mut self, bf: &BlobFinding, cell: Option<TableCell>, report: &mut dyn FnMut(Finding)) {
+        let scanner = self.scanner;
+        let rule = match self.contributors {
+            Some((email, contributor)) if bf.rule == email => contributor,
+            _ => bf.rule,
+        };
+        let info = scanner.matcher.rule(rule);
+        if bf.inline_allowed && scanner.options.inline_allow {
+            scanner.counters.add_suppressed();
+            return;
+        }
+        let allowlist = scanner
+            .options
+            .allowlist
+            .as_deref()
+            .filter(|a| !a.is_empty());
+        let place = Place {
+            in_tests: self.in_tests,
+            code: self.code,
+            column: cell
+                .as_ref()
+                .filter(|_| info.category == Category::Personal)
+                .map(|c| self.thing_columns.names_a_thing(&c.column)),
+        };
+        let (severity, confidence) = grade(info, bf, place);
+        // A value its column has met: counted, with no finding made (most cells of
+        // a customer export). The allowlist needs each cell's fingerprint.
+        if let (Some(columns), Some(cell), None) = (&mut self.columns, &cell, allowlist) {
+            if columns::would_join(info.category, bf.count)
+                && columns.count_again(cell, &info.id, &bf.value, severity, confidence)
+            {
+                return;
+            }
+        }
+        let fingerprint = fingerprint(&info.id, &bf.value);
+        if allowlist.is_some_and(|a| a.allows(self.path, &bf.value, &fingerprint)) {
+            scanner.counters.add_suppressed();
+            return;
+        }
+        let (line_shift, offset_shift) = self.shift;
+        let finding = Finding {
+            rule: Arc::clone(&info.id),
+            name: Arc::clone(&info.name),
+            category: info.category,
+            severity,
+            confidence,
+            location: Location {
+                path: self.path.to_string(),
+                line: bf.line + line_shift,
+                column: bf.column,
+                offset: bf.offset + offset_shift,
+            },
+            fingerprint,
+            value: bf.value.clone(),
+            validator: info.validator.map(std::borrow::Cow::Borrowed),
+            line_text: Some(Arc::clone(&bf.line_text)),
+            count: bf.count,
+            blob: Arc::clone(&self.blob),
+            binary: self.binary,
+            git: None,
+            triage: None,
+            cell: cell.map(Box::new),
+            process: None,
+            column_values: None,
+            decoded: bf.decoded.clone(),
+        };
+        let own = match &mut self.columns {
+            Some(c) => c.take(finding),
+            None => Some(finding),
+        };
+        if let Some(f) = own {
+            scanner.counters.add_finding();
+            report(f);
+        }
+    }
+
+    /// Report the table-level findings gathered.
+    fn finish(self, report: &mut dyn FnMut(Finding)) {
+        for f in self.columns.into_iter().flat_map(columns::Columns::finish) {
+            self.scanner.counters.add_finding();
+            report(f);
+        }
     }
 }
 

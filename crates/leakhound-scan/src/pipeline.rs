@@ -25,6 +25,10 @@ pub struct ScanOptions {
     /// GBK/UTF-16 content larger than this is decoded and matched in windows of about
     /// this many source bytes, so a multi-gigabyte export is never copied whole.
     pub transcode_chunk: usize,
+    /// CSV, JSON and SQL exports larger than this are matched in windows of about this
+    /// many bytes, each window's findings placed and folded into their columns before
+    /// the next (see `table_text.rs`).
+    pub table_window: usize,
     /// Values and paths not to report (a project's `leakhound.toml`).
     pub allowlist: Option<std::sync::Arc<leakhound_suppress::Allowlist>>,
     /// Honour inline `leakhound:allow` comments.
@@ -47,6 +51,7 @@ impl Default for ScanOptions {
             walk: WalkOptions::default(),
             max_binary_findings: 20,
             transcode_chunk: 16 << 20,
+            table_window: 4 << 20,
             allowlist: None,
             inline_allow: true,
             spill_after: leakhound_spool::DEFAULT_BUDGET,

@@ -1,0 +1,481 @@
+//! Big CSV, JSON and SQL exports matched window by window.
+//!
+//! Matched whole, a million-row export held every matched cell (six million findings,
+//! 1.8 GB) until the end of the file, only to fold most of them into a few table-level
+//! findings. Here each window of whole lines is matched, located, placed in its table
+//! (one walk through the file, see [`leakhound_tables::places::Placer`]) and reported
+//! or folded into its column before the next window is matched. Memory follows the
+//! window and the columns' distinct values, not the findings. The findings are the
+//! ones the whole file gives, as a test checks.
+//!
+//! Two things need the whole file and are carried across windows: a location trace
+//! (the coordinates of all windows are counted before they are reported one by one or
+//! as one trace), and the row numbering, which the placer keeps.
+
+use crate::{locate, BlobFinding, Emitter, Scanner};
+use leakhound_findings::{Finding, TableCell};
+use leakhound_inputs::decode::{Decoded, Encoding};
+use leakhound_matcher::{RawMatch, RuleIndex};
+use leakhound_tables::places::{self, Placer};
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Longest value matched across a window's end: a window reports the matches that
+/// start before its last line start at least this far from its end, and the next
+/// window starts there. Private keys are the longest values.
+const MAX_OVERLAP: usize = 64 << 10;
+
+impl Scanner {
+    /// Is `blob`, at `path`, a text table big enough to be matched in windows?
+    pub(crate) fn streams_table(
+        &self,
+        path: &str,
+        blob: &Decoded<'_>,
+        scoped: &[RuleIndex],
+    ) -> bool {
+        let bytes = blob.bytes();
+        bytes.len() > self.options.table_window
+            && scoped.is_empty()
+            && places::is_text_table(path)
+            && !leakhound_tables::is_binary_table(path, bytes)
+            && !self.chunked(blob)
+            && blob.encoding() != Encoding::Binary
+    }
+
+    /// Match, place and report the text table `blob` at `path` a window at a time.
+    /// A thread per core matches and locates windows (three quarters of the work);
+    /// this one places their findings in order and reports them or folds them into
+    /// their columns.
+    pub(crate) fn scan_table_text(
+        &self,
+        path: &str,
+        blob: &Decoded<'_>,
+        content_id: &str,
+        report: &mut dyn FnMut(Finding),
+    ) {
+        let text = blob.text();
+        let mut placed = Placed {
+            placer: Placer::new(path, text),
+            emitter: Emitter::new(self, path, content_id, false, (0, 0)),
+            traces: self
+                .matcher
+                .aggregates()
+                .iter()
+                .map(|&(aggregate, counted, min_count)| Trace {
+                    aggregate,
+                    counted,
+                    min_count,
+                    count: 0,
+                    first: None,
+                    held: Vec::new(),
+                })
+                .collect(),
+            names: TableNames::new(path),
+        };
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let cursor = Cursor {
+            at: Mutex::new(At::default()),
+            placed: Condvar::new(),
+            ahead: workers + 2,
+        };
+        let (send, windows) = std::sync::mpsc::sync_channel::<(usize, Vec<BlobFinding>)>(workers);
+        std::thread::scope(|scope| {
+            let mut started = 0;
+            for _ in 0..workers {
+                let send = send.clone();
+                let cursor = &cursor;
+                let worker = std::thread::Builder::new()
+                    .name("table-windows".into())
+                    .spawn_scoped(scope, move || {
+                        while let Some((n, found)) = self.match_window(text, cursor) {
+                            if send.send((n, found)).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                started += usize::from(worker.is_ok());
+            }
+            drop(send);
+            if started == 0 {
+                // No thread to be had: match here, window after window.
+                while let Some((n, found)) = self.match_window(text, &cursor) {
+                    placed.take(found, report);
+                    cursor.placed(n + 1);
+                }
+                return;
+            }
+            // Windows come in the order they were matched; they are placed in the
+            // order of the text (the placer walks it forward).
+            let mut early = std::collections::BTreeMap::new();
+            let mut next = 0;
+            for (n, found) in windows {
+                early.insert(n, found);
+                while let Some(found) = early.remove(&next) {
+                    placed.take(found, report);
+                    next += 1;
+                    cursor.placed(next);
+                }
+            }
+        });
+        let Placed {
+            traces,
+            mut emitter,
+            ..
+        } = placed;
+        for trace in traces {
+            trace.finish(self, text, &mut emitter, report);
+        }
+        emitter.finish(report);
+    }
+
+    /// Claim the next window of `text` from `cursor`, and match and locate it:
+    /// its number and its findings, at their place in the whole text. `None` when
+    /// the text is done.
+    fn match_window(&self, text: &[u8], cursor: &Cursor) -> Option<(usize, Vec<BlobFinding>)> {
+        let window = self.options.table_window.max(4096);
+        let overlap = (window / 4).min(MAX_OVERLAP);
+        let (n, start, end, owned, lines_before) = {
+            let mut c = cursor.at.lock().ok()?;
+            // Not too far ahead of the window being placed: matched windows wait
+            // in memory until it is.
+            while c.windows >= c.placed + cursor.ahead && c.start < text.len() {
+                c = cursor.placed.wait(c).ok()?;
+            }
+            if c.start >= text.len() {
+                return None;
+            }
+            let (start, lines_before, n) = (c.start, c.lines_before, c.windows);
+            let (end, owned) = next_window(text, start, window, overlap);
+            c.lines_before += memchr::memchr_iter(b'\n', &text[start..owned]).count() as u64;
+            c.start = owned;
+            c.windows += 1;
+            (n, start, end, owned, lines_before)
+        };
+        let here = &text[start..end];
+        let mut raw = self.matcher.scan_window(here);
+        raw.retain(|m| m.start < owned - start);
+        let mut found = locate::locate(here, &raw);
+        if self.options.decode_depth > 0 {
+            self.add_decoded(here, &raw, &mut found);
+        }
+        for f in &mut found {
+            f.line += lines_before;
+            f.offset += start as u64;
+        }
+        Some((n, found))
+    }
+}
+
+/// The windows handed out to the matching threads, and how many were placed.
+struct Cursor {
+    at: Mutex<At>,
+    /// Signalled when a window was placed.
+    placed: Condvar,
+    /// Most windows handed out and not yet placed.
+    ahead: usize,
+}
+
+/// Where the next window starts, the lines before it, the windows handed out and the
+/// windows placed.
+#[derive(Default)]
+struct At {
+    start: usize,
+    lines_before: u64,
+    windows: usize,
+    placed: usize,
+}
+
+impl Cursor {
+    /// `n` windows are placed: threads waiting to match more may go on.
+    fn placed(&self, n: usize) {
+        if let Ok(mut at) = self.at.lock() {
+            at.placed = n;
+        }
+        self.placed.notify_all();
+    }
+}
+
+/// What places a table's findings, window after window, and reports them.
+struct Placed<'s, 't> {
+    placer: Placer<'t>,
+    emitter: Emitter<'s>,
+    traces: Vec<Trace>,
+    names: TableNames,
+}
+
+impl Placed<'_, '_> {
+    /// Place one window's findings and report them, or hold them for a trace.
+    fn take(&mut self, found: Vec<BlobFinding>, report: &mut dyn FnMut(Finding)) {
+        let offsets: Vec<usize> = found
+            .iter()
+            .map(|f| usize::try_from(f.offset).unwrap_or(usize::MAX))
+            .collect();
+        let cells = self.placer.place(&offsets);
+        for (bf, place) in found.into_iter().zip(cells) {
+            let cell = place.map(|p| TableCell {
+                name: self.names.name(p.table),
+                column: p.column,
+                row: p.row,
+            });
+            match self
+                .traces
+                .iter_mut()
+                .find(|t| t.counted == bf.rule && bf.decoded.is_none())
+            {
+                Some(trace) => trace.hold(bf, cell),
+                None => self.emitter.emit(&bf, cell, report),
+            }
+        }
+    }
+}
+
+/// The window from `start`: its end, and where the next window starts (the last
+/// line start at least `overlap` before the end, or the end of the text). A line
+/// longer than a window widens the window until it ends: windows start at line
+/// starts, so columns and the look-behind of matches are the whole file's.
+fn next_window(text: &[u8], start: usize, window: usize, overlap: usize) -> (usize, usize) {
+    let mut end = start.saturating_add(window).min(text.len());
+    loop {
+        if end == text.len() {
+            return (end, end);
+        }
+        let limit = end.saturating_sub(overlap).max(start);
+        if let Some(i) = memchr::memrchr(b'\n', &text[start..limit]) {
+            return (end, start + i + 1);
+        }
+        end = end.saturating_add(window).min(text.len());
+    }
+}
+
+/// The matches of a counted rule (GPS positions) across all windows: reported one by
+/// one if fewer than `min_count`, else as one `aggregate` finding at the first, as a
+/// whole-file match reports them.
+struct Trace {
+    aggregate: RuleIndex,
+    counted: RuleIndex,
+    min_count: usize,
+    count: usize,
+    /// The first counted match: where the trace is reported.
+    first: Option<(usize, usize, Option<TableCell>)>,
+    /// The matches so far, until there are enough for a trace.
+    held: Vec<(BlobFinding, Option<TableCell>)>,
+}
+
+impl Trace {
+    fn hold(&mut self, bf: BlobFinding, cell: Option<TableCell>) {
+        self.count += 1;
+        if self.first.is_none() {
+            let start = usize::try_from(bf.offset).unwrap_or(usize::MAX);
+            let end = start.saturating_add(bf.value.len());
+            self.first = Some((start, end, cell.clone()));
+        }
+        if self.count >= self.min_count {
+            self.held = Vec::new();
+        } else {
+            self.held.push((bf, cell));
+        }
+    }
+
+    fn finish(
+        self,
+        scanner: &Scanner,
+        text: &[u8],
+        emitter: &mut Emitter<'_>,
+        report: &mut dyn FnMut(Finding),
+    ) {
+        if self.count < self.min_count {
+            for (bf, cell) in self.held {
+                emitter.emit(&bf, cell, report);
+            }
+            return;
+        }
+        let Some((start, end, cell)) = self.first else {
+            return;
+        };
+        let trace = RawMatch {
+            rule: self.aggregate,
+            start,
+            end,
+            confidence: scanner.matcher.rule(self.aggregate).confidence,
+            count: Some(self.count as u64),
+            doubtful: false,
+        };
+        for bf in locate::locate(text, &[trace]) {
+            emitter.emit(&bf, cell.clone(), report);
+        }
+    }
+}
+
+/// One copy of each table's name (`dump.sql!customers`) for all of its cells.
+struct TableNames {
+    path: Arc<str>,
+    tables: HashMap<Arc<str>, Arc<str>>,
+}
+
+impl TableNames {
+    fn new(path: &str) -> TableNames {
+        TableNames {
+            path: Arc::from(path),
+            tables: HashMap::new(),
+        }
+    }
+
+    fn name(&mut self, table: Option<Arc<str>>) -> Arc<str> {
+        match table {
+            None => Arc::clone(&self.path),
+            Some(table) => {
+                let path = &self.path;
+                Arc::clone(
+                    self.tables
+                        .entry(table)
+                        .or_insert_with_key(|t| Arc::from(format!("{path}!{t}"))),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ScanOptions, Scanner};
+
+    fn scanner(table_window: usize, each_cell: bool) -> Scanner {
+        let rules = leakhound_rules::RuleSet::builtin().expect("rules");
+        let matcher = leakhound_matcher::Matcher::new(&rules).expect("matcher");
+        Scanner::new(
+            matcher,
+            ScanOptions {
+                table_window,
+                each_cell,
+                ..ScanOptions::default()
+            },
+        )
+    }
+
+    /// Every finding of `text` at `path`, in report order, as text (all fields).
+    fn found(s: &Scanner, path: &str, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        s.scan_blob(path, text.as_bytes(), &mut |f| out.push(f));
+        leakhound_findings::sort_for_report(&mut out);
+        out.iter().map(|f| format!("{f:?}")).collect()
+    }
+
+    fn mobile(i: usize) -> String {
+        format!("139{:08}", 10_000_000 + i * 7)
+    }
+
+    /// A customer export with a header, quoted cells over two lines, a secret, a few
+    /// GPS positions per file, and values in every row.
+    fn csv(rows: usize, positions: usize) -> String {
+        let mut t = String::from("序号,姓名,身份证号,手机,备注,位置\n");
+        for i in 0..rows {
+            let note = match i % 97 {
+                0 => "\"两行\n备注, 含逗号\"".to_string(),
+                5 => "DB_URL=mysql://app:Sup3r-s3cret@10.0.0.5/crm".to_string(),
+                _ => format!("r{i}"),
+            };
+            let at = if i % (rows / positions.max(1)).max(1) == 0
+                && i / (rows / positions.max(1)).max(1) < positions
+            {
+                format!("\"31.{:06},121.473700\"", 230_400 + i)
+            } else {
+                String::new()
+            };
+            t.push_str(&format!(
+                "{i},客户{i},440304198706151231,{},{note},{at}\n",
+                mobile(i)
+            ));
+        }
+        t
+    }
+
+    fn jsonl(rows: usize) -> String {
+        (0..rows)
+            .map(|i| {
+                format!(
+                    "{{\"id\": {i}, \"contact\": {{\"mobile\": \"{}\", \"email\": \"u{i}@carmaker.cn\"}}, \"vin\": \"LSVAU218XN2183294\"}}\n",
+                    mobile(i)
+                )
+            })
+            .collect()
+    }
+
+    fn sql(rows: usize) -> String {
+        let mut t = String::from(
+            "-- 13900000000 in a comment\nCREATE TABLE `customers` (\n  `id` int,\n  `mobile` varchar(20),\n  `note` text\n);\n",
+        );
+        for chunk in 0..rows / 50 {
+            let tuples: Vec<String> = (0..50)
+                .map(|k| {
+                    let i = chunk * 50 + k;
+                    format!("({i},'{}','it''s ok')", mobile(i))
+                })
+                .collect();
+            t.push_str(&format!(
+                "INSERT INTO `customers` VALUES {};\n",
+                tuples.join(",")
+            ));
+            if chunk % 7 == 0 {
+                t.push_str(&format!(
+                    "INSERT INTO `cars` (`k`, `vin`) VALUES ('q{chunk}','LSVAU218XN2183294');\n"
+                ));
+            }
+        }
+        t
+    }
+
+    fn json(rows: usize) -> String {
+        let records: Vec<String> = (0..rows)
+            .map(|i| {
+                format!(
+                    "  {{\"name\": \"客户{i}\",\n   \"mobile\": \"{}\"}}",
+                    mobile(i)
+                )
+            })
+            .collect();
+        format!("{{\"data\": [\n{}\n]}}\n", records.join(",\n"))
+    }
+
+    /// Matched in 4 KiB windows, an export gives exactly the findings it gives matched
+    /// whole, per cell and per column: rows, columns and tables carried across
+    /// windows, multi-line cells cut by a window edge, secrets, and GPS positions
+    /// counted over the whole file (a trace when there are 20 or more).
+    #[test]
+    fn windows_give_the_findings_of_the_whole_file() {
+        let files = [
+            ("a.csv", csv(3000, 30)),
+            ("few.csv", csv(3000, 5)),
+            ("b.jsonl", jsonl(1500)),
+            ("c.sql", sql(3000)),
+            ("d.json", json(2000)),
+        ];
+        for each_cell in [false, true] {
+            let whole = scanner(usize::MAX, each_cell);
+            let windowed = scanner(4096, each_cell);
+            for (path, text) in &files {
+                assert!(text.len() > 20 * 4096, "{path} must cross many windows");
+                let expected = found(&whole, path, text);
+                let least = if each_cell { 1000 } else { 1 };
+                assert!(expected.len() >= least, "{path}: {}", expected.len());
+                let got = found(&windowed, path, text);
+                assert_eq!(got.len(), expected.len(), "{path}, each cell: {each_cell}");
+                for (g, e) in got.iter().zip(&expected) {
+                    assert_eq!(g, e, "{path}, each cell: {each_cell}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_tests_cover_what_they_claim() {
+        let s = scanner(4096, false);
+        let trace = found(&s, "a.csv", &csv(3000, 30));
+        assert!(trace.iter().any(|f| f.contains("location-trace")));
+        assert!(trace.iter().any(|f| f.contains("mysql-url-password")));
+        let few = found(&s, "few.csv", &csv(3000, 5));
+        assert!(few.iter().any(|f| f.contains("gps-coordinate")));
+        assert!(!few.iter().any(|f| f.contains("location-trace")));
+        let dump = found(&s, "c.sql", &sql(3000));
+        assert!(dump.iter().any(|f| f.contains("c.sql!cars")));
+    }
+}
