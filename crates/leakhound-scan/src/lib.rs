@@ -72,6 +72,9 @@ struct BlobFinding {
     cell: Option<Box<CellRef>>,
     /// Found under encodings (`base64>url`): the value is the decoded one.
     decoded: Option<Arc<str>>,
+    /// Where the line excerpt is, when it was left to be made if needed (see
+    /// `locate::locate_deferring`); `line_text` is empty until then.
+    excerpt_at: Option<(u64, u64)>,
 }
 
 /// A cell of a table file, without the file's path (results are cached by content).

@@ -10,7 +10,20 @@ const MAX_LINE_TEXT: usize = 240;
 /// Locate sorted matches in `text` in one forward pass: newlines are counted once, not
 /// once per finding.
 pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
+    locate_deferring(text, matches, &|_| false)
+}
+
+/// [`locate`], leaving out the line excerpt of the matches `later` picks: their
+/// [`BlobFinding::excerpt_at`] says where it is, for [`excerpt`] to make if it is
+/// needed. A cell folded into its column's finding never shows its line, and a
+/// dump's megabyte lines gave each of their findings an excerpt of its own.
+pub(crate) fn locate_deferring(
+    text: &[u8],
+    matches: &[RawMatch],
+    later: &dyn Fn(&RawMatch) -> bool,
+) -> Vec<BlobFinding> {
     let mut out = Vec::with_capacity(matches.len());
+    let none: Arc<str> = Arc::from("");
     if matches.is_empty() {
         return out;
     }
@@ -83,7 +96,9 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             }
         };
         let (from, to) = excerpt_range(ls, line_end, start, end);
+        let deferred = later(m);
         let line_text = match &shared {
+            _ if deferred => Arc::clone(&none),
             Some((f, t, line)) if (*f, *t) == (from, to) => Arc::clone(line),
             _ => {
                 let line: Arc<str> = excerpt(text, from, to).into();
@@ -117,6 +132,7 @@ pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
             inline_allowed,
             cell: None,
             decoded: None,
+            excerpt_at: deferred.then_some((from as u64, to as u64)),
         });
     }
     out
@@ -419,7 +435,8 @@ fn characters(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() as u64
 }
 
-fn excerpt(text: &[u8], from: usize, to: usize) -> String {
+/// The line excerpt from byte `from` to `to`.
+pub(crate) fn excerpt(text: &[u8], from: usize, to: usize) -> String {
     let s = String::from_utf8_lossy(&text[from..to]);
     s.trim_end_matches('\r').to_string()
 }

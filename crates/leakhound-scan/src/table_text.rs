@@ -55,6 +55,7 @@ impl Scanner {
     ) {
         let text = blob.text();
         let mut placed = Placed {
+            text,
             placer: Placer::new(path, text),
             emitter: Emitter::new(self, path, content_id, false, (0, 0)),
             traces: self
@@ -154,13 +155,23 @@ impl Scanner {
         let here = &text[start..end];
         let mut raw = self.matcher.scan_window(here);
         raw.retain(|m| m.start < owned - start);
-        let mut found = locate::locate(here, &raw);
+        // A cell folded into its column never shows its line: its excerpt is made
+        // only if it turns out not to be in a cell.
+        let folds = |m: &RawMatch| {
+            !self.options.each_cell
+                && crate::columns::would_join(self.matcher.rule(m.rule).category, m.count)
+        };
+        let mut found = locate::locate_deferring(here, &raw, &folds);
         if self.options.decode_depth > 0 {
             self.add_decoded(here, &raw, &mut found);
         }
         for f in &mut found {
             f.line += lines_before;
             f.offset += start as u64;
+            if let Some((from, to)) = &mut f.excerpt_at {
+                *from += start as u64;
+                *to += start as u64;
+            }
         }
         Some((n, found))
     }
@@ -197,6 +208,7 @@ impl Cursor {
 
 /// What places a table's findings, window after window, and reports them.
 struct Placed<'s, 't> {
+    text: &'t [u8],
     placer: Placer<'t>,
     emitter: Emitter<'s>,
     traces: Vec<Trace>,
@@ -211,12 +223,18 @@ impl Placed<'_, '_> {
             .map(|f| usize::try_from(f.offset).unwrap_or(usize::MAX))
             .collect();
         let cells = self.placer.place(&offsets);
-        for (bf, place) in found.into_iter().zip(cells) {
+        for (mut bf, place) in found.into_iter().zip(cells) {
             let cell = place.map(|p| TableCell {
                 name: self.names.name(p.table),
                 column: p.column,
                 row: p.row,
             });
+            if let (None, Some((from, to))) = (&cell, bf.excerpt_at.take()) {
+                let (from, to) = (usize::try_from(from), usize::try_from(to));
+                if let (Ok(from), Ok(to)) = (from, to) {
+                    bf.line_text = locate::excerpt(self.text, from, to).into();
+                }
+            }
             match self
                 .traces
                 .iter_mut()
@@ -415,6 +433,10 @@ mod tests {
                 "INSERT INTO `customers` VALUES {};\n",
                 tuples.join(",")
             ));
+            if chunk == 30 {
+                // Outside any row: a finding of its own, with its line.
+                t.push_str("-- called 13812345678 about it\n");
+            }
             if chunk % 7 == 0 {
                 t.push_str(&format!(
                     "INSERT INTO `cars` (`k`, `vin`) VALUES ('q{chunk}','LSVAU218XN2183294');\n"
@@ -477,5 +499,8 @@ mod tests {
         assert!(!few.iter().any(|f| f.contains("location-trace")));
         let dump = found(&s, "c.sql", &sql(3000));
         assert!(dump.iter().any(|f| f.contains("c.sql!cars")));
+        assert!(dump
+            .iter()
+            .any(|f| f.contains("cell: None") && f.contains("called 13812345678")));
     }
 }
