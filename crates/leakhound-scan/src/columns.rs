@@ -64,16 +64,17 @@ pub(crate) struct Columns {
 const RECENT: usize = 64;
 
 impl Columns {
-    /// Count a cell whose value its column has already met, as [`Columns::take`]
-    /// would. False when the column or the value is new: then the finding is made
-    /// and taken.
-    pub(crate) fn count_again(
+    /// Count a cell of a column already met, as [`Columns::take`] would, without
+    /// its finding: a value met before is only counted, a new one is keyed by its
+    /// fingerprint (made by `fingerprint`, only then) and may be an example. False
+    /// when the column is new: then the finding is made and taken.
+    pub(crate) fn count(
         &mut self,
         cell: &TableCell,
         rule: &Arc<str>,
         value: &str,
-        severity: Severity,
-        confidence: Confidence,
+        (severity, confidence): (Severity, Confidence),
+        fingerprint: impl FnOnce() -> String,
     ) -> bool {
         let Some(at) = self.find(&cell.name, &cell.column, rule) else {
             return false;
@@ -81,13 +82,16 @@ impl Columns {
         let Some(column) = self.columns.get_mut(at) else {
             return false;
         };
-        if !column.seen.contains(&value_hash(value)) {
-            return false;
-        }
         column.cells += 1;
         column.last_row = column.last_row.max(cell.row);
         column.first.severity = column.first.severity.max(severity);
         column.first.confidence = column.first.confidence.max(confidence);
+        if column.seen.insert(value_hash(value)) {
+            column.keys.push(value_key(&fingerprint()));
+            if column.examples.len() < MAX_EXAMPLES {
+                column.examples.push(value.to_string());
+            }
+        }
         true
     }
 
@@ -115,24 +119,28 @@ impl Columns {
         let Some(cell) = f.cell.as_deref() else {
             return Some(f);
         };
-        let key = (
-            Arc::clone(&cell.name),
-            Arc::clone(&cell.column),
-            Arc::clone(&f.rule),
-        );
         let row = cell.row;
         let value_key = value_key(&f.fingerprint);
-        let at = *self.index.entry(key).or_insert_with(|| {
-            self.columns.push(Column {
-                first: f.clone(),
-                cells: 0,
-                last_row: row,
-                seen: HashSet::new(),
-                keys: Vec::new(),
-                examples: Vec::new(),
-            });
-            self.columns.len() - 1
-        });
+        let at = match self.find(&cell.name, &cell.column, &f.rule) {
+            Some(at) => at,
+            None => {
+                let key = (
+                    Arc::clone(&cell.name),
+                    Arc::clone(&cell.column),
+                    Arc::clone(&f.rule),
+                );
+                self.columns.push(Column {
+                    first: f.clone(),
+                    cells: 0,
+                    last_row: row,
+                    seen: HashSet::new(),
+                    keys: Vec::new(),
+                    examples: Vec::new(),
+                });
+                self.index.insert(key, self.columns.len() - 1);
+                self.columns.len() - 1
+            }
+        };
         let Some(column) = self.columns.get_mut(at) else {
             return Some(f);
         };
@@ -262,5 +270,36 @@ mod tests {
         ];
         keys.sort_unstable();
         assert_eq!(values.keys, keys);
+    }
+
+    /// Counting a cell in place gives the column finding that taking its whole
+    /// finding gives.
+    #[test]
+    fn counting_in_place_is_taking_the_finding() {
+        let found = [
+            cell("mobile", Category::Personal, "phone", 1, "13912345678"),
+            cell("mobile", Category::Personal, "phone", 2, "13912345679"),
+            cell("mobile", Category::Personal, "phone", 3, "13912345678"),
+            cell("mobile", Category::Personal, "phone", 4, "13912345670"),
+        ];
+        let mut taken = Columns::default();
+        for f in found.clone() {
+            assert!(taken.take(f).is_none());
+        }
+        let mut counted = Columns::default();
+        for f in found {
+            let grade = (f.severity, f.confidence);
+            let Some(cell) = f.cell.as_deref() else {
+                panic!("a cell");
+            };
+            let value = f.value.clone();
+            if !counted.count(cell, &f.rule, &value, grade, || f.fingerprint.clone()) {
+                assert!(counted.take(f).is_none());
+            }
+        }
+        let show = |c: Columns| -> Vec<String> { c.finish().map(|f| format!("{f:?}")).collect() };
+        let (taken, counted) = (show(taken), show(counted));
+        assert_eq!(taken.len(), 1);
+        assert_eq!(counted, taken);
     }
 }

@@ -582,11 +582,13 @@ impl<'s> Emitter<'s> {
                 .map(|c| self.thing_columns.names_a_thing(&c.column)),
         };
         let (severity, confidence) = grade(info, bf, place);
-        // A value its column has met: counted, with no finding made (most cells of
-        // a customer export). The allowlist needs each cell's fingerprint.
+        // A cell of a column met before: counted, with no finding made (all but
+        // the first cell of each column). The allowlist needs each cell's finding.
         if let (Some(columns), Some(cell), None) = (&mut self.columns, &cell, allowlist) {
             if columns::would_join(info.category, bf.count)
-                && columns.count_again(cell, &info.id, &bf.value, severity, confidence)
+                && columns.count(cell, &info.id, &bf.value, (severity, confidence), || {
+                    fingerprint(&info.id, &bf.value)
+                })
             {
                 return;
             }
