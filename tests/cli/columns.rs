@@ -176,3 +176,85 @@ fn tables_in_archives_and_dumps_are_columns_too() {
     );
     assert_eq!(table("vin"), ("./dump.sql!owners".to_string(), 3, 2));
 }
+
+/// A valid resident ID for person `n` (up to 80,000 people): Beijing, born in early
+/// 1990, with its check character.
+fn resident_id(n: usize) -> String {
+    let (k, seq) = (n / 999, n % 999 + 1);
+    let body = format!("1101011990{:02}{:02}{seq:03}", k / 28 + 1, k % 28 + 1);
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+/// An export bigger than a scan window (4 MiB) is matched window by window: the
+/// column figures are the whole file's, a secret keeps its row, `--each-cell` gives
+/// every cell, and the same rows as a SQL dump give the same figures.
+#[test]
+fn an_export_bigger_than_a_window_gives_the_whole_files_figures() {
+    let rows = 120_000usize;
+    let mut csv = String::from("name,id_card,mobile,note\n");
+    let mut sql = String::from(
+        "CREATE TABLE `c` (`name` text, `id_card` text, `mobile` text, `note` text);\n",
+    );
+    for chunk in 0..rows / 100 {
+        let mut tuples = Vec::new();
+        for i in chunk * 100..chunk * 100 + 100 {
+            let note = if i == 90_000 {
+                format!("key {AWS_ID}")
+            } else {
+                String::new()
+            };
+            let (id, mobile) = (resident_id(i / 2), format!("139{:08}", 10_000_000 + i * 7));
+            csv.push_str(&format!("客户{i},{id},{mobile},{note}\n"));
+            tuples.push(format!("('客户{i}','{id}','{mobile}','{note}')"));
+        }
+        sql.push_str(&format!("INSERT INTO `c` VALUES {};\n", tuples.join(",")));
+    }
+    assert!(csv.len() > 4 << 20 && sql.len() > 4 << 20);
+    let t = Tree::new();
+    t.file("crm/big.csv", csv);
+    t.file("crm/big.sql", sql);
+    let (found, run) = scan_jsonl(t.path(), &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for path in ["crm/big.csv", "crm/big.sql"] {
+        let column = |rule: &str| -> Value {
+            found
+                .iter()
+                .find(|f| {
+                    f["rule"] == rule && f["path"].as_str().is_some_and(|p| p.ends_with(path))
+                })
+                .cloned()
+                .unwrap_or_else(|| panic!("{rule} in {path}: {found:?}"))
+        };
+        let id = column("cn-resident-id");
+        let v = &id["column_values"];
+        assert_eq!(
+            (
+                n(&id["count"]),
+                n(&v["distinct"]),
+                n(&v["first_row"]),
+                n(&v["last_row"])
+            ),
+            (rows as u64, rows as u64 / 2, 1, rows as u64),
+            "{path}"
+        );
+        assert_eq!(
+            n(&column("cn-mobile")["column_values"]["distinct"]),
+            rows as u64
+        );
+        let key = column("aws-access-key-id");
+        assert_eq!(n(&key["table"]["row"]), 90_001, "{path}");
+    }
+    let (cells, _) = scan_jsonl(t.path(), &["--each-cell"]);
+    let per_rule = |rule: &str| cells.iter().filter(|f| f["rule"] == rule).count();
+    assert_eq!(
+        (per_rule("cn-resident-id"), per_rule("cn-mobile")),
+        (2 * rows, 2 * rows)
+    );
+}

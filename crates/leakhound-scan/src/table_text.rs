@@ -488,6 +488,24 @@ mod tests {
         }
     }
 
+    /// A big table's result is not kept: a copy of it is matched again, reported at
+    /// its own path, and counted as a copy.
+    #[test]
+    fn a_copy_of_a_big_table_is_found_and_counted_as_a_copy() {
+        let s = scanner(4096, false);
+        let text = csv(3000, 0);
+        let first = found(&s, "a.csv", &text);
+        let copy = found(&s, "copy/a.csv", &text);
+        assert!(!first.is_empty());
+        assert_eq!(copy.len(), first.len());
+        assert!(copy.iter().all(|f| f.contains("copy/a.csv")));
+        let copies = s
+            .counters
+            .duplicates
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(copies, 1);
+    }
+
     #[test]
     fn the_tests_cover_what_they_claim() {
         let s = scanner(4096, false);
