@@ -73,7 +73,12 @@ impl Scanner {
                 .collect(),
             names: TableNames::new(path),
         };
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        // `--threads N` bounds the matching threads too; one means no other thread.
+        let workers = match self.options.walk.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(4);
         let cursor = Cursor {
             at: Mutex::new(At::default()),
             placed: Condvar::new(),
@@ -82,7 +87,8 @@ impl Scanner {
         let (send, windows) = std::sync::mpsc::sync_channel::<(usize, Vec<BlobFinding>)>(workers);
         std::thread::scope(|scope| {
             let mut started = 0;
-            for _ in 0..workers {
+            let matching = if workers > 1 { workers } else { 0 };
+            for _ in 0..matching {
                 let send = send.clone();
                 let cursor = &cursor;
                 let worker = std::thread::Builder::new()
@@ -98,7 +104,8 @@ impl Scanner {
             }
             drop(send);
             if started == 0 {
-                // No thread to be had: match here, window after window.
+                // One thread asked for, or none to be had: match here, window after
+                // window.
                 while let Some((n, found)) = self.match_window(text, &cursor) {
                     placed.take(found, report);
                     cursor.placed(n + 1);
@@ -486,6 +493,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// With `--threads 1` the windows are matched on the scanning thread, with the
+    /// same findings.
+    #[test]
+    fn one_thread_gives_the_same_findings() {
+        let text = sql(3000);
+        let mut one = scanner(4096, false);
+        one.options.walk.threads = 1;
+        let expected = found(&scanner(usize::MAX, false), "c.sql", &text);
+        assert_eq!(found(&one, "c.sql", &text), expected);
     }
 
     /// A big table's result is not kept: a copy of it is matched again, reported at
