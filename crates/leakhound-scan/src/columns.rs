@@ -50,6 +50,30 @@ struct Column {
     examples: Vec<String>,
 }
 
+impl Column {
+    /// Count one more cell at `row` holding `value`: a value not met before is keyed
+    /// (by `key`, only then) and may be an example. The column's grade is its
+    /// strongest cell's.
+    fn add(
+        &mut self,
+        row: u64,
+        value: &str,
+        (severity, confidence): (Severity, Confidence),
+        key: impl FnOnce() -> u64,
+    ) {
+        self.cells += 1;
+        self.last_row = self.last_row.max(row);
+        self.first.severity = self.first.severity.max(severity);
+        self.first.confidence = self.first.confidence.max(confidence);
+        if self.seen.insert(value_hash(value)) {
+            self.keys.push(key());
+            if self.examples.len() < MAX_EXAMPLES {
+                self.examples.push(value.to_string());
+            }
+        }
+    }
+}
+
 /// The table-level findings of one blob, in the order their columns were first met.
 #[derive(Default)]
 pub(crate) struct Columns {
@@ -82,16 +106,9 @@ impl Columns {
         let Some(column) = self.columns.get_mut(at) else {
             return false;
         };
-        column.cells += 1;
-        column.last_row = column.last_row.max(cell.row);
-        column.first.severity = column.first.severity.max(severity);
-        column.first.confidence = column.first.confidence.max(confidence);
-        if column.seen.insert(value_hash(value)) {
-            column.keys.push(value_key(&fingerprint()));
-            if column.examples.len() < MAX_EXAMPLES {
-                column.examples.push(value.to_string());
-            }
-        }
+        column.add(cell.row, value, (severity, confidence), || {
+            value_key(&fingerprint())
+        });
         true
     }
 
@@ -120,7 +137,6 @@ impl Columns {
             return Some(f);
         };
         let row = cell.row;
-        let value_key = value_key(&f.fingerprint);
         let at = match self.find(&cell.name, &cell.column, &f.rule) {
             Some(at) => at,
             None => {
@@ -144,17 +160,9 @@ impl Columns {
         let Some(column) = self.columns.get_mut(at) else {
             return Some(f);
         };
-        column.cells += 1;
-        column.last_row = column.last_row.max(row);
-        // The column's grade is its strongest cell's.
-        column.first.severity = column.first.severity.max(f.severity);
-        column.first.confidence = column.first.confidence.max(f.confidence);
-        if column.seen.insert(value_hash(&f.value)) {
-            column.keys.push(value_key);
-            if column.examples.len() < MAX_EXAMPLES {
-                column.examples.push(f.value);
-            }
-        }
+        column.add(row, &f.value, (f.severity, f.confidence), || {
+            value_key(&f.fingerprint)
+        });
         None
     }
 
