@@ -198,6 +198,22 @@ impl Flattener {
     /// the cell has one already (an array's values).
     fn put(&mut self, value: impl std::fmt::Display) {
         use std::fmt::Write;
+        if let Some(cell) = self.cell() {
+            let _ = write!(cell, "{value}");
+        }
+    }
+
+    /// A string at the current path, as [`Flattener::put`] without the formatting
+    /// machinery (most leaves are strings).
+    fn put_str(&mut self, value: &str) {
+        if let Some(cell) = self.cell() {
+            cell.push_str(value);
+        }
+    }
+
+    /// The cell the current path's value goes into, a line break already added if it
+    /// holds a value; `None` for a path that is not a column.
+    fn cell(&mut self) -> Option<&mut String> {
         let column = match self.last.get(self.leaf) {
             Some((path, column)) if *path == self.path => *column,
             _ => {
@@ -211,12 +227,11 @@ impl Flattener {
             }
         };
         self.leaf += 1;
-        if let Some(cell) = column.and_then(|i| self.cells.get_mut(i)) {
-            if !cell.is_empty() {
-                cell.push('\n');
-            }
-            let _ = write!(cell, "{value}");
+        let cell = column.and_then(|i| self.cells.get_mut(i))?;
+        if !cell.is_empty() {
+            cell.push('\n');
         }
+        Some(cell)
     }
 }
 
@@ -257,7 +272,7 @@ impl<'de> serde::de::Visitor<'de> for Leaf<'_> {
         Ok(())
     }
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.0.put(v);
+        self.0.put_str(v);
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {

@@ -19,6 +19,7 @@ mod columnar;
 mod databases;
 mod json;
 mod json_stream;
+mod lines;
 pub mod places;
 pub mod read;
 mod rows;

@@ -286,6 +286,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
     let mut lines = JsonLines {
         reader: BufReader::with_capacity(1 << 20, reader),
         line: String::new(),
+        lines: crate::lines::LineReader::default(),
         number: 0,
         bad: BadLines::default(),
         damage: None,
@@ -335,6 +336,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
 struct JsonLines<R> {
     reader: R,
     line: String,
+    lines: crate::lines::LineReader,
     /// The current line's number, from 1.
     number: u64,
     bad: BadLines,
@@ -349,8 +351,7 @@ impl<R: BufRead> JsonLines<R> {
             if self.damage.is_some() {
                 return false;
             }
-            self.line.clear();
-            match self.reader.read_line(&mut self.line) {
+            match self.lines.read_line(&mut self.reader, &mut self.line) {
                 Ok(0) => return false,
                 Ok(_) => {
                     self.number += 1;
