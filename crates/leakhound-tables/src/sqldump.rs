@@ -747,7 +747,7 @@ const COPY_BATCH: usize = 1_000;
 /// and rows as they are parsed. Memory is one statement (mysqldump keeps each INSERT
 /// to about a megabyte) plus its rows.
 pub(crate) struct DumpStream<R> {
-    reader: R,
+    input: crate::lines::Lines<R>,
     created: HashMap<String, Vec<String>>,
     /// The table being read and its width.
     current: Option<(String, usize)>,
@@ -764,9 +764,7 @@ pub(crate) struct DumpStream<R> {
     pub(crate) damage: Option<String>,
     /// Statements cut at a string that never closed.
     pub(crate) unterminated: Unterminated,
-    line: String,
-    line_reader: crate::lines::LineReader,
-    /// `line` is to be read again (it began the statement after a cut one).
+    /// The current line is to be read again (it began the statement after a cut one).
     held: bool,
     /// Lines read so far.
     lines: u64,
@@ -781,7 +779,7 @@ impl<R: std::io::BufRead> RowSource for DumpStream<R> {
 impl<R: std::io::BufRead> DumpStream<R> {
     pub(crate) fn new(reader: R) -> Self {
         DumpStream {
-            reader,
+            input: crate::lines::Lines::new(reader),
             created: HashMap::new(),
             current: None,
             pending: RowBuffer::default(),
@@ -791,8 +789,6 @@ impl<R: std::io::BufRead> DumpStream<R> {
             copy: None,
             damage: None,
             unterminated: Unterminated::default(),
-            line: String::new(),
-            line_reader: crate::lines::LineReader::default(),
             held: false,
             lines: 0,
         }
@@ -884,7 +880,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
                 if !self.read_line()? {
                     break;
                 }
-                let l = self.line.trim_end_matches(['\n', '\r']);
+                let l = self.input.line().trim_end_matches(['\n', '\r']);
                 if l == "\\." {
                     self.copy = None;
                     break;
@@ -909,7 +905,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
                 return None;
             }
             if statement.is_empty() {
-                let t = self.line.trim_start();
+                let t = self.input.line().trim_start();
                 if t.is_empty() || t.starts_with("--") || t.starts_with('#') {
                     continue;
                 }
@@ -930,7 +926,7 @@ impl<R: std::io::BufRead> DumpStream<R> {
             if from == 0 {
                 first_line = self.lines;
             }
-            statement.push_str(&self.line);
+            statement.push_str(self.input.line());
             let mut cut = false;
             if let Some(end) = statement_end_from(&statement, from, &mut quote, &mut cut) {
                 if cut {
@@ -973,16 +969,15 @@ impl<R: std::io::BufRead> DumpStream<R> {
         }
     }
 
-    /// Read one line into `self.line`; `None` on a read error (recorded as damage),
+    /// Move to the next line; `None` on a read error (recorded as damage),
     /// `Some(false)` at the end.
     fn read_line(&mut self) -> Option<bool> {
         if std::mem::take(&mut self.held) {
             return Some(true);
         }
         self.lines += 1;
-        match self.line_reader.read_line(&mut self.reader, &mut self.line) {
-            Ok(0) => Some(false),
-            Ok(_) => Some(true),
+        match self.input.advance() {
+            Ok(more) => Some(more),
             Err(e) => {
                 self.damage = Some(e.to_string());
                 None

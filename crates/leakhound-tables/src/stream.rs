@@ -284,9 +284,7 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
         return;
     };
     let mut lines = JsonLines {
-        reader: BufReader::with_capacity(1 << 20, reader),
-        line: String::new(),
-        lines: crate::lines::LineReader::default(),
+        lines: crate::lines::Lines::new(BufReader::with_capacity(1 << 20, reader)),
         number: 0,
         bad: BadLines::default(),
         damage: None,
@@ -332,11 +330,9 @@ pub(crate) fn read_jsonl_file(path: &Path, shown: &str, meter: &Meter, sink: &mu
     }
 }
 
-/// The non-blank lines of a JSON Lines file, one at a time in one reused buffer.
+/// The non-blank lines of a JSON Lines file, one at a time.
 struct JsonLines<R> {
-    reader: R,
-    line: String,
-    lines: crate::lines::LineReader,
+    lines: crate::lines::Lines<R>,
     /// The current line's number, from 1.
     number: u64,
     bad: BadLines,
@@ -351,9 +347,9 @@ impl<R: BufRead> JsonLines<R> {
             if self.damage.is_some() {
                 return false;
             }
-            match self.lines.read_line(&mut self.reader, &mut self.line) {
-                Ok(0) => return false,
-                Ok(_) => {
+            match self.lines.advance() {
+                Ok(false) => return false,
+                Ok(true) => {
                     self.number += 1;
                     if !self.text().trim().is_empty() {
                         return true;
@@ -366,7 +362,8 @@ impl<R: BufRead> JsonLines<R> {
 
     /// The current line without its line break.
     fn text(&self) -> &str {
-        let l = self.line.strip_suffix('\n').unwrap_or(&self.line);
+        let line = self.lines.line();
+        let l = line.strip_suffix('\n').unwrap_or(line);
         l.strip_suffix('\r').unwrap_or(l)
     }
 }
