@@ -14,13 +14,12 @@
 //! 64-bit hashes of their normalised identifiers.
 #![deny(missing_docs)]
 
-mod ids;
 mod kinds;
 mod people;
 
 pub use kinds::{check, date_of, header_suggests, is_placeholder, recognise, Column, Kind};
 
-use ids::IdSet;
+use leakhound_findings::keys::IdSet;
 use leakhound_inputs::{Limits, Problem};
 use leakhound_tables::{DatabaseError, Meter, Row, RowBuffer, RowSource, Table, TableSink};
 use serde::Serialize;

@@ -26,8 +26,8 @@
 //!
 //! Memory grows with distinct identifiers (hashes, never values), not with rows.
 
-use crate::ids::{IdMap, IdSet};
 use crate::Kind;
+use leakhound_findings::keys::{IdMap, IdSet};
 
 /// A strong identifier as seen on a row: its kind and the hash of its normal form.
 pub(crate) type Strong = (Kind, u64);

@@ -5,11 +5,12 @@
 //! and the column's size is what a responder reports. Secrets stay one finding per
 //! value: each key is revoked on its own. `scan --each-cell` turns this off.
 
+use leakhound_findings::keys::IdSet;
 use leakhound_findings::{
-    column_fingerprint, value_key, Category, ColumnValues, Confidence, Finding, Severity,
-    TableCell, MAX_EXAMPLES,
+    column_fingerprint, fingerprint_key, value_key, Category, ColumnValues, Confidence, Finding,
+    Severity, TableCell, MAX_EXAMPLES,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Whether a finding joins its column's table-level finding.
@@ -43,8 +44,9 @@ struct Column {
     first: Finding,
     cells: u64,
     last_row: u64,
-    /// [`value_hash`] of each distinct value.
-    seen: HashSet<u64>,
+    /// [`value_hash`] of each distinct value (sharded: one shard grows at a time,
+    /// where one big table held its old and new slots at once).
+    seen: IdSet,
     /// The value key of each distinct value.
     keys: Vec<u64>,
     examples: Vec<String>,
@@ -89,8 +91,8 @@ const RECENT: usize = 64;
 
 impl Columns {
     /// Count a cell of a column already met, as [`Columns::take`] would, without
-    /// its finding: a value met before is only counted, a new one is keyed by its
-    /// fingerprint (made by `fingerprint`, only then) and may be an example. False
+    /// its finding: a value met before is only counted, a new one is keyed (by
+    /// [`fingerprint_key`], only then) and may be an example. False
     /// when the column is new: then the finding is made and taken.
     pub(crate) fn count(
         &mut self,
@@ -98,7 +100,6 @@ impl Columns {
         rule: &Arc<str>,
         value: &str,
         (severity, confidence): (Severity, Confidence),
-        fingerprint: impl FnOnce() -> String,
     ) -> bool {
         let Some(at) = self.find(&cell.name, &cell.column, rule) else {
             return false;
@@ -107,7 +108,7 @@ impl Columns {
             return false;
         };
         column.add(cell.row, value, (severity, confidence), || {
-            value_key(&fingerprint())
+            fingerprint_key(rule, value)
         });
         true
     }
@@ -149,7 +150,7 @@ impl Columns {
                     first: f.clone(),
                     cells: 0,
                     last_row: row,
-                    seen: HashSet::new(),
+                    seen: IdSet::default(),
                     keys: Vec::new(),
                     examples: Vec::new(),
                 });
@@ -301,7 +302,7 @@ mod tests {
                 panic!("a cell");
             };
             let value = f.value.clone();
-            if !counted.count(cell, &f.rule, &value, grade, || f.fingerprint.clone()) {
+            if !counted.count(cell, &f.rule, &value, grade) {
                 assert!(counted.take(f).is_none());
             }
         }

@@ -586,9 +586,7 @@ impl<'s> Emitter<'s> {
         // the first cell of each column). The allowlist needs each cell's finding.
         if let (Some(columns), Some(cell), None) = (&mut self.columns, &cell, allowlist) {
             if columns::would_join(info.category, bf.count)
-                && columns.count(cell, &info.id, &bf.value, (severity, confidence), || {
-                    fingerprint(&info.id, &bf.value)
-                })
+                && columns.count(cell, &info.id, &bf.value, (severity, confidence))
             {
                 return;
             }

@@ -1,5 +1,6 @@
-//! Sets and maps keyed by identifier hashes. The keys are already uniform 64-bit
-//! hashes (xxh3 of a kind and a normalised value), so they are used as their own
+//! Sets and maps keyed by value hashes, for counting distinct values by the million
+//! (`assess`'s identifiers and people, `scan`'s table columns). The keys are already
+//! uniform 64-bit hashes (xxh3, or a fingerprint's key), so they are used as their own
 //! hash: SipHash over them again cost about a tenth of `assess`'s time.
 
 use std::collections::{HashMap, HashSet};
@@ -7,7 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 /// A hasher for keys that are hashes already: a `u64` key is its own hash.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Prehashed(u64);
+pub struct Prehashed(u64);
 
 impl Hasher for Prehashed {
     fn finish(&self) -> u64 {
@@ -42,9 +43,9 @@ fn shard(key: u64) -> usize {
     ((key >> 48) as usize) % SHARDS
 }
 
-/// A set of identifier hashes.
+/// A set of value hashes, in 64 shards.
 #[derive(Clone, Debug)]
-pub(crate) struct IdSet(Vec<Set>);
+pub struct IdSet(Vec<Set>);
 
 impl Default for IdSet {
     fn default() -> Self {
@@ -53,20 +54,24 @@ impl Default for IdSet {
 }
 
 impl IdSet {
-    pub(crate) fn insert(&mut self, key: u64) -> bool {
+    /// Add a key; `true` if it was not there.
+    pub fn insert(&mut self, key: u64) -> bool {
         self.0[shard(key)].insert(key)
     }
-    #[cfg(test)]
-    pub(crate) fn contains(&self, key: &u64) -> bool {
+    /// Whether the key is there.
+    pub fn contains(&self, key: &u64) -> bool {
         self.0[shard(*key)].contains(key)
     }
-    pub(crate) fn len(&self) -> usize {
+    /// How many keys.
+    pub fn len(&self) -> usize {
         self.0.iter().map(Set::len).sum()
     }
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
         self.0.iter().all(Set::is_empty)
     }
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &u64> {
+    /// The keys, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = &u64> {
         self.0.iter().flatten()
     }
 }
@@ -87,9 +92,9 @@ impl IntoIterator for IdSet {
     }
 }
 
-/// A map from identifier hashes.
+/// A map from value hashes, in 64 shards.
 #[derive(Clone, Debug)]
-pub(crate) struct IdMap<V>(Vec<Map<V>>);
+pub struct IdMap<V>(Vec<Map<V>>);
 
 impl<V> Default for IdMap<V> {
     fn default() -> Self {
@@ -98,31 +103,40 @@ impl<V> Default for IdMap<V> {
 }
 
 impl<V> IdMap<V> {
-    pub(crate) fn entry(&mut self, key: u64) -> std::collections::hash_map::Entry<'_, u64, V> {
+    /// The entry of a key, to read or fill.
+    pub fn entry(&mut self, key: u64) -> std::collections::hash_map::Entry<'_, u64, V> {
         self.0[shard(key)].entry(key)
     }
-    pub(crate) fn get(&self, key: &u64) -> Option<&V> {
+    /// The value of a key.
+    pub fn get(&self, key: &u64) -> Option<&V> {
         self.0[shard(*key)].get(key)
     }
-    pub(crate) fn get_mut(&mut self, key: &u64) -> Option<&mut V> {
+    /// The value of a key, to change.
+    pub fn get_mut(&mut self, key: &u64) -> Option<&mut V> {
         self.0[shard(*key)].get_mut(key)
     }
-    pub(crate) fn insert(&mut self, key: u64, value: V) -> Option<V> {
+    /// Set a key's value; the old one, if any.
+    pub fn insert(&mut self, key: u64, value: V) -> Option<V> {
         self.0[shard(key)].insert(key, value)
     }
-    pub(crate) fn remove(&mut self, key: &u64) -> Option<V> {
+    /// Take a key out; its value, if it was there.
+    pub fn remove(&mut self, key: &u64) -> Option<V> {
         self.0[shard(*key)].remove(key)
     }
-    pub(crate) fn len(&self) -> usize {
+    /// How many keys.
+    pub fn len(&self) -> usize {
         self.0.iter().map(Map::len).sum()
     }
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
         self.0.iter().all(Map::is_empty)
     }
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&u64, &V)> {
+    /// The keys, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&u64, &V)> {
         self.0.iter().flatten()
     }
-    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+    /// The values, in no order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
         self.0.iter().flat_map(Map::values)
     }
 }
