@@ -75,6 +75,10 @@ struct BlobFinding {
     /// Where the line excerpt is, when it was left to be made if needed (see
     /// `locate::locate_deferring`); `line_text` is empty until then.
     excerpt_at: Option<(u64, u64)>,
+    /// Where the value is, when it was left to be read where it is needed (a cell
+    /// counted into its column needs no string of its own); `value` is empty until
+    /// then.
+    value_at: Option<(u64, u64)>,
 }
 
 /// A cell of a table file, without the file's path (results are cached by content).
@@ -558,6 +562,17 @@ impl<'s> Emitter<'s> {
 
     /// Report `bf`, in table cell `cell` if it is in one, or take it into its column.
     fn emit(&mut self, bf: &BlobFinding, cell: Option<TableCell>, report: &mut dyn FnMut(Finding)) {
+        self.emit_valued(bf, &bf.value, cell, report);
+    }
+
+    /// [`Emitter::emit`] with the value given apart (see `BlobFinding::value_at`).
+    fn emit_valued(
+        &mut self,
+        bf: &BlobFinding,
+        value: &str,
+        cell: Option<TableCell>,
+        report: &mut dyn FnMut(Finding),
+    ) {
         let scanner = self.scanner;
         let rule = match self.contributors {
             Some((email, contributor)) if bf.rule == email => contributor,
@@ -586,13 +601,13 @@ impl<'s> Emitter<'s> {
         // the first cell of each column). The allowlist needs each cell's finding.
         if let (Some(columns), Some(cell), None) = (&mut self.columns, &cell, allowlist) {
             if columns::would_join(info.category, bf.count)
-                && columns.count(cell, &info.id, &bf.value, (severity, confidence))
+                && columns.count(cell, &info.id, value, (severity, confidence))
             {
                 return;
             }
         }
-        let fingerprint = fingerprint(&info.id, &bf.value);
-        if allowlist.is_some_and(|a| a.allows(self.path, &bf.value, &fingerprint)) {
+        let fingerprint = fingerprint(&info.id, value);
+        if allowlist.is_some_and(|a| a.allows(self.path, value, &fingerprint)) {
             scanner.counters.add_suppressed();
             return;
         }
@@ -610,7 +625,7 @@ impl<'s> Emitter<'s> {
                 offset: bf.offset + offset_shift,
             },
             fingerprint,
-            value: bf.value.clone(),
+            value: value.to_string(),
             validator: info.validator.map(std::borrow::Cow::Borrowed),
             line_text: Some(Arc::clone(&bf.line_text)),
             count: bf.count,

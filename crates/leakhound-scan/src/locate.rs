@@ -111,7 +111,11 @@ pub(crate) fn locate_deferring(
             line: l,
             column,
             offset: start as u64,
-            value: String::from_utf8_lossy(&text[start..end]).into_owned(),
+            value: if deferred {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&text[start..end]).into_owned()
+            },
             line_text,
             confidence: m.confidence,
             count: m.count,
@@ -133,6 +137,7 @@ pub(crate) fn locate_deferring(
             cell: None,
             decoded: None,
             excerpt_at: deferred.then_some((from as u64, to as u64)),
+            value_at: deferred.then_some((start as u64, end as u64)),
         });
     }
     out

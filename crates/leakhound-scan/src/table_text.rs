@@ -175,7 +175,7 @@ impl Scanner {
         for f in &mut found {
             f.line += lines_before;
             f.offset += start as u64;
-            if let Some((from, to)) = &mut f.excerpt_at {
+            for (from, to) in [&mut f.excerpt_at, &mut f.value_at].into_iter().flatten() {
                 *from += start as u64;
                 *to += start as u64;
             }
@@ -242,13 +242,26 @@ impl Placed<'_, '_> {
                     bf.line_text = locate::excerpt(self.text, from, to).into();
                 }
             }
+            let at = bf.value_at.take().map(|(from, to)| {
+                let (from, to) = (usize::try_from(from), usize::try_from(to));
+                let (from, to) = (from.unwrap_or(usize::MAX), to.unwrap_or(usize::MAX));
+                String::from_utf8_lossy(self.text.get(from..to).unwrap_or_default())
+            });
             match self
                 .traces
                 .iter_mut()
                 .find(|t| t.counted == bf.rule && bf.decoded.is_none())
             {
-                Some(trace) => trace.hold(bf, cell),
-                None => self.emitter.emit(&bf, cell, report),
+                Some(trace) => {
+                    if let Some(value) = at {
+                        bf.value = value.into_owned();
+                    }
+                    trace.hold(bf, cell)
+                }
+                None => match &at {
+                    Some(value) => self.emitter.emit_valued(&bf, value, cell, report),
+                    None => self.emitter.emit(&bf, cell, report),
+                },
             }
         }
     }
