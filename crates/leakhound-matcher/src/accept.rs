@@ -1,5 +1,6 @@
 //! The decision on one candidate: boundaries, filters, entropy, context, validator.
 
+use crate::compile::Context;
 use crate::tokens::is_word;
 use crate::{Matcher, RawMatch, RuleIndex};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
@@ -100,13 +101,75 @@ fn is_filler(value: &[u8]) -> bool {
     value.iter().all(|&b| b == first || Some(b) == second)
 }
 
-fn has_context(hay: &[u8], s: usize, e: usize, window: usize, words: &[Vec<u8>]) -> bool {
-    let lo = s.saturating_sub(window);
-    let hi = (e + window).min(hay.len());
-    let area: Vec<u8> = hay[lo..hi].to_ascii_lowercase();
-    words
-        .iter()
-        .any(|w| memchr::memmem::find(&area, w).is_some())
+/// How many candidates of one rule in one haystack have their context looked for
+/// around them, one small search each, before the rule's words are found in the whole
+/// haystack once: a dense export has a candidate e-mail on every row, a log a few.
+const CONTEXT_SEARCHES: u32 = 32;
+
+/// Where a rule's context words lie in one haystack: (start, end), in order of start.
+type WordPlaces = Vec<(usize, usize)>;
+
+/// The context words found so far in one haystack, per rule that has asked.
+pub(crate) struct ContextHits {
+    /// (rule, candidates asked about, the words' places once searched for).
+    rules: Vec<(RuleIndex, u32, Option<WordPlaces>)>,
+    /// Candidates asked about before the whole haystack is searched: `u32::MAX` to
+    /// look around each candidate only (the reference way the tests compare with).
+    limit: u32,
+}
+
+impl ContextHits {
+    pub(crate) fn new(reference: bool) -> ContextHits {
+        ContextHits {
+            rules: Vec::new(),
+            limit: if reference {
+                u32::MAX
+            } else {
+                CONTEXT_SEARCHES
+            },
+        }
+    }
+
+    /// Is this the reference way of matching (see `Way::Reference`)?
+    pub(crate) fn is_reference(&self) -> bool {
+        self.limit == u32::MAX
+    }
+
+    /// Does one of `context`'s words (of rule `index`) lie wholly within `window`
+    /// bytes of `hay[s..e]`?
+    fn has(
+        &mut self,
+        index: RuleIndex,
+        context: &Context,
+        hay: &[u8],
+        (s, e): (usize, usize),
+        window: usize,
+    ) -> bool {
+        let lo = s.saturating_sub(window);
+        let hi = e.saturating_add(window).min(hay.len());
+        let slot = match self.rules.iter().position(|r| r.0 == index) {
+            Some(i) => i,
+            None => {
+                self.rules.push((index, 0, None));
+                self.rules.len() - 1
+            }
+        };
+        let (_, asked, found) = &mut self.rules[slot];
+        *asked = asked.saturating_add(1);
+        if found.is_none() && *asked > self.limit {
+            *found = context.all_in(hay);
+        }
+        match found {
+            Some(hits) => {
+                let first = hits.partition_point(|&(start, _)| start < lo);
+                hits[first..]
+                    .iter()
+                    .take_while(|&&(start, _)| start < hi)
+                    .any(|&(_, end)| end <= hi)
+            }
+            None => hay.get(lo..hi).is_some_and(|area| context.is_in(area)),
+        }
+    }
 }
 
 impl Matcher {
@@ -116,6 +179,7 @@ impl Matcher {
         hay: &[u8],
         s: usize,
         e: usize,
+        hits: &mut ContextHits,
     ) -> Option<RawMatch> {
         let rule = &self.rules[index];
         if s >= e || (rule.boundary && !at_token_boundary(hay, s, e)) {
@@ -141,10 +205,10 @@ impl Matcher {
         {
             return None;
         }
-        if !rule.context_words.is_empty()
-            && !has_context(hay, s, e, rule.context_window, &rule.context_words)
-        {
-            return None;
+        if let Some(context) = &rule.context {
+            if !hits.has(index, context, hay, (s, e), rule.context_window) {
+                return None;
+            }
         }
         let mut confidence = self.info[index].confidence;
         if let Some(v) = rule.validator {
@@ -190,6 +254,40 @@ mod tests {
         assert!(at_token_boundary(hay, 13, 24));
         assert!(!at_token_boundary(hay, 27, 38));
         assert!(!at_token_boundary(hay, 39, 50));
+    }
+
+    /// Found once in the whole haystack, context words decide as they do looked for
+    /// around each candidate: every candidate span and window, words at the very
+    /// edges of the area, overlapping words, mixed case and Chinese.
+    #[test]
+    fn context_found_once_equals_context_looked_for_around() {
+        let words: Vec<String> = ["author", "co-authored-by", "(c) ", "签名", "sim"]
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        let context = Context::new(&words).expect("words");
+        let hay = "x Co-Authored-By: AUTHOR (C) 2024 签名 simSIM@a.cn xx authoR".as_bytes();
+        for window in [0, 1, 3, 7, 16] {
+            let mut once = ContextHits::new(false);
+            once.limit = 0;
+            for s in 0..hay.len() {
+                for e in s + 1..(s + 6).min(hay.len()) {
+                    let lo = s.saturating_sub(window);
+                    let hi = (e + window).min(hay.len());
+                    let around = hay[lo..hi].to_ascii_lowercase();
+                    let expected = words
+                        .iter()
+                        .any(|w| memchr::memmem::find(&around, w.as_bytes()).is_some());
+                    assert_eq!(
+                        once.has(1, &context, hay, (s, e), window),
+                        expected,
+                        "{s}..{e} within {window}"
+                    );
+                    let mut each = ContextHits::new(true);
+                    assert_eq!(each.has(1, &context, hay, (s, e), window), expected);
+                }
+            }
+        }
     }
 
     #[test]

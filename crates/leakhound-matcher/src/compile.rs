@@ -62,9 +62,16 @@ pub(crate) struct CompiledRule {
     pub anchored: Option<LazyMeta>,
     /// The value group spans the whole pattern, so no captures are needed.
     pub whole_value: bool,
+    /// The value is always the whole match (any rule, token or keyworded): a regex
+    /// search finds it without captures, which need the slower backtracking engine.
+    pub find_only: bool,
+    /// The first rule with the same regex and value groups (itself if none comes
+    /// before): rules that share a search run it once over a span (see
+    /// `Matcher::run_rules`). Two built-in e-mail rules differ only in context words.
+    pub same_search: RuleIndex,
     pub validator: Option<Validator>,
     pub min_entropy: Option<f64>,
-    pub context_words: Vec<Vec<u8>>,
+    pub context: Option<Context>,
     pub context_window: usize,
     pub boundary: bool,
     pub placeholder_filter: bool,
@@ -73,6 +80,68 @@ pub(crate) struct CompiledRule {
     pub doubtful: Vec<LazyRegex>,
     /// Matched only on the lines holding its keywords (see `windows.rs`).
     pub line_bound: bool,
+}
+
+/// A rule's context words, found in the bytes around a candidate: ASCII letters in any
+/// case, other bytes exactly. Built on first use: most rules have none, and most scans
+/// never reach the few that do.
+pub(crate) struct Context {
+    words: Vec<Vec<u8>>,
+    automaton: OnceLock<Option<aho_corasick::AhoCorasick>>,
+}
+
+impl Context {
+    pub(crate) fn new(words: &[String]) -> Option<Context> {
+        if words.is_empty() {
+            return None;
+        }
+        Some(Context {
+            words: words
+                .iter()
+                .map(|w| w.to_lowercase().into_bytes())
+                .collect(),
+            automaton: OnceLock::new(),
+        })
+    }
+
+    /// The words' automaton (ASCII letters in any case), built on first use.
+    fn automaton(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&self.words)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Does `area` hold one of the words? Same answer as lower-casing `area`'s ASCII
+    /// letters and searching it for each (lower-cased) word, without the copy.
+    pub(crate) fn is_in(&self, area: &[u8]) -> bool {
+        match self.automaton() {
+            Some(ac) => ac.is_match(area),
+            None => {
+                let area = area.to_ascii_lowercase();
+                self.words
+                    .iter()
+                    .any(|w| memchr::memmem::find(&area, w).is_some())
+            }
+        }
+    }
+
+    /// Every occurrence of every word in `hay`, overlapping ones included, as (start,
+    /// end) in order of start. `None` if the automaton could not be built.
+    pub(crate) fn all_in(&self, hay: &[u8]) -> Option<Vec<(usize, usize)>> {
+        let ac = self.automaton()?;
+        let mut hits: Vec<(usize, usize)> = ac
+            .find_overlapping_iter(hay)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        hits.sort_unstable();
+        Some(hits)
+    }
 }
 
 /// Unicode-aware `\b`, `\d` and `\w` force the regex engine off its DFA fast path on
@@ -253,6 +322,7 @@ fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matc
         .collect();
     let mut aggregates = Vec::new();
     let mut path_rules = crate::paths::PathRules::default();
+    let mut searches: HashMap<(String, Vec<usize>), RuleIndex> = HashMap::new();
 
     for (index, rule) in set.rules().iter().enumerate() {
         for pattern in &rule.paths {
@@ -315,6 +385,14 @@ fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matc
             Some(hir) => value_groups(hir),
             None => vec![0],
         };
+        let find_only = value_groups == [0]
+            || (value_groups.first() == Some(&1) && hir.as_ref().is_some_and(value_is_whole_match));
+        let same_search = match &rule.regex {
+            Some(p) => *searches
+                .entry((p.clone(), value_groups.clone()))
+                .or_insert(index),
+            None => index,
+        };
         let line_bound = match &hir {
             Some(hir) if !rule.keywords.is_empty() && rule.paths.is_empty() => {
                 crate::windows::line_bound(hir, &rule.keywords)
@@ -336,13 +414,11 @@ fn build_rules(set: &RuleSet, keyword_rules: Vec<Vec<RuleIndex>>) -> Result<Matc
             value_groups,
             anchored,
             whole_value,
+            find_only,
+            same_search,
             validator,
             min_entropy: rule.min_entropy,
-            context_words: rule
-                .context_words
-                .iter()
-                .map(|w| w.to_lowercase().into_bytes())
-                .collect(),
+            context: Context::new(&rule.context_words),
             context_window: rule.context_window,
             boundary: rule.boundary,
             placeholder_filter: rule.placeholder_filter,
