@@ -12,6 +12,10 @@ use std::collections::HashSet;
 /// Global filters compiled once.
 pub(crate) struct Filters {
     example_values: HashSet<Vec<u8>>,
+    /// The example values' xxh3 hashes, sorted: nearly every candidate is turned away
+    /// by one hash and a binary search, not by SipHash and a set lookup (2.5% of a
+    /// dense export's scan).
+    example_hashes: Vec<u64>,
     placeholder_patterns: Vec<String>,
     /// Compiled on first use, like rule regexes.
     placeholders: std::sync::OnceLock<Option<RegexSet>>,
@@ -37,7 +41,14 @@ impl Filters {
                     .map_err(|e| e.to_string())?,
             )
         };
+        let mut example_hashes: Vec<u64> = f
+            .example_values
+            .iter()
+            .map(|v| xxhash_rust::xxh3::xxh3_64(v.as_bytes()))
+            .collect();
+        example_hashes.sort_unstable();
         Ok(Filters {
+            example_hashes,
             example_values: f
                 .example_values
                 .iter()
@@ -49,6 +60,14 @@ impl Filters {
             doubtful_patterns: f.doubtful.clone(),
             doubtful: std::sync::OnceLock::new(),
         })
+    }
+
+    /// A published example value (the `example_values` filter).
+    fn is_example(&self, value: &[u8]) -> bool {
+        self.example_hashes
+            .binary_search(&xxhash_rust::xxh3::xxh3_64(value))
+            .is_ok()
+            && self.example_values.contains(value)
     }
 
     /// A value that looks like an example or test value (see the `doubtful` filter).
@@ -221,7 +240,7 @@ impl Matcher {
         }
         // Published example values last: it hashes the value, and most candidates have
         // been turned away by then.
-        if self.filters.example_values.contains(value) {
+        if self.filters.is_example(value) {
             return None;
         }
         let doubtful = (rule.placeholder_filter && self.filters.is_doubtful(value))
@@ -288,6 +307,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every published example value is one, by its hash and its bytes; a value one
+    /// character off is not.
+    #[test]
+    fn example_values_are_known_by_hash_and_bytes() {
+        let set = leakhound_rules::RuleSet::builtin().expect("rules");
+        let filters = Filters::new(set.filters()).expect("filters");
+        assert!(set.filters().example_values.len() > 10);
+        for v in &set.filters().example_values {
+            assert!(filters.is_example(v.as_bytes()), "{v}");
+            let mut off = v.clone().into_bytes();
+            if let Some(last) = off.last_mut() {
+                *last = if *last == b'7' { b'8' } else { b'7' };
+            }
+            assert!(!filters.is_example(&off), "{v}");
+        }
+        assert!(!filters.is_example(b""));
     }
 
     #[test]

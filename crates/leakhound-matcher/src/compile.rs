@@ -131,15 +131,28 @@ impl Context {
         }
     }
 
-    /// Every occurrence of every word in `hay`, overlapping ones included, as (start,
-    /// end) in order of start. `None` if the automaton could not be built.
+    /// Where the words lie in `hay`, enough to answer "is a word wholly within
+    /// `lo..hi`?" for any range: for each place where a word is reported, the word
+    /// that ends first, as (start, end) in order of start. `None` if the automaton
+    /// could not be built.
+    ///
+    /// Each search restarts just after the last reported start. A search from `at`
+    /// reports the match that ends first among those starting at or after `at`, so
+    /// if a word lies within `lo..hi`, the last search that started at or before
+    /// `lo` reports a word starting at or after `lo` that ends no later: one within
+    /// the range. (An overlapping search would list every word but has no
+    /// prefilter, and was 8% of a dense export's scan.)
     pub(crate) fn all_in(&self, hay: &[u8]) -> Option<Vec<(usize, usize)>> {
         let ac = self.automaton()?;
-        let mut hits: Vec<(usize, usize)> = ac
-            .find_overlapping_iter(hay)
-            .map(|m| (m.start(), m.end()))
-            .collect();
-        hits.sort_unstable();
+        let mut hits = Vec::new();
+        let mut at = 0;
+        while at < hay.len() {
+            let Some(m) = ac.find(aho_corasick::Input::new(hay).range(at..)) else {
+                break;
+            };
+            hits.push((m.start(), m.end()));
+            at = m.start() + 1;
+        }
         Some(hits)
     }
 }

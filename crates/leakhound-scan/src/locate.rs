@@ -10,23 +10,27 @@ const MAX_LINE_TEXT: usize = 240;
 /// Locate sorted matches in `text` in one forward pass: newlines are counted once, not
 /// once per finding.
 pub(crate) fn locate(text: &[u8], matches: &[RawMatch]) -> Vec<BlobFinding> {
-    locate_deferring(text, matches, &|_| false)
+    let mut out = Vec::with_capacity(matches.len());
+    locate_deferring(text, matches, &|_| false, &mut out);
+    out
 }
 
 /// [`locate`], leaving out the line excerpt of the matches `later` picks: their
 /// [`BlobFinding::excerpt_at`] says where it is, for [`excerpt`] to make if it is
 /// needed. A cell folded into its column's finding never shows its line, and a
 /// dump's megabyte lines gave each of their findings an excerpt of its own.
+/// The findings are added to `out`.
 pub(crate) fn locate_deferring(
     text: &[u8],
     matches: &[RawMatch],
     later: &dyn Fn(&RawMatch) -> bool,
-) -> Vec<BlobFinding> {
-    let mut out = Vec::with_capacity(matches.len());
+    out: &mut Vec<BlobFinding>,
+) {
     let none: Arc<str> = Arc::from("");
     if matches.is_empty() {
-        return out;
+        return;
     }
+    out.reserve(matches.len());
     let tests_from = rust_tests_start(text);
     let marks = (matches.len() >= MARKED_FROM).then(|| Marks::new(text));
     let mut pos = 0usize;
@@ -140,7 +144,6 @@ pub(crate) fn locate_deferring(
             value_at: deferred.then_some((start as u64, end as u64)),
         });
     }
-    out
 }
 
 /// Lines longer than this have their quotes and example words indexed once
