@@ -47,6 +47,10 @@ struct Column {
     /// [`value_hash`] of each distinct value (sharded: one shard grows at a time,
     /// where one big table held its old and new slots at once).
     seen: IdSet,
+    /// [`value_hash`] of the last cell counted: a value repeated in the next cell
+    /// (rows grouped by customer, as order and sales exports are) is known to be in
+    /// `seen` without a look into it, which misses the cache on big columns.
+    last: Option<u64>,
     /// The value key of each distinct value.
     keys: Vec<u64>,
     examples: Vec<String>,
@@ -67,7 +71,11 @@ impl Column {
         self.last_row = self.last_row.max(row);
         self.first.severity = self.first.severity.max(severity);
         self.first.confidence = self.first.confidence.max(confidence);
-        if self.seen.insert(value_hash(value)) {
+        let hash = value_hash(value);
+        if self.last.replace(hash) == Some(hash) {
+            return;
+        }
+        if self.seen.insert(hash) {
             self.keys.push(key());
             if self.examples.len() < MAX_EXAMPLES {
                 self.examples.push(value.to_string());
@@ -151,6 +159,7 @@ impl Columns {
                     cells: 0,
                     last_row: row,
                     seen: IdSet::default(),
+                    last: None,
                     keys: Vec::new(),
                     examples: Vec::new(),
                 });
@@ -310,5 +319,73 @@ mod tests {
         let (taken, counted) = (show(taken), show(counted));
         assert_eq!(taken.len(), 1);
         assert_eq!(counted, taken);
+    }
+}
+
+#[cfg(test)]
+mod counting {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the order of values (repeated in the next cell or further
+        /// away), a column counts every cell, each distinct value once, and keeps the
+        /// first distinct values as examples.
+        #[test]
+        fn counts_and_distinct_are_exact(picks in proptest::collection::vec(0u8..6, 1..200)) {
+            let values: Vec<String> = picks.iter().map(|p| format!("1391234567{p}")).collect();
+            let mut column = Column {
+                first: tests_cell(&values[0]),
+                cells: 0,
+                last_row: 0,
+                seen: IdSet::default(),
+                last: None,
+                keys: Vec::new(),
+                examples: Vec::new(),
+            };
+            for (row, v) in values.iter().enumerate() {
+                column.add(row as u64, v, (Severity::Low, Confidence::Low), || value_hash(v));
+            }
+            let mut distinct: Vec<&String> = Vec::new();
+            for v in &values {
+                if !distinct.contains(&v) {
+                    distinct.push(v);
+                }
+            }
+            prop_assert_eq!(column.cells, values.len() as u64);
+            prop_assert_eq!(column.seen.len(), distinct.len());
+            prop_assert_eq!(column.keys.len(), distinct.len());
+            let first: Vec<&String> = distinct.into_iter().take(MAX_EXAMPLES).collect();
+            prop_assert_eq!(column.examples.iter().collect::<Vec<_>>(), first);
+        }
+    }
+
+    fn tests_cell(value: &str) -> Finding {
+        Finding {
+            rule: Arc::from("mobile"),
+            name: Arc::from("mobile"),
+            category: Category::Personal,
+            severity: Severity::Low,
+            confidence: Confidence::Low,
+            location: leakhound_findings::Location {
+                path: "c.csv".into(),
+                line: 1,
+                column: 1,
+                offset: 0,
+            },
+            value: value.into(),
+            fingerprint: leakhound_findings::fingerprint("mobile", value),
+            validator: None,
+            line_text: None,
+            count: None,
+            blob: Arc::from(""),
+            binary: false,
+            git: None,
+            triage: None,
+            cell: None,
+            process: None,
+            column_values: None,
+            decoded: None,
+        }
     }
 }
