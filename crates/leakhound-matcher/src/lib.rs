@@ -385,7 +385,8 @@ impl Matcher {
         if let Some(tokens) = &self.token_rules {
             let mut rules: Vec<RuleIndex> = Vec::new();
             let mut ends: Vec<usize> = Vec::new();
-            tokens.for_each_candidate(hay, |start, hits| {
+            let by_pairs = !context.is_reference();
+            tokens.for_each_candidate(hay, by_pairs, |start, hits| {
                 rules.clear();
                 for &(rule, _) in hits {
                     if !rules.contains(&rule) {
@@ -615,6 +616,11 @@ mod tests {
         "440304198706151231",
         "13800138000",
         "LSVAU218XN2183294",
+        "粤B6F2J8",
+        "京A·F1234",
+        "徐英",
+        "广东省深圳市南山区科技园路643号",
+        "é",
         ",",
         "\n",
         " ",

@@ -22,6 +22,11 @@ pub(crate) struct TokenRules {
     class: [u8; 256],
     /// Per first byte, the rules that can begin with it (fallback when the DFA quits).
     by_first_byte: Vec<Vec<RuleIndex>>,
+    /// For a non-ASCII first byte that can start a rule, which second bytes keep the
+    /// DFA alive (bit `b0 << 8 | b1`), found on first use: the first byte of most
+    /// Chinese characters can start a plate, so every character of a name or address
+    /// began a walk that died on its second byte.
+    pairs: std::sync::OnceLock<Vec<u64>>,
 }
 
 /// End offset meaning "not known: let the rule's regex find it".
@@ -29,6 +34,14 @@ pub(crate) const UNKNOWN_END: usize = usize::MAX;
 
 const WORD: u8 = 1;
 const CAN_START: u8 = 2;
+
+/// Is the pair `b0 b1` in `pairs` (see `TokenRules::pairs`)?
+fn is_live(pairs: &[u64], b0: u8, b1: u8) -> bool {
+    let bit = usize::from(b0) << 8 | usize::from(b1);
+    pairs
+        .get(bit / 64)
+        .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+}
 
 pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
@@ -79,24 +92,31 @@ impl TokenRules {
             rules: rules.iter().map(|(i, _, _)| *i).collect(),
             class,
             by_first_byte,
+            pairs: std::sync::OnceLock::new(),
         }))
     }
 
     /// Call `found(start, hits)` at every token start where some rule matches; `hits`
     /// holds (rule, end) for every end at which each rule matches, in walk order.
+    /// `by_pairs`: skip non-ASCII starts whose second byte kills the DFA without
+    /// walking it (the tests turn it off to compare).
     pub(crate) fn for_each_candidate(
         &self,
         hay: &[u8],
+        by_pairs: bool,
         mut found: impl FnMut(usize, &[(RuleIndex, usize)]),
     ) {
         let mut cache = self.caches.get();
         let mut hits: Vec<(RuleIndex, usize)> = Vec::new();
         let mut start_state = None;
+        let pairs = self.pairs.get_or_init(|| self.live_pairs());
         let n = hay.len();
         let mut p = 0;
         while p < n {
             let class = self.class[usize::from(hay[p])];
-            if class & CAN_START != 0 {
+            if class & CAN_START != 0
+                && (!by_pairs || hay[p] < 0x80 || p + 1 == n || is_live(pairs, hay[p], hay[p + 1]))
+            {
                 hits.clear();
                 self.rules_at(&mut cache, &mut start_state, hay, p, &mut hits);
                 if !hits.is_empty() {
@@ -111,6 +131,37 @@ impl TokenRules {
                 }
             }
         }
+    }
+
+    /// The pairs of bytes, non-ASCII first, after which the DFA is not dead (see
+    /// `TokenRules::pairs`). A pair the DFA cannot judge (it quits) counts as live.
+    fn live_pairs(&self) -> Vec<u64> {
+        let mut live = vec![0u64; 65536 / 64];
+        let mut cache = self.dfa.create_cache();
+        let input = Input::new(&[][..]).anchored(Anchored::Yes);
+        let Ok(start) = self.dfa.start_state_forward(&mut cache, &input) else {
+            return vec![u64::MAX; 65536 / 64];
+        };
+        for b0 in 0x80..=0xFFu8 {
+            if self.class[usize::from(b0)] & CAN_START == 0 {
+                continue;
+            }
+            let after = self.dfa.next_state(&mut cache, start, b0);
+            for b1 in 0..=0xFFu8 {
+                let alive = match after {
+                    Ok(sid) => match self.dfa.next_state(&mut cache, sid, b1) {
+                        Ok(next) => !next.is_dead(),
+                        Err(_) => true,
+                    },
+                    Err(_) => true,
+                };
+                if alive {
+                    let bit = usize::from(b0) << 8 | usize::from(b1);
+                    live[bit / 64] |= 1 << (bit % 64);
+                }
+            }
+        }
+        live
     }
 
     /// Every (rule, end) matching at `start`, from the DFA, or from a conservative
