@@ -209,7 +209,13 @@ mod tests {
     use super::*;
     use leakhound_findings::{fingerprint, Location};
 
-    fn cell(rule: &str, category: Category, column: &str, row: u64, value: &str) -> Finding {
+    pub(super) fn cell(
+        rule: &str,
+        category: Category,
+        column: &str,
+        row: u64,
+        value: &str,
+    ) -> Finding {
         Finding {
             rule: Arc::from(rule),
             name: Arc::from(rule),
@@ -335,7 +341,7 @@ mod counting {
         fn counts_and_distinct_are_exact(picks in proptest::collection::vec(0u8..6, 1..200)) {
             let values: Vec<String> = picks.iter().map(|p| format!("1391234567{p}")).collect();
             let mut column = Column {
-                first: tests_cell(&values[0]),
+                first: super::tests::cell("mobile", Category::Personal, "phone", 1, &values[0]),
                 cells: 0,
                 last_row: 0,
                 seen: IdSet::default(),
@@ -357,35 +363,6 @@ mod counting {
             prop_assert_eq!(column.keys.len(), distinct.len());
             let first: Vec<&String> = distinct.into_iter().take(MAX_EXAMPLES).collect();
             prop_assert_eq!(column.examples.iter().collect::<Vec<_>>(), first);
-        }
-    }
-
-    fn tests_cell(value: &str) -> Finding {
-        Finding {
-            rule: Arc::from("mobile"),
-            name: Arc::from("mobile"),
-            category: Category::Personal,
-            severity: Severity::Low,
-            confidence: Confidence::Low,
-            location: leakhound_findings::Location {
-                path: "c.csv".into(),
-                line: 1,
-                column: 1,
-                offset: 0,
-            },
-            value: value.into(),
-            fingerprint: leakhound_findings::fingerprint("mobile", value),
-            validator: None,
-            line_text: None,
-            count: None,
-            blob: Arc::from(""),
-            binary: false,
-            git: None,
-            triage: None,
-            cell: None,
-            process: None,
-            column_values: None,
-            decoded: None,
         }
     }
 }
