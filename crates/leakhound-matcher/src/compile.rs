@@ -167,10 +167,46 @@ impl Context {
                     .map(Exact::Automaton)
             })
             .as_ref()?;
-        // ASCII folding keeps every byte in place, so places in the copy are places
-        // in `hay`.
-        Some(exact.starts(&hay.to_ascii_lowercase()))
+        let longest = self.words.iter().map(Vec::len).max().unwrap_or(0);
+        Some(starts_in_pieces(exact, hay, CONTEXT_PIECE, longest))
     }
+}
+
+/// Bytes of a haystack lower-cased at a time for [`Context::all_in`]: a copy of a
+/// whole 500 MB log would double its memory.
+const CONTEXT_PIECE: usize = 1 << 20;
+
+/// [`Exact::starts`] of `hay` lower-cased, copied `piece` bytes at a time. ASCII
+/// folding keeps every byte in place, so places in a copy are places in `hay`. Each
+/// copy reaches `longest - 1` bytes past its piece, so a word starting in the piece is
+/// seen whole; only the starts inside the piece are kept.
+fn starts_in_pieces(
+    exact: &Exact,
+    hay: &[u8],
+    piece: usize,
+    longest: usize,
+) -> Vec<(usize, usize)> {
+    let piece = piece.max(1);
+    let mut hits = Vec::new();
+    let mut lower = Vec::new();
+    let mut from = 0;
+    while from < hay.len() {
+        let owned = (from + piece).min(hay.len());
+        let to = owned
+            .saturating_add(longest.saturating_sub(1))
+            .min(hay.len());
+        lower.clear();
+        lower.extend(hay[from..to].iter().map(u8::to_ascii_lowercase));
+        hits.extend(
+            exact
+                .starts(&lower)
+                .into_iter()
+                .map(|(s, e)| (from + s, from + e))
+                .filter(|&(s, _)| s < owned),
+        );
+        from = owned;
+    }
+    hits
 }
 
 impl Exact {
@@ -615,6 +651,27 @@ mod tests {
             .build()
         {
             assert_eq!(Exact::Teddy(teddy).starts(hay), expected);
+        }
+        // Lower-cased a few bytes at a time, with words cut by every piece edge: the
+        // same starts as the whole haystack lower-cased at once (without `co`, the
+        // longest word is the one reported at its start).
+        let upper = hay.to_ascii_uppercase();
+        for words in [words.clone(), words[1..].to_vec()] {
+            let automaton = Exact::Automaton(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&words)
+                    .expect("automaton"),
+            );
+            let expected = automaton.starts(hay);
+            let longest = words.iter().map(Vec::len).max().unwrap_or(0);
+            for piece in 1..20 {
+                assert_eq!(
+                    starts_in_pieces(&automaton, &upper, piece, longest),
+                    expected,
+                    "{piece}"
+                );
+            }
         }
     }
 
