@@ -215,7 +215,7 @@ impl Scanner {
         // Path rules (credential files such as `.s3cfg`) make the same bytes mean more
         // at some paths: their result is cached apart from the bytes' result elsewhere.
         let scoped = self.matcher.rules_for_path(path);
-        let mut hash = xxhash_rust::xxh3::xxh3_128(bytes);
+        let mut hash = content_hash(bytes);
         if !scoped.is_empty() {
             let key: Vec<u8> = scoped.iter().flat_map(|r| r.to_le_bytes()).collect();
             hash ^= xxhash_rust::xxh3::xxh3_128(&key).rotate_left(1);
@@ -738,6 +738,25 @@ impl ThingColumns {
     }
 }
 
+/// Bytes hashed in one go up to this size; a bigger blob is hashed a piece at a time.
+const HASH_PIECE: usize = 16 << 20;
+
+/// The 128-bit xxh3 hash a blob's result is known by. A big blob (a mapped export) is
+/// hashed a piece at a time and each piece is passed over, so that hashing a 1.4 GB
+/// file does not leave all of its pages in memory before matching starts. The pieces
+/// hash to what the whole does (xxh3's streaming form is the same function).
+fn content_hash(bytes: &[u8]) -> u128 {
+    if bytes.len() <= HASH_PIECE {
+        return xxhash_rust::xxh3::xxh3_128(bytes);
+    }
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for piece in bytes.chunks(HASH_PIECE) {
+        hasher.update(piece);
+        leakhound_inputs::read::pass_over(piece);
+    }
+    hasher.digest128()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -872,5 +891,29 @@ mod tests {
             .values()
             .all(|c| s.empty.iter().any(|e| Arc::ptr_eq(c, e))));
         assert_eq!(duplicates(&s), 1);
+    }
+
+    /// A big blob hashed a piece at a time is known by the hash it had hashed whole
+    /// (content ids are kept in datastores and baselines).
+    #[test]
+    fn a_big_blob_hashed_in_pieces_keeps_its_hash() {
+        let bytes: Vec<u8> = (0..HASH_PIECE * 2 + 12_345)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for len in [
+            0,
+            HASH_PIECE - 1,
+            HASH_PIECE,
+            HASH_PIECE + 1,
+            2 * HASH_PIECE,
+            bytes.len(),
+        ] {
+            let blob = &bytes[..len];
+            assert_eq!(
+                content_hash(blob),
+                xxhash_rust::xxh3::xxh3_128(blob),
+                "{len} bytes"
+            );
+        }
     }
 }
