@@ -119,6 +119,42 @@ pub fn read_file(path: &Path) -> std::io::Result<FileBytes> {
     Ok(FileBytes::Owned(buf))
 }
 
+/// Bytes walked between two passes over: big enough that a pass costs nothing, small
+/// beside the files that need it.
+pub const PASS_PIECE: usize = 16 << 20;
+
+/// Whether `bytes` hold `byte`, looked for a piece at a time and passed over.
+pub fn contains_passing_over(bytes: &[u8], byte: u8) -> bool {
+    bytes.chunks(PASS_PIECE).any(|piece| {
+        let found = memchr::memchr(byte, piece).is_some();
+        pass_over(piece);
+        found
+    })
+}
+
+/// `bytes` as text if they are UTF-8, checked a piece at a time and passed over (a
+/// check of a whole mapped dump left all of it in memory).
+pub fn as_str_passing_over(bytes: &[u8]) -> Option<&str> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = at.saturating_add(PASS_PIECE).min(bytes.len());
+        let piece = &bytes[at..end];
+        let checked = match std::str::from_utf8(piece) {
+            Ok(_) => piece.len(),
+            // A character cut by the piece's end is checked whole with the next piece.
+            Err(e) if e.error_len().is_none() && end < bytes.len() && e.valid_up_to() > 0 => {
+                e.valid_up_to()
+            }
+            Err(_) => return None,
+        };
+        pass_over(&piece[..checked]);
+        at += checked;
+    }
+    // SAFETY: every byte was checked above as UTF-8, piece by piece, and a character
+    // cut by the end of a piece was checked whole at the start of the next one.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +206,37 @@ mod tests {
             listed.upgrade().is_none(),
             "a dropped map is no longer listed"
         );
+    }
+
+    /// Checked a piece at a time, text is UTF-8 exactly when it is as a whole:
+    /// characters cut at every place by the pieces' ends, bad bytes at the ends.
+    #[test]
+    fn utf8_checked_in_pieces_is_utf8_checked_whole() {
+        let base = "客户,440304198706151231,a\u{1F600}b\n".repeat(PASS_PIECE / 30 + 2);
+        let bytes = base.as_bytes();
+        for shift in 0..5 {
+            let text = &bytes[shift..];
+            assert_eq!(
+                as_str_passing_over(text).is_some(),
+                std::str::from_utf8(text).is_ok(),
+                "shifted by {shift}"
+            );
+        }
+        assert_eq!(as_str_passing_over(bytes), Some(base.as_str()));
+        let mut bad = bytes.to_vec();
+        for at in [0, PASS_PIECE - 1, PASS_PIECE, bad.len() - 1] {
+            let was = bad[at];
+            bad[at] = 0xFF;
+            assert_eq!(as_str_passing_over(&bad), None, "bad byte at {at}");
+            bad[at] = was;
+        }
+        let cut = &bytes[..bytes.len() - 3];
+        assert_eq!(
+            as_str_passing_over(cut).is_some(),
+            std::str::from_utf8(cut).is_ok()
+        );
+        assert_eq!(as_str_passing_over(b""), Some(""));
+        assert!(contains_passing_over(&bad, b'\n'));
+        assert!(!contains_passing_over(&bad, b'"'));
     }
 }

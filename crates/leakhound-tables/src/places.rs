@@ -69,7 +69,13 @@ impl<'t> Placer<'t> {
             }
             Some("json") => Walk::Json(Box::new(JsonWalk::new(text, false))),
             Some("jsonl") => Walk::Json(Box::new(JsonWalk::new(text, true))),
-            Some("sql") => Walk::Sql(String::from_utf8_lossy(text), Box::default()),
+            Some("sql") => Walk::Sql(
+                match leakhound_inputs::read::as_str_passing_over(text) {
+                    Some(text) => Cow::Borrowed(text),
+                    None => String::from_utf8_lossy(text),
+                },
+                Box::default(),
+            ),
             _ => Walk::None,
         };
         Placer { walk }
@@ -130,12 +136,13 @@ impl<'t> Delimited<'t> {
         // Stray quotes are taken literally, as the table readers take them, so
         // findings after one are not all placed in its row. The repaired copy (one
         // byte for one) is kept only where it differs: a big export is not held twice.
-        let text = match memchr::memchr(b'"', text) {
-            None => Cow::Borrowed(text),
-            Some(_) => match crate::stray_quotes::repaired(text, delimiter) {
-                (_, repairs) if repairs.count == 0 => Cow::Borrowed(text),
-                (repaired, _) => Cow::Owned(repaired),
-            },
+        // Both walks pass over the text as they go: a mapped export is not left in
+        // memory whole before its first window is matched.
+        let quoted = leakhound_inputs::read::contains_passing_over(text, b'"');
+        let text = if quoted && crate::stray_quotes::repairs(text, delimiter).count > 0 {
+            Cow::Owned(crate::stray_quotes::repaired(text, delimiter).0)
+        } else {
+            Cow::Borrowed(text)
         };
         Delimited {
             text,
