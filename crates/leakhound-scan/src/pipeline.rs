@@ -26,8 +26,8 @@ pub struct ScanOptions {
     /// this many source bytes, so a multi-gigabyte export is never copied whole.
     pub transcode_chunk: usize,
     /// CSV, JSON and SQL exports larger than this are matched in windows of about this
-    /// many bytes, each window's findings placed and folded into their columns before
-    /// the next (see `table_text.rs`).
+    /// many bytes (at most [`crate::table_text::MAX_WINDOW`]), each window's findings
+    /// placed and folded into their columns before the next (see `table_text.rs`).
     pub table_window: usize,
     /// Values and paths not to report (a project's `leakhound.toml`).
     pub allowlist: Option<std::sync::Arc<leakhound_suppress::Allowlist>>,
