@@ -296,7 +296,40 @@ impl Machine {
 /// goes (see [`leakhound_inputs::read::pass_over`]): most quoted exports have none,
 /// and a copy of a 1.4 GB one was 1.4 GB more memory only to learn that.
 pub(crate) fn repairs(text: &[u8], delimiter: u8) -> Repairs {
-    let mut guard = QuoteGuard::new(text, delimiter);
+    repairs_in_pieces(text, delimiter, PIECE)
+}
+
+/// Bytes of a slice the guard is offered at a time.
+const PIECE: usize = 1 << 20;
+
+/// A slice offered to the guard `size` bytes at a time: the guard takes all that
+/// `fill_buf` offers, and a whole 1.4 GB export offered at once became a copy of it.
+struct Pieces<'t> {
+    text: &'t [u8],
+    size: usize,
+}
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.text.len().min(self.size).min(buf.len());
+        buf[..n].copy_from_slice(&self.text[..n]);
+        self.text = &self.text[n..];
+        Ok(n)
+    }
+}
+
+impl BufRead for Pieces<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(&self.text[..self.text.len().min(self.size)])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.text = &self.text[n.min(self.text.len())..];
+    }
+}
+
+fn repairs_in_pieces(text: &[u8], delimiter: u8, size: usize) -> Repairs {
+    let mut guard = QuoteGuard::new(Pieces { text, size }, delimiter);
     let mut buf = vec![0; 1 << 20];
     // The guard gives one byte for each byte it read, in order: what it gave is done.
     let (mut given, mut passed) = (0, 0);
@@ -313,7 +346,7 @@ pub(crate) fn repairs(text: &[u8], delimiter: u8) -> Repairs {
 
 /// `text` with its stray quotes made literal, and what was repaired.
 pub(crate) fn repaired(text: &[u8], delimiter: u8) -> (Vec<u8>, Repairs) {
-    let mut guard = QuoteGuard::new(text, delimiter);
+    let mut guard = QuoteGuard::new(Pieces { text, size: PIECE }, delimiter);
     let mut out = Vec::with_capacity(text.len());
     // Reading a slice cannot fail.
     let _ = guard.read_to_end(&mut out);
@@ -464,6 +497,12 @@ mod tests {
         fn repairs_without_a_copy_are_the_copys(text in proptest::collection::vec(
             prop_oneof![Just(b'"'), Just(b','), Just(b'\n'), Just(b'\r'), Just(b'a')], 0..400)) {
             prop_assert_eq!(repairs(&text, b','), repaired(&text, b',').1);
+            let mut whole = QuoteGuard::new(&text[..], b',');
+            let mut out = Vec::new();
+            let _ = whole.read_to_end(&mut out);
+            for size in [1, 2, 7] {
+                prop_assert_eq!(repairs_in_pieces(&text, b',', size), whole.repairs());
+            }
         }
     }
 
