@@ -321,4 +321,89 @@ mod tests {
         read_blob("a.csv", b"a\n1\n2\n3\n", &Limits::default(), &mut s);
         assert_eq!(s.0, 1);
     }
+
+    /// A streamed JSON document past its column sample gives the rows its records give
+    /// read as `Value` trees and flattened (nested objects, arrays, escapes, numbers,
+    /// null, missing keys, keys first seen after the sample), and damage after the
+    /// sample ends the rows where it starts.
+    #[test]
+    fn a_streamed_json_document_flattens_like_its_value_trees() {
+        let records: Vec<serde_json::Value> = (0..10_400)
+            .map(|i| {
+                let mut r = serde_json::json!({
+                    "id": i,
+                    "name": format!("客户{i} \"q\" \\ \u{1F600}"),
+                    "contact": {"mobile": format!("139{:08}", i * 7), "tags": ["a", i % 3, null]},
+                    "amount": (i as f64) / 8.0,
+                    "big": 18_446_744_073_709_551_615u64,
+                    "ok": i % 2 == 0,
+                });
+                if i % 5 == 0 {
+                    r["contact"].as_object_mut().map(|c| c.remove("mobile"));
+                }
+                if i > 10_100 {
+                    r["later"] = serde_json::json!("not a column");
+                }
+                r
+            })
+            .collect();
+        let doc = serde_json::json!({"total": 1, "data": records});
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("d.json");
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        std::fs::write(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        let flat: Vec<Vec<(String, String)>> = records
+            .iter()
+            .map(|r| {
+                let mut cells = Vec::new();
+                crate::json::flatten(r, String::new(), &mut cells);
+                cells
+            })
+            .collect();
+        let mut columns: Vec<String> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (k, _) in flat.iter().take(10_000).flatten() {
+            if !index.contains_key(k) {
+                index.insert(k.clone(), columns.len());
+                columns.push(k.clone());
+            }
+        }
+        let expected: Vec<Vec<String>> = flat
+            .into_iter()
+            .map(|cells| crate::json::place(cells, &index, columns.len()))
+            .collect();
+        let read = |path: &std::path::Path| {
+            let mut c = Collect::default();
+            read_path(
+                path,
+                "d.json",
+                &Limits::default(),
+                1,
+                &Meter::default(),
+                &mut c,
+            );
+            c
+        };
+        let c = read(&path);
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        assert_eq!(c.tables.len(), 1);
+        assert_eq!(c.tables[0].1, columns);
+        assert_eq!(c.tables[0].2.len(), expected.len());
+        for (i, (got, want)) in c.tables[0].2.iter().zip(&expected).enumerate() {
+            assert_eq!(got, want, "record {i}");
+        }
+        // Damage in record 10,200: the rows before it, and a problem.
+        let at = text
+            .match_indices("\"id\": 10200")
+            .next()
+            .map_or(0, |(at, _)| at);
+        let mut damaged = text.clone();
+        damaged.replace_range(at..at + 1, "#");
+        std::fs::write(&path, &damaged).unwrap_or_else(|e| panic!("{e}"));
+        let c = read(&path);
+        assert_eq!(c.tables[0].2.len(), 10_200);
+        assert_eq!(c.tables[0].2[..], expected[..10_200]);
+        assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+        assert!(c.problems[0].message.contains("damaged JSON"));
+    }
 }

@@ -411,29 +411,6 @@ fn columns_of(
     (columns, index)
 }
 
-/// Flattened JSON records as one table: the columns are the keys of the first
-/// [`COLUMN_SAMPLE`] records (keys that first appear later are not columns).
-fn records_table(
-    shown: &str,
-    format: &'static str,
-    records: &mut dyn Iterator<Item = Vec<(String, String)>>,
-    sink: &mut dyn TableSink,
-) {
-    let sample: Vec<Vec<(String, String)>> = records.take(COLUMN_SAMPLE).collect();
-    let (columns, index) = columns_of(&sample);
-    let width = columns.len();
-    let mut rows = sample
-        .into_iter()
-        .chain(records)
-        .map(|cells| json::place(cells, &index, width));
-    sink.table(Table {
-        source: shown,
-        format,
-        columns,
-        rows: &mut rows,
-    });
-}
-
 /// Read one JSON document (an array of records, or an object holding one) as a
 /// stream into `sink`: a first pass finds the records array as the whole-document
 /// reader would, a second cuts its elements out one by one (see
@@ -456,34 +433,100 @@ pub(crate) fn read_json_file(path: &Path, shown: &str, meter: &Meter, sink: &mut
     let Some((reader, _)) = open_decoded(path, meter, sink, &problem) else {
         return;
     };
-    let mut elements =
-        json_stream::Elements::new(BufReader::with_capacity(1 << 20, reader), records);
-    let mut damage: Option<String> = None;
-    {
-        let mut next = std::iter::from_fn(|| {
-            let text = match elements.next_record() {
-                Ok(t) => t?,
-                Err(e) => {
-                    damage = Some(e);
-                    return None;
-                }
-            };
-            match serde_json::from_slice::<serde_json::Value>(&text) {
-                Ok(v) => {
-                    let mut cells = Vec::new();
-                    json::flatten(&v, String::new(), &mut cells);
-                    Some(cells)
-                }
-                Err(e) => {
-                    damage = Some(e.to_string());
-                    None
-                }
+    let elements = json_stream::Elements::new(BufReader::with_capacity(1 << 20, reader), records);
+    let mut rows = JsonRows {
+        sample: Vec::new().into_iter(),
+        elements,
+        flat: json::Flattener::new(Default::default(), 0),
+        damage: None,
+    };
+    // The sample is read as `Value`s: its keys, sorted per object, name the columns
+    // (as when the file is read whole). Later records are flattened straight into the
+    // row, as JSON Lines are.
+    let mut sample = Vec::new();
+    while sample.len() < COLUMN_SAMPLE {
+        let Some(text) = rows.next_element() else {
+            break;
+        };
+        match serde_json::from_slice::<serde_json::Value>(&text) {
+            Ok(v) => {
+                let mut cells = Vec::new();
+                json::flatten(&v, String::new(), &mut cells);
+                sample.push(cells);
             }
-        });
-        records_table(shown, "json", &mut next, sink);
+            Err(e) => {
+                rows.damage = Some(e.to_string());
+                break;
+            }
+        }
     }
-    if let Some(e) = damage {
+    let (columns, index) = columns_of(&sample);
+    let width = columns.len();
+    rows.sample = sample
+        .into_iter()
+        .map(|cells| json::place(cells, &index, width))
+        .collect::<Vec<_>>()
+        .into_iter();
+    rows.flat = json::Flattener::new(index, width);
+    sink.table(Table {
+        source: shown,
+        format: "json",
+        columns,
+        rows: &mut rows,
+    });
+    if let Some(e) = rows.damage {
         sink.problem(problem(format!("damaged JSON: {e} (the rest is not read)")));
+    }
+}
+
+/// A streamed JSON document's rows: the sample as placed, then each later record
+/// flattened straight into the row (see [`json::Flattener`]). Damage ends the rows.
+struct JsonRows<R> {
+    sample: std::vec::IntoIter<Vec<String>>,
+    elements: json_stream::Elements<R>,
+    flat: json::Flattener,
+    damage: Option<String>,
+}
+
+impl<R: BufRead> JsonRows<R> {
+    /// The next record's text, unless the document ended or is damaged.
+    fn next_element(&mut self) -> Option<Vec<u8>> {
+        if self.damage.is_some() {
+            return None;
+        }
+        match self.elements.next_record() {
+            Ok(text) => text,
+            Err(e) => {
+                self.damage = Some(e.to_string());
+                None
+            }
+        }
+    }
+}
+
+impl<R: BufRead> RowSource for JsonRows<R> {
+    fn next_into(&mut self, row: &mut Row) -> bool {
+        if let Some(cells) = self.sample.next() {
+            row.set(&cells);
+            return true;
+        }
+        let Some(text) = self.next_element() else {
+            return false;
+        };
+        let read = match std::str::from_utf8(&text) {
+            Ok(text) => self.flat.record(text).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match read {
+            Ok(()) => {
+                row.set(self.flat.cells());
+                true
+            }
+            Err(e) => {
+                self.damage = Some(e);
+                false
+            }
+        }
     }
 }
 
