@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Convert a CSV table (e.g. from gen_customers.py) to JSON Lines or to a mysqldump-style
-SQL dump (extended INSERTs of 500 rows), so `assess` and `scan` can be timed on the same
-data in each format.
+"""Convert a CSV table (e.g. from gen_customers.py) to JSON Lines, to one JSON document
+(`{"total": N, "data": [records]}`, one record per line, as API exports are) or to a
+mysqldump-style SQL dump (extended INSERTs of 500 rows), so `assess` and `scan` can be
+timed on the same data in each format.
 
-Usage: convert_table.py IN.csv OUT.jsonl|OUT.sql
+Usage: convert_table.py IN.csv OUT.jsonl|OUT.json|OUT.sql
 """
 import csv
 import json
@@ -16,6 +17,9 @@ with open(src, newline="", encoding="utf-8") as f, open(out, "w", encoding="utf-
     if out.endswith(".jsonl"):
         for r in rows:
             w.write(json.dumps(dict(zip(header, r)), ensure_ascii=False) + "\n")
+    elif out.endswith(".json"):
+        records = [json.dumps(dict(zip(header, r)), ensure_ascii=False) for r in rows]
+        w.write(f'{{"total": {len(records)}, "data": [\n' + ",\n".join(records) + "\n]}\n")
     elif out.endswith(".sql"):
         cols = ", ".join(f"`{h}`" for h in header)
         w.write("CREATE TABLE `customers` (" + ", ".join(f"`{h}` varchar(255)" for h in header) + ");\n")
@@ -32,5 +36,5 @@ with open(src, newline="", encoding="utf-8") as f, open(out, "w", encoding="utf-
                 flush()
         flush()
     else:
-        sys.exit("OUT must end in .jsonl or .sql")
+        sys.exit("OUT must end in .jsonl, .json or .sql")
 print(f"{out}: written")

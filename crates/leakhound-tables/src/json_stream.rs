@@ -93,19 +93,32 @@ impl<R: BufRead> Bytes<R> {
             // Where the value ends in this slice (exclusive), if it does.
             let mut end = None;
             let mut unbalanced = false;
-            for (i, &b) in buf.iter().enumerate() {
+            let mut i = 0;
+            while i < buf.len() {
+                let b = buf[i];
                 if in_string {
                     if escaped {
                         escaped = false;
-                    } else if b == b'\\' {
+                        i += 1;
+                        continue;
+                    }
+                    // Most of an export's bytes are in strings: jump to the next quote
+                    // or backslash.
+                    let Some(k) = memchr::memchr2(b'"', b'\\', &buf[i..]) else {
+                        // The string goes on past this slice.
+                        break;
+                    };
+                    i += k;
+                    if buf[i] == b'\\' {
                         escaped = true;
-                    } else if b == b'"' {
+                    } else {
                         in_string = false;
                         if depth == 0 {
                             end = Some(i + 1);
                             break;
                         }
                     }
+                    i += 1;
                     continue;
                 }
                 if scalar && (b.is_ascii_whitespace() || matches!(b, b',' | b']' | b'}')) {
@@ -129,6 +142,7 @@ impl<R: BufRead> Bytes<R> {
                     }
                     _ => {}
                 }
+                i += 1;
             }
             let n = end.unwrap_or(buf.len());
             if let Some(out) = out.as_deref_mut() {
@@ -360,8 +374,19 @@ mod tests {
 
     /// The records, parsed, as the streaming reader gives them.
     fn streamed(text: &str) -> Result<Vec<Value>, Damage> {
-        let records = records_of(text.as_bytes())?;
-        let mut e = Elements::new(text.as_bytes(), records);
+        let whole = streamed_in(text, text.len().max(1))?;
+        // Read through buffers of 1 and 3 bytes too: strings, escapes and brackets
+        // cut at every place by a buffer's end.
+        for size in [1, 3] {
+            assert_eq!(streamed_in(text, size)?, whole, "buffers of {size} bytes");
+        }
+        Ok(whole)
+    }
+
+    fn streamed_in(text: &str, size: usize) -> Result<Vec<Value>, Damage> {
+        let records = records_of(std::io::BufReader::with_capacity(size, text.as_bytes()))?;
+        let reader = std::io::BufReader::with_capacity(size, text.as_bytes());
+        let mut e = Elements::new(reader, records);
         let mut out = Vec::new();
         while let Some(r) = e.next_record()? {
             out.push(serde_json::from_slice(&r).map_err(|e| e.to_string())?);
