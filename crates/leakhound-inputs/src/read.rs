@@ -119,6 +119,17 @@ pub fn read_file(path: &Path) -> std::io::Result<FileBytes> {
     Ok(FileBytes::Owned(buf))
 }
 
+/// This process's resident pages of mapped files, in KiB, as Linux reports them
+/// (`RssFile`; 0 where it does not): what [`pass_over`] lowers. Tests read it.
+pub fn mapped_resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssFile:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Bytes walked between two passes over: big enough that a pass costs nothing, small
 /// beside the files that need it.
 pub const PASS_PIECE: usize = 16 << 20;
@@ -160,17 +171,6 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    /// The process's resident pages of mapped files, in KiB: what passing over must
-    /// lower.
-    fn resident_kib() -> u64 {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("RssFile:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-
     /// A mapped file passed over leaves memory and reads back the same; an owned
     /// buffer and a slice of no file are left alone.
     #[test]
@@ -182,9 +182,9 @@ mod tests {
         let bytes = read_file(file.path()).expect("read");
         assert!(matches!(bytes, FileBytes::Mapped(_)));
         let sum: u64 = bytes.iter().map(|&b| u64::from(b)).sum();
-        let before = resident_kib();
+        let before = mapped_resident_kib();
         pass_over(&bytes[100..]);
-        let after = resident_kib();
+        let after = mapped_resident_kib();
         if cfg!(target_os = "linux") {
             assert!(
                 after + 16 * 1024 < before,

@@ -602,16 +602,6 @@ mod tests {
             .any(|f| f.contains("cell: None") && f.contains("called 13812345678")));
     }
 
-    /// The process's resident pages of mapped files, in KiB.
-    fn resident_file_kib() -> u64 {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("RssFile:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
-    }
-
     /// A mapped export's pages leave memory as it is hashed, as its table's quotes
     /// and text are checked and as its windows are placed: a 1.4 GB dump is never
     /// resident whole. The findings are the ones the text gives in memory.
@@ -646,12 +636,12 @@ mod tests {
                 bytes,
                 leakhound_inputs::read::FileBytes::Mapped(_)
             ));
-            let before = resident_file_kib();
+            let before = leakhound_inputs::read::mapped_resident_kib();
             let mut most = before;
             let mut got = Vec::new();
             s.scan_blob(path, &bytes, &mut |f| {
                 if got.len() % 2000 == 0 {
-                    most = most.max(resident_file_kib());
+                    most = most.max(leakhound_inputs::read::mapped_resident_kib());
                 }
                 got.push(f)
             });
